@@ -1,0 +1,75 @@
+"""``zoo list``, ``zoo info`` and ``zoo plugins``: what is installed, without training anything."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+import zoo
+from zoo import plugins as plugin_host
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+@click.command("list")
+@click.argument("pattern", default="*")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_models(pattern, as_json):
+    """List registered architectures (optionally those matching PATTERN, e.g. '*gan*')."""
+    specs = [zoo.get_model(name) for name in zoo.list_models(pattern)]
+    if as_json:
+        click.echo(json.dumps([{"name": s.name, "summary": s.summary, "plugin": s.plugin,
+                                "distribution": s.distribution, "version": s.version} for s in specs], indent=2))
+    elif specs:
+        click.echo(_table([[s.name, s.summary, s.distribution, s.version] for s in specs],
+                          ["NAME", "SUMMARY", "PLUGIN", "VERSION"]))
+    else:
+        click.echo("No architectures are registered. Install a plugin, e.g. pip install -e plugins/dcgan", err=True)
+
+
+@click.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def info(name, as_json):
+    """Describe architecture NAME: summary, networks and default config with help."""
+    spec = zoo.get_model(name)
+    model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.load().conditional else None)
+    networks = {net: sum(p.numel() for p in module.parameters()) for net, module in model.networks.items()}
+    fields = spec.describe_config()
+    if as_json:
+        click.echo(json.dumps({
+            "name": spec.name, "summary": spec.summary, "distribution": spec.distribution, "version": spec.version,
+            "data_shapes": [list(s) for s in spec.data_shapes], "train_defaults": spec.train_defaults,
+            "networks": networks, "config": {f.name: {"type": f.type_name, "default": f.default, "help": f.help} for f in fields},
+        }, indent=2))
+        return
+    click.echo(f"{spec.name}: {spec.summary}")
+    click.echo(f"plugin: {spec.plugin} ({spec.distribution} {spec.version})")
+    click.echo("data shapes: " + ", ".join("x".join(map(str, s)) for s in spec.data_shapes))
+    if spec.train_defaults:
+        click.echo("training defaults: " + ", ".join(f"{k}={v}" for k, v in spec.train_defaults.items()))
+    click.echo(f"networks (for {'x'.join(map(str, spec.data_shapes[0]))}):")
+    for net, count in networks.items():
+        click.echo(f"  {net}: {count:,} parameters")
+    click.echo("config (zoo train --set key=value):")
+    click.echo(_table([[f"  {f.name}", f.type_name, repr(f.default), f.help] for f in fields], ["  KEY", "TYPE", "DEFAULT", "HELP"]))
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins(as_json):
+    """List installed plugins: distribution, version, hooks, and load errors."""
+    zoo.list_models()  # runs every registration hook, so hook failures show up below
+    infos = plugin_host.list_plugins()
+    if as_json:
+        click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
+                                "hooks": i.hooks, "errors": i.errors} for i in infos], indent=2))
+        return
+    rows = [[i.name, i.distribution, i.version, ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"] for i in infos]
+    click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "HOOKS", "STATUS"]))

@@ -1,0 +1,86 @@
+"""The ``zoo`` group, its error handling, and plugin-provided commands.
+
+Command modules import torch only inside their functions, so ``zoo --help`` and ``zoo --version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from zoo import __version__
+from zoo.errors import ZooError
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class ZooGroup(click.Group):
+    """Turns ZooError into click's one-line ``Error: ...`` and any other exception into one line too."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ZooError as exc:
+            raise click.ClickException(_one_line(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("ZOO_DEBUG"):
+                raise
+            raise click.ClickException(f"{type(exc).__name__}: {_one_line(exc)} (set ZOO_DEBUG=1 for the traceback)") from None
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zoo")
+def cli():
+    """zoo: a plugin-based generative model zoo on PyTorch.
+
+    \b
+    Quick start:
+      zoo list                      what is installed
+      zoo train dcgan               train on the bundled MNIST subset
+      zoo sample runs/dcgan-* -n 64 --out samples.png
+    """
+
+
+_commands_added = False
+
+
+def get_cli() -> click.Group:
+    """The group with zoo's commands and every plugin's (added once per process)."""
+    global _commands_added
+    if not _commands_added:
+        _commands_added = True
+        from zoo.plugins import call_hook
+
+        from . import inspect_commands, sample, train
+
+        for command in (inspect_commands.list_models, inspect_commands.info, inspect_commands.plugins,
+                        train.train, sample.sample, sample.reconstruct):
+            cli.add_command(command)
+        call_hook("register_commands", cli=cli)
+    return cli
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: one line on stderr and a non-zero exit for every error, usage errors included."""
+    try:
+        code = get_cli().main(args=argv, prog_name="zoo", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("Aborted.", err=True)
+        sys.exit(130)
+    except ZooError as exc:  # from plugin discovery in strict mode, before any command ran
+        click.echo(f"Error: {_one_line(exc)}", err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,124 @@
+"""``zoo sample`` and ``zoo reconstruct``: images from a checkpoint or run folder."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+from zoo.errors import ZooError
+
+OUTPUT_SUFFIXES = (".png", ".npz", ".safetensors")
+
+
+def _check_output(out: Path) -> None:
+    if out.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise ZooError(f"--out {out}: unsupported file type; use one of {', '.join(OUTPUT_SUFFIXES)}")
+    if out.exists() and out.is_dir():
+        raise ZooError(f"--out {out} is a folder; give a file name")
+
+
+def _write(images, labels, out: Path, nrow: int | None) -> None:
+    import numpy as np
+
+    from zoo.images import grid, save_png, to_uint8
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    array = to_uint8(images)
+    suffix = out.suffix.lower()
+    tmp = out.with_name(f".{out.name}.tmp{suffix}")
+    if suffix == ".png":
+        save_png(grid(array, nrow), out)
+        return
+    if suffix == ".npz":
+        payload = {"images": array[:, 0] if array.shape[1] == 1 else array}
+        if labels is not None:
+            payload["labels"] = labels.cpu().numpy()
+        np.savez_compressed(tmp, **payload)
+    else:
+        import torch
+        from safetensors.torch import save_file
+
+        tensors = {"images": torch.from_numpy(array)}
+        if labels is not None:
+            tensors["labels"] = labels.cpu().contiguous()
+        save_file(tensors, str(tmp))
+    tmp.replace(out)
+
+
+@click.command()
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option("-n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="How many images.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("samples.png"), show_default=True,
+              help="Output file: .png (grid), .npz (uint8 images) or .safetensors.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Same seed, same images.")
+@click.option("--label", type=int, default=None, help="Class to draw (conditional models).")
+@click.option("--interpolate", type=click.IntRange(min=2), default=None,
+              help="Rows of K images walking between random latent pairs (about N images in all).")
+@click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or mps.")
+def sample(checkpoint, count, out, seed, label, interpolate, device):
+    """Draw images from CHECKPOINT (a .safetensors checkpoint or a run folder)."""
+    _check_output(out)
+    import torch
+
+    from zoo.checkpoint import load_model
+    from zoo.images import class_rows
+    from zoo.latent import interpolation_latents
+    from zoo.trainer import resolve_device
+
+    model = load_model(checkpoint, resolve_device(device))
+    labels, nrow, z = None, None, None
+    if label is not None:
+        if not model.conditional:
+            raise ZooError(f"--label needs a conditional model; {model.name} does not take labels")
+        if not 0 <= label < model.num_classes:
+            raise ZooError(f"--label {label} is out of range: {model.name} was trained on classes 0..{model.num_classes - 1}")
+    if interpolate:
+        rows = max(1, math.ceil(count / interpolate))
+        z = interpolation_latents(model, rows, interpolate, seed)
+        count, nrow = len(z), interpolate
+        if model.conditional:
+            row_labels = torch.full((rows,), label) if label is not None else torch.arange(rows) % model.num_classes
+            labels = row_labels.repeat_interleave(interpolate)
+    elif model.conditional:
+        labels, nrow = (torch.full((count,), label), None) if label is not None else class_rows(model.num_classes, count)
+    images = model.sample(count, seed=seed, labels=labels, z=None if z is None else z.to(model.device))
+    _write(images, labels, out, nrow)
+    click.echo(f"wrote {count} images to {out}")
+
+
+@click.command()
+@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.option("--data", default=None, help="Dataset name or path (default: the one the model was trained on).")
+@click.option("-n", "count", type=click.IntRange(min=1), default=32, show_default=True, help="How many images.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("reconstructions.png"), show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+def reconstruct(checkpoint, data, count, out, device):
+    """Show held-out images (odd columns) beside their reconstructions (even columns)."""
+    if out.suffix.lower() != ".png":
+        raise ZooError(f"--out {out}: reconstruct writes a .png grid")
+    import torch
+
+    from zoo import datasets
+    from zoo.checkpoint import build_model, load_checkpoint
+    from zoo.images import save_grid
+    from zoo.trainer import resolve_device
+
+    ckpt = load_checkpoint(checkpoint)
+    model = build_model(ckpt, resolve_device(device))
+    if not model.can_reconstruct:
+        raise ZooError(f"{model.name} cannot reconstruct images: it has no encoder (try an autoencoder or vae checkpoint)")
+    source = data or ckpt.meta.get("dataset", "mnist")
+    loaded = datasets.load(source)
+    heldout = datasets.split(loaded, "heldout") if data is None else loaded
+    if heldout.shape != model.data_shape:
+        raise ZooError(f"{source} has images of shape {heldout.shape}; {model.name} was trained on {model.data_shape}")
+    count = min(count, len(heldout))
+    x = torch.from_numpy(heldout.images[:count]).to(model.device, torch.float32) / 127.5 - 1
+    y = None if heldout.labels is None else torch.from_numpy(heldout.labels[:count]).to(model.device)
+    with torch.no_grad():
+        rec = model.reconstruct(x, y).float().clamp(-1, 1)
+    pairs = torch.stack([x, rec], dim=1).flatten(0, 1)
+    save_grid(pairs, out, nrow=16)
+    click.echo(f"wrote {count} originals and reconstructions to {out}")

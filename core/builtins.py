@@ -1,0 +1,35 @@
+"""zoo's own registrations, made through the same hooks a third-party plugin uses."""
+
+from __future__ import annotations
+
+import pluggy
+
+hookimpl = pluggy.HookimplMarker("zoo")
+
+
+@hookimpl
+def register_datasets(register):
+    from .datasets import bundled, download
+
+    register("mnist", bundled.load_mnist_5k, summary="MNIST subset shipped with zoo: 5,000 digits, 500 per class")
+    register("mnist-full", lambda: download.load_remote(download.MNIST_FULL), summary="MNIST, 60,000 digits (downloaded once)")
+    register("fashion-mnist", lambda: download.load_remote(download.FASHION_MNIST), summary="Fashion-MNIST, 60,000 clothes (downloaded once)")
+
+
+@hookimpl
+def register_losses(register):
+    from . import losses, penalty
+
+    for loss in losses.BUILTIN:
+        register(loss.name, loss)
+    register("gradient-penalty", penalty.gradient_penalty)
+
+
+@hookimpl
+def register_callbacks(register):
+    from . import callbacks
+
+    register("metrics", callbacks.MetricsLog, summary="append averaged losses and images/s to metrics.jsonl", default=True)
+    register("samples", callbacks.SampleGrids, summary="save samples/step-NNNNNN.png from a fixed noise batch", default=True)
+    register("checkpoints", callbacks.Checkpointing, summary="save checkpoint.safetensors atomically", default=True)
+    register("loss-plot", callbacks.LossPlot, summary="draw losses.png when training ends", default=True)

@@ -1,0 +1,113 @@
+"""Training callbacks: override the hooks you need; every one is a no-op by default (as in Lightning).
+
+zoo's own run-folder features (metrics log, sample grids, checkpoints, loss plot) are callbacks too, on the
+same contract a plugin's callbacks use. Each reads what it needs from the trainer it is handed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+class Callback:
+    def on_train_start(self, trainer) -> None:
+        """Before the first step (also when resuming; ``trainer.step`` then says where)."""
+
+    def on_step_end(self, trainer, step: int, logs: dict[str, float]) -> None:
+        """After each optimisation step; ``step`` counts completed steps from 1, ``logs`` are finite floats."""
+
+    def on_epoch_end(self, trainer, epoch: int) -> None:
+        """After the step that used the last full batch of an epoch (epochs count from 1)."""
+
+    def on_checkpoint_saved(self, trainer, path: Path) -> None:
+        """After a checkpoint was written atomically to ``path``."""
+
+    def on_train_end(self, trainer) -> None:
+        """After the last step, when training finished normally."""
+
+    def on_exception(self, trainer, exception: BaseException) -> None:
+        """When training stops on an error or interrupt; the exception is raised again afterwards."""
+
+
+def _due(step: int, every: int, trainer) -> bool:
+    return every > 0 and step % every == 0 and step != trainer.total_steps
+
+
+class MetricsLog(Callback):
+    """Average the step figures over ``log_every`` steps into ``metrics.jsonl`` and ``trainer.history``."""
+
+    def on_train_start(self, trainer):
+        self.path = trainer.out_dir / "metrics.jsonl"
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+        if trainer.step and self.path.exists():  # resumed: drop lines past the checkpoint, they will be redone
+            kept = [line for line in self.path.read_text().splitlines() if line and json.loads(line)["step"] <= trainer.step]
+            self.path.write_text("".join(line + "\n" for line in kept))
+            trainer.history.extend(json.loads(line) for line in kept)
+
+    def on_step_end(self, trainer, step, logs):
+        for key, value in logs.items():
+            self.sums[key] = self.sums.get(key, 0.0) + value
+            self.counts[key] = self.counts.get(key, 0) + 1
+        if step % trainer.config.log_every == 0 or step == trainer.total_steps:
+            self.flush(trainer, step)
+
+    def flush(self, trainer, step, **more):
+        record = {"step": step, "epoch": trainer.batches.epoch}
+        record.update({k: self.sums[k] / self.counts[k] for k in self.sums})
+        record["images_per_s"] = round(trainer.images_per_second, 1)
+        record.update(more)
+        self.sums, self.counts = {}, {}
+        trainer.history.append(record)
+        with open(self.path, "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+
+class SampleGrids(Callback):
+    """Save ``samples/step-NNNNNN.png`` every ``sample_every`` steps and at the end, from one fixed noise batch."""
+
+    count = 64
+
+    def on_train_start(self, trainer):
+        from .images import class_rows
+
+        model = trainer.model
+        self.nrow, self.labels = None, None
+        if model.conditional:
+            self.labels, self.nrow = class_rows(model.num_classes, 8 * model.num_classes)
+        n = self.count if self.labels is None else len(self.labels)
+        self.z = model.latent_for_sampling(n, seed=trainer.config.seed)
+
+    def save(self, trainer, step):
+        from .images import save_grid
+
+        images = trainer.model.sample(len(self.z), z=self.z, labels=self.labels)
+        save_grid(images, trainer.out_dir / "samples" / f"step-{step:06d}.png", self.nrow)
+
+    def on_step_end(self, trainer, step, logs):
+        if _due(step, trainer.config.sample_every, trainer):
+            self.save(trainer, step)
+
+    def on_train_end(self, trainer):
+        self.save(trainer, trainer.step)
+
+
+class Checkpointing(Callback):
+    """Save ``checkpoint.safetensors`` every ``checkpoint_every`` steps and at the end."""
+
+    def on_step_end(self, trainer, step, logs):
+        if _due(step, trainer.config.checkpoint_every, trainer):
+            trainer.save_checkpoint()
+
+    def on_train_end(self, trainer):
+        trainer.save_checkpoint()
+
+
+class LossPlot(Callback):
+    """Draw ``losses.png`` from the logged figures when training ends."""
+
+    def on_train_end(self, trainer):
+        from .plots import plot_losses
+
+        plot_losses(trainer.history, trainer.out_dir / "losses.png", title=trainer.model.name)

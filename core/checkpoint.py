@@ -1,0 +1,201 @@
+"""Checkpoints: one safetensors file that alone rebuilds its model (no pickle, no torch.load, anywhere).
+
+Tensors: ``model.*`` (the architecture's state_dict), ``optimizer.<name>.<param>.<key>`` and ``rng.*``.
+Metadata (str -> str): the architecture, its config as JSON, zoo's and the plugin's versions, the step, the
+data shape and classes, plus the optimisers' non-tensor state and the trainer's state as JSON.
+Writes are atomic: a temporary file in the same folder, fsync, then ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
+from safetensors.torch import save as st_save
+
+from .config import build_config, to_dict
+from .errors import CheckpointError, ConfigError, ZooError
+from .registry import UnknownModelError, get_model
+
+FORMAT = "zoo-checkpoint/1"
+FILENAME = "checkpoint.safetensors"
+
+
+@dataclass
+class Checkpoint:
+    path: Path
+    meta: dict[str, str]
+    tensors: dict[str, torch.Tensor]
+
+    @property
+    def architecture(self) -> str:
+        return self.meta["architecture"]
+
+    @property
+    def step(self) -> int:
+        return int(self.meta["step"])
+
+    def json(self, key: str) -> Any:
+        return json.loads(self.meta[key])
+
+    def group(self, prefix: str) -> dict[str, torch.Tensor]:
+        return {k[len(prefix):]: v for k, v in self.tensors.items() if k.startswith(prefix)}
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A checkpoint file, or the checkpoint inside a run folder."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / FILENAME
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint")
+    return path
+
+
+def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dict, dict]:
+    state = optimizer.state_dict()
+    tensors, scalars = {}, {}
+    for pid, entries in state["state"].items():
+        for key, value in entries.items():
+            if torch.is_tensor(value):
+                tensors[f"optimizer.{name}.{pid}.{key}"] = value
+            else:
+                scalars[f"{pid}.{key}"] = value
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+
+
+def _optimizer_state(ckpt: Checkpoint, name: str) -> dict:
+    meta = ckpt.json("optimizers")[name]
+    state: dict[int, dict] = {}
+    for key, value in ckpt.group(f"optimizer.{name}.").items():
+        pid, _, field = key.partition(".")
+        state.setdefault(int(pid), {})[field] = value
+    for key, value in meta["scalars"].items():
+        pid, _, field = key.partition(".")
+        state.setdefault(int(pid), {})[field] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers: dict | None = None,
+                    rng: dict[str, torch.Tensor] | None = None, meta: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` (and optionally its optimisers, RNG states and more metadata) atomically to ``path``."""
+    from . import __version__
+
+    path = Path(path)
+    spec = get_model(model.name)
+    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
+    optimizer_meta = {}
+    for name, opt in (optimizers or {}).items():
+        opt_tensors, optimizer_meta[name] = _flatten_optimizer(name, opt)
+        tensors.update(opt_tensors)
+    tensors.update({f"rng.{k}": v for k, v in (rng or {}).items()})
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    header = {
+        "format": FORMAT,
+        "architecture": model.name,
+        "config": json.dumps(to_dict(model.config)),
+        "zoo_version": __version__,
+        "plugin_distribution": spec.distribution,
+        "plugin_version": spec.version,
+        "step": str(step),
+        "data_shape": json.dumps(list(model.data_shape)),
+        "num_classes": json.dumps(model.num_classes),
+        "optimizers": json.dumps(optimizer_meta),
+    }
+    header.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (meta or {}).items()})
+    blob = st_save(tensors, metadata=header)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(blob)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _read_metadata(blob: bytes) -> dict[str, str]:
+    if len(blob) < 8:
+        raise ValueError("file too short")
+    size = int.from_bytes(blob[:8], "little")
+    if size <= 0 or 8 + size > len(blob):
+        raise ValueError("header length out of range")
+    return json.loads(blob[8 : 8 + size]).get("__metadata__") or {}
+
+
+def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """Read and validate a checkpoint; raises CheckpointError with one line for anything wrong with the file."""
+    path = resolve(path)
+    blob = path.read_bytes()
+    try:
+        meta = _read_metadata(blob)
+        tensors = st_load(blob)
+    except (SafetensorError, ValueError, UnicodeDecodeError, RuntimeError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file, but not a zoo checkpoint")
+    return Checkpoint(path, meta, tensors)
+
+
+def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
+    """The architecture a checkpoint describes, with its weights, in eval mode."""
+    name = ckpt.architecture
+    try:
+        spec = get_model(name)
+    except UnknownModelError:
+        dist = ckpt.meta.get("plugin_distribution", "its plugin")
+        raise CheckpointError(
+            f"{ckpt.path} is a '{name}' checkpoint, but no installed plugin provides '{name}'; "
+            f"install the distribution {dist} (version {ckpt.meta.get('plugin_version', '?')})"
+        ) from None
+    try:
+        config = build_config(spec.config_class, ckpt.json("config"), model=name)
+    except ConfigError as exc:
+        raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: {exc}") from None
+    model = spec.load()(config, data_shape=tuple(ckpt.json("data_shape")), num_classes=ckpt.json("num_classes"))
+    model.name = name
+    try:
+        model.load_state_dict(ckpt.group("model."))
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CheckpointError(f"{ckpt.path}: weights do not fit {name} from {spec.distribution} {spec.version}: {first}") from None
+    return model.to(device).eval()
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """Shortcut: the model stored at ``path`` (a checkpoint or a run folder)."""
+    return build_model(load_checkpoint(path), device)
+
+
+def restore_optimizers(ckpt: Checkpoint, optimizers: dict) -> None:
+    for name, opt in optimizers.items():
+        try:
+            opt.load_state_dict(_optimizer_state(ckpt, name))
+        except (KeyError, ValueError) as exc:
+            raise CheckpointError(f"{ckpt.path}: optimiser '{name}' state does not fit: {exc}") from None
+
+
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "load_model", "build_model", "restore_optimizers",
+           "resolve", "FILENAME", "ZooError"]

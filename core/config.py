@@ -1,0 +1,108 @@
+"""Architecture configs are dataclasses; this module describes, validates and parses them.
+
+Declare a field with :func:`option` to give it one-line help and, where it has a fixed set of values, its
+choices. Values arrive as strings from ``--set key=value`` or as TOML values; both are checked against the
+field's type here, so a typo fails before any model is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def option(default: Any, help: str = "", choices: tuple | None = None) -> Any:
+    """A config field with a default, one line of help and optional allowed values."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    name: str
+    type: type
+    default: Any
+    help: str
+    choices: tuple | None
+
+    @property
+    def type_name(self) -> str:
+        if self.choices:
+            return "|".join(str(c) for c in self.choices)
+        return getattr(self.type, "__name__", str(self.type))
+
+
+def describe(config_cls: type) -> list[FieldInfo]:
+    """The fields of a config dataclass, in declaration order."""
+    hints = typing.get_type_hints(config_cls)
+    out = []
+    for f in dataclasses.fields(config_cls):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        out.append(FieldInfo(f.name, hints[f.name], default, f.metadata.get("help", ""), f.metadata.get("choices")))
+    return out
+
+
+def _coerce(info: FieldInfo, value: Any) -> Any:
+    kind = info.type
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ValueError("expected true or false")
+    if kind is int:
+        if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+            raise ValueError("expected an integer")
+        return int(value) if not isinstance(value, str) else int(value.strip())
+    if kind is float:
+        if isinstance(value, bool):
+            raise ValueError("expected a number")
+        return float(value)
+    if kind is str:
+        return str(value)
+    raise ValueError(f"unsupported config type {kind!r}")
+
+
+def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model") -> Any:
+    """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one."""
+    fields = {f.name: f for f in describe(config_cls)}
+    values = {}
+    for key, raw in (overrides or {}).items():
+        norm = key.replace("-", "_")
+        if norm not in fields:
+            valid = ", ".join(f"{f.name} ({f.type_name})" for f in fields.values())
+            raise ConfigError(f"unknown config key '{key}' for {model}; valid keys: {valid}")
+        info = fields[norm]
+        try:
+            value = _coerce(info, raw)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"bad value {raw!r} for {model} config key '{norm}' ({info.type_name}): {exc}") from None
+        if info.choices and value not in info.choices:
+            allowed = ", ".join(str(c) for c in info.choices)
+            raise ConfigError(f"bad value {raw!r} for {model} config key '{norm}'; choose one of: {allowed}")
+        values[norm] = value
+    return config_cls(**values)
+
+
+def parse_assignments(items: typing.Iterable[str]) -> dict[str, str]:
+    """Parse ``key=value`` strings as given to ``--set``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects key=value, got {item!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)

@@ -1,0 +1,87 @@
+"""The adversarial step shared by every GAN: k discriminator updates per generator update, any registered
+loss, an optional gradient penalty and an optional EMA generator. A GAN plugin only builds its two networks."""
+
+from __future__ import annotations
+
+import torch
+
+from . import losses
+from .architecture import Architecture
+from .ema import make_ema, update_ema
+from .errors import ConfigError
+from .networks import Discriminator, Generator
+from .penalty import gradient_penalty
+
+
+class GAN(Architecture):
+    """Subclasses implement :meth:`build_generator` and :meth:`build_discriminator`; the config is a GANConfig."""
+
+    def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
+        super().__init__(config, data_shape, num_classes)
+        if config.n_critic < 1:
+            raise ConfigError("n_critic must be at least 1")
+        if not 0.0 <= config.ema_decay < 1.0:
+            raise ConfigError("ema_decay must be in [0, 1)")
+        self.loss = losses.get_loss(config.loss)
+        self.generator = self.build_generator()
+        self.discriminator = self.build_discriminator()
+        self.generator_ema = make_ema(self.generator) if config.ema_decay > 0 else None
+
+    def build_generator(self) -> Generator:
+        raise NotImplementedError
+
+    def build_discriminator(self) -> Discriminator:
+        raise NotImplementedError
+
+    def configure_optimizers(self):
+        c = self.config
+        return {
+            "generator": torch.optim.Adam(self.generator.parameters(), lr=c.lr_g, betas=(c.beta1, c.beta2)),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=c.lr_d, betas=(c.beta1, c.beta2)),
+        }
+
+    def sample_latent(self, n, generator=None):
+        return torch.randn(n, self.config.latent_dim, generator=generator)
+
+    def generate(self, z, labels=None):
+        net = self.generator_ema if self.generator_ema is not None else self.generator
+        return net(z, labels)
+
+    def training_step(self, batch, step):
+        c = self.config
+        real = batch.images
+        labels = batch.labels if self.conditional else None
+        critic = self.discriminator
+        noise = torch.randn(real.shape[0], c.latent_dim, device=real.device)
+        with torch.no_grad():
+            fake = self.generator(noise, labels)
+
+        score_real, score_fake = critic(real, labels), critic(fake, labels)
+        loss_d = self.loss.discriminator(score_real, score_fake)
+        logs = {"loss_d": loss_d.detach()}
+        if c.loss == "wasserstein":
+            logs["wasserstein"] = (score_real.mean() - score_fake.mean()).detach()
+        if c.gp_weight > 0:
+            penalty = gradient_penalty(lambda x: critic(x, labels), real, fake)
+            loss_d = loss_d + c.gp_weight * penalty
+            logs["gp"] = penalty.detach()
+        opt_d = self.optimizers["discriminator"]
+        opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        opt_d.step()
+
+        if (step + 1) % c.n_critic == 0:
+            critic.requires_grad_(False)  # the generator step needs no critic weight gradients
+            try:
+                fake = self.generator(torch.randn_like(noise), labels)
+                loss_g = self.loss.generator(critic(fake, labels))
+                opt_g = self.optimizers["generator"]
+                opt_g.zero_grad(set_to_none=True)
+                loss_g.backward()
+                opt_g.step()
+            finally:
+                critic.requires_grad_(True)
+            if self.generator_ema is not None:
+                update_ema(self.generator_ema, self.generator, c.ema_decay)
+            logs["loss_g"] = loss_g.detach()
+        return logs

@@ -1,0 +1,21 @@
+"""The config every GAN shares; plugins subclass it to change defaults or add fields. No torch here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import option
+
+
+@dataclass
+class GANConfig:
+    latent_dim: int = option(100, "size of the noise vector z")
+    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    loss: str = option("non-saturating", "adversarial loss: non-saturating, wasserstein, hinge, least-squares or a plugin's")
+    lr_g: float = option(2e-4, "generator learning rate (Adam)")
+    lr_d: float = option(2e-4, "discriminator learning rate (Adam)")
+    beta1: float = option(0.5, "Adam beta1")
+    beta2: float = option(0.999, "Adam beta2")
+    n_critic: int = option(1, "discriminator updates per generator update")
+    gp_weight: float = option(0.0, "weight of the gradient penalty (0: off; WGAN-GP uses 10)")
+    ema_decay: float = option(0.0, "decay of an EMA of the generator used for sampling (0: off, e.g. 0.999)")

@@ -1,0 +1,42 @@
+"""The hooks a zoo plugin may implement.
+
+Every ``register_*`` hook receives a ``register`` callback and calls it once per thing it adds; plugins never
+touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch, networks) are named as
+``"module:attribute"`` strings or imported inside the objects it registers, so ``zoo --help`` stays fast.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("zoo")
+
+
+@hookspec
+def register_architectures(register):
+    """Add architectures: ``register(name, factory, *, config, summary, data_shapes=..., train_defaults=...)``.
+
+    ``factory`` is an :class:`zoo.Architecture` subclass or a ``"module:Class"`` string imported only when the
+    model is built; ``config`` is a dataclass whose field defaults are the model's defaults.
+    """
+
+
+@hookspec
+def register_losses(register):
+    """Add losses and penalties: ``register(name, loss)``, e.g. an :class:`zoo.losses.AdversarialLoss`."""
+
+
+@hookspec
+def register_datasets(register):
+    """Add datasets: ``register(name, loader, *, summary)``; ``loader()`` returns a :class:`zoo.data.ImageData`."""
+
+
+@hookspec
+def register_callbacks(register):
+    """Add training callbacks: ``register(name, factory, *, summary)``; ``factory()`` returns a Callback.
+
+    Registered callbacks run when named with ``zoo train --callback NAME``.
+    """
+
+
+@hookspec
+def register_commands(cli):
+    """Add commands to the ``zoo`` click group, e.g. ``@cli.command()``."""

@@ -1,0 +1,50 @@
+"""Image helpers: [-1, 1] tensors to uint8, grids, PNG files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) floats in [-1, 1] -> uint8 array of the same shape."""
+    scaled = (images.detach().float().cpu().clamp(-1, 1) + 1) * 127.5
+    return scaled.round().to(torch.uint8).numpy()
+
+
+def grid(images: np.ndarray, nrow: int | None = None, pad: int = 2) -> np.ndarray:
+    """Tile uint8 (N, C, H, W) images into one (H', W', C) array, ``nrow`` images per row."""
+    n, c, h, w = images.shape
+    nrow = nrow or max(1, math.ceil(math.sqrt(n)))
+    rows = math.ceil(n / nrow)
+    canvas = np.zeros((rows * (h + pad) + pad, nrow * (w + pad) + pad, c), dtype=np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        y, x = pad + r * (h + pad), pad + col * (w + pad)
+        canvas[y : y + h, x : x + w] = images[i].transpose(1, 2, 0)
+    return canvas
+
+
+def save_png(array: np.ndarray, path: Path) -> None:
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
+    tmp = path.with_name(f".{path.name}.tmp")
+    img.save(tmp, format="PNG")
+    tmp.replace(path)
+
+
+def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> None:
+    save_png(grid(to_uint8(images), nrow), path)
+
+
+def class_rows(num_classes: int, n: int) -> tuple[torch.Tensor, int]:
+    """Labels for ``n`` images laid out one row per class, and the row length."""
+    per_class = max(1, math.ceil(n / num_classes))
+    labels = torch.arange(num_classes).repeat_interleave(per_class)[:n]
+    return labels, per_class

@@ -1,0 +1,145 @@
+"""Find plugins through the ``zoo.plugins`` entry-point group and call their hooks, surviving bad ones.
+
+Each entry point is loaded on its own; one that fails to import, or raises inside a hook, is reported once on
+stderr and left out while everything else keeps working. ``ZOO_STRICT_PLUGINS=1`` makes any failure fatal and
+``ZOO_LOAD_PLUGINS=a,b`` loads only the named entry points (set but empty: none). zoo's own built-in
+registrations (losses, datasets) come from :mod:`zoo.builtins`, registered like any other plugin.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points, version
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError
+
+ENTRY_POINT_GROUP = "zoo.plugins"
+BUILTIN_PLUGIN = "zoo.builtins"
+
+
+@dataclass
+class PluginInfo:
+    """What ``zoo plugins`` shows for one plugin."""
+
+    name: str
+    distribution: str
+    version: str
+    hooks: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return f"'{self.name}' ({self.distribution} {self.version})"
+
+
+_manager: pluggy.PluginManager | None = None
+_infos: dict[str, PluginInfo] = {}
+_reported: set[tuple[str, str]] = set()
+
+
+def _strict() -> bool:
+    return os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
+
+
+def _allowed_names() -> set[str] | None:
+    raw = os.environ.get("ZOO_LOAD_PLUGINS")
+    if raw is None:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
+    """Note that ``plugin`` failed at ``stage`` (``import`` or a hook name); warn once, or raise when strict."""
+    info = _infos.setdefault(plugin, PluginInfo(plugin, "unknown", "unknown"))
+    message = f"{stage}: {_one_line(exc)}"
+    if message not in info.errors:
+        info.errors.append(message)
+    text = f"plugin {info.label} failed in {message}"
+    if _strict():
+        raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)") from exc
+    if (plugin, message) not in _reported:
+        _reported.add((plugin, message))
+        print(f"zoo: warning: {text}", file=sys.stderr)
+
+
+def _load_entry_points(pm: pluggy.PluginManager) -> None:
+    allowed = _allowed_names()
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if allowed is not None and ep.name not in allowed:
+            continue
+        dist = ep.dist
+        info = PluginInfo(ep.name, dist.name if dist else "unknown", dist.version if dist else "unknown")
+        _infos[ep.name] = info
+        try:
+            module = ep.load()
+            pm.register(module, name=ep.name)
+        except Exception as exc:  # a broken plugin must not take zoo down with it
+            record_failure(ep.name, "import", exc)
+
+
+def plugin_manager() -> pluggy.PluginManager:
+    """The process-wide plugin manager, built on first use."""
+    global _manager
+    if _manager is None:
+        pm = pluggy.PluginManager("zoo")
+        pm.add_hookspecs(hookspecs)
+        from . import builtins
+
+        pm.register(builtins, name=BUILTIN_PLUGIN)
+        _infos[BUILTIN_PLUGIN] = PluginInfo(BUILTIN_PLUGIN, "zoo-core", version("zoo-core"))
+        _manager = pm
+        _load_entry_points(pm)
+    return _manager
+
+
+def reset() -> None:
+    """Forget loaded plugins and reported failures; the next call rediscovers them (used by tests)."""
+    global _manager
+    _manager = None
+    _infos.clear()
+    _reported.clear()
+
+
+def plugin_info(name: str) -> PluginInfo:
+    """What is known of plugin ``name``; plugins registered in-process have no distribution."""
+    return _infos.setdefault(name, PluginInfo(name, "(not installed)", "-"))
+
+
+def call_hook(hook_name: str, on_plugin=None, **kwargs) -> None:
+    """Call every implementation of ``hook_name`` in registration order, each on its own.
+
+    ``on_plugin(name)`` is told which plugin is about to be called, so callers can attribute what it does.
+    """
+    caller = getattr(plugin_manager().hook, hook_name)
+    for impl in reversed(caller.get_hookimpls()):  # pluggy lists the last registered first
+        if on_plugin is not None:
+            on_plugin(impl.plugin_name)
+        try:
+            impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+        except PluginError:
+            raise
+        except Exception as exc:
+            record_failure(impl.plugin_name, hook_name, exc)
+
+
+def list_plugins() -> list[PluginInfo]:
+    """Every plugin zoo knows of, loaded or failed, with the hooks it implements."""
+    pm = plugin_manager()
+    for name, plugin in pm.list_name_plugin():
+        info = plugin_info(name)
+        info.hooks = sorted(impl.name for impl in pm.get_hookcallers(plugin) or [])
+    return sorted(_infos.values(), key=lambda info: (info.name != BUILTIN_PLUGIN, info.name))
+
+
+def failures() -> list[PluginInfo]:
+    return [info for info in _infos.values() if info.errors]

@@ -1,0 +1,19 @@
+"""DCGAN: strided (transposed) convolutions, batch norm, ReLU / LeakyReLU(0.2), tanh output, N(0, 0.02) init,
+Adam(2e-4, beta1 0.5), and any registered adversarial loss (non-saturating by default)."""
+
+from zoo.gan import GAN
+from zoo.networks import ConvDiscriminator, ConvGenerator, dcgan_init_
+
+
+class DCGAN(GAN):
+    """Deep convolutional GAN (Radford et al. 2015)."""
+
+    def build_generator(self):
+        net = ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
+        dcgan_init_(net)
+        return net
+
+    def build_discriminator(self):
+        net = ConvDiscriminator(self.data_shape, self.config.width, norm="batch")
+        dcgan_init_(net)
+        return net
