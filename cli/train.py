@@ -147,7 +147,8 @@ def train(name, data, steps, epochs, batch_size, seed, device, precision, out, a
     model = zoo.create_model(name, data_shape=train_data.shape, num_classes=train_data.num_classes, **model_overrides)
     callbacks = _callbacks(callback_names, quiet)
     meta = {"dataset": data_source, "classes": list(loaded.classes) if loaded.classes else None}
-    trainer = Trainer(model, train_data, config, out, callbacks=callbacks, meta=meta)
+    trainer = Trainer(model, train_data, config, out, callbacks=callbacks, meta=meta,
+                      heldout=datasets.split(loaded, "heldout"))
     if checkpoint is not None:
         trainer.restore(checkpoint)
 

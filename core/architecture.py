@@ -65,8 +65,8 @@ class Architecture(nn.Module):
     def on_train_end(self, images: torch.Tensor, labels: torch.Tensor | None) -> None:
         """Called once after the last step with the training images, e.g. to fit a latent density."""
 
-    def extra_logs(self) -> dict[str, float]:
-        """Figures the model wants logged at sample time (e.g. held-out ELBO); empty by default."""
+    def validation_logs(self, images: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
+        """Figures on held-out images, logged at each sample interval (e.g. a VAE's ELBO); none by default."""
         return {}
 
     # --- provided ------------------------------------------------------------------------------------------

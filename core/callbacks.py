@@ -1,7 +1,8 @@
 """Training callbacks: override the hooks you need; every one is a no-op by default (as in Lightning).
 
 zoo's own run-folder features (metrics log, sample grids, checkpoints, loss plot) are callbacks too, on the
-same contract a plugin's callbacks use. Each reads what it needs from the trainer it is handed.
+same contract a plugin's callbacks use. Each reads what it needs from the trainer it is handed. This module
+does not import torch, so a plugin can subclass Callback in its light entry module.
 """
 
 from __future__ import annotations
@@ -35,33 +36,53 @@ def _due(step: int, every: int, trainer) -> bool:
 
 
 class MetricsLog(Callback):
-    """Average the step figures over ``log_every`` steps into ``metrics.jsonl`` and ``trainer.history``."""
+    """Average the step figures over ``log_every`` steps into ``metrics.jsonl`` (via ``trainer.record``)."""
 
     def on_train_start(self, trainer):
-        self.path = trainer.out_dir / "metrics.jsonl"
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
-        if trainer.step and self.path.exists():  # resumed: drop lines past the checkpoint, they will be redone
-            kept = [line for line in self.path.read_text().splitlines() if line and json.loads(line)["step"] <= trainer.step]
-            self.path.write_text("".join(line + "\n" for line in kept))
-            trainer.history.extend(json.loads(line) for line in kept)
+        path = trainer.metrics_path
+        if trainer.step and path.exists():  # resumed: drop lines past the checkpoint, they will be redone
+            kept = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            kept = [record for record in kept if record["step"] <= trainer.step]
+            path.write_text("".join(json.dumps(record) + "\n" for record in kept))
+            trainer.history.extend(kept)
 
     def on_step_end(self, trainer, step, logs):
         for key, value in logs.items():
             self.sums[key] = self.sums.get(key, 0.0) + value
             self.counts[key] = self.counts.get(key, 0) + 1
         if step % trainer.config.log_every == 0 or step == trainer.total_steps:
-            self.flush(trainer, step)
+            averages = {k: self.sums[k] / self.counts[k] for k in self.sums}
+            trainer.record({**averages, "images_per_s": round(trainer.images_per_second, 1)})
+            self.sums, self.counts = {}, {}
 
-    def flush(self, trainer, step, **more):
-        record = {"step": step, "epoch": trainer.batches.epoch}
-        record.update({k: self.sums[k] / self.counts[k] for k in self.sums})
-        record["images_per_s"] = round(trainer.images_per_second, 1)
-        record.update(more)
-        self.sums, self.counts = {}, {}
-        trainer.history.append(record)
-        with open(self.path, "a") as fh:
-            fh.write(json.dumps(record) + "\n")
+
+class Validation(Callback):
+    """Log the model's ``validation_logs`` on the held-out split at each sample interval and at the end."""
+
+    def run(self, trainer):
+        import torch
+
+        if trainer.heldout is None:
+            return
+        model = trainer.model
+        was_training = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                figures = model.validation_logs(*trainer.heldout)
+        finally:
+            model.train(was_training)
+        if figures:
+            trainer.record({f"heldout/{k}": float(v) for k, v in figures.items()})
+
+    def on_step_end(self, trainer, step, logs):
+        if _due(step, trainer.config.sample_every, trainer):
+            self.run(trainer)
+
+    def on_train_end(self, trainer):
+        self.run(trainer)
 
 
 class SampleGrids(Callback):
@@ -76,13 +97,13 @@ class SampleGrids(Callback):
         self.nrow, self.labels = None, None
         if model.conditional:
             self.labels, self.nrow = class_rows(model.num_classes, 8 * model.num_classes)
-        n = self.count if self.labels is None else len(self.labels)
-        self.z = model.latent_for_sampling(n, seed=trainer.config.seed)
+        self.n = self.count if self.labels is None else len(self.labels)
 
     def save(self, trainer, step):
         from .images import save_grid
 
-        images = trainer.model.sample(len(self.z), z=self.z, labels=self.labels)
+        # the latents are drawn from the seed at each save, as the prior may change (e.g. fitted at the end)
+        images = trainer.model.sample(self.n, seed=trainer.config.seed, labels=self.labels)
         save_grid(images, trainer.out_dir / "samples" / f"step-{step:06d}.png", self.nrow)
 
     def on_step_end(self, trainer, step, logs):

@@ -79,7 +79,9 @@ def _optimizer_state(ckpt: Checkpoint, name: str) -> dict:
     for key, value in meta["scalars"].items():
         pid, _, field = key.partition(".")
         state.setdefault(int(pid), {})[field] = value
-    return {"state": state, "param_groups": meta["param_groups"]}
+    groups = [{k: tuple(v) if isinstance(v, list) and k != "params" else v for k, v in group.items()}
+              for group in meta["param_groups"]]  # JSON turned tuples such as Adam's betas into lists
+    return {"state": state, "param_groups": groups}
 
 
 def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers: dict | None = None,

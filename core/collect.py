@@ -29,7 +29,7 @@ class Collected:
 
 
 def _conflict_message(kind: str, name: str, regs: list[Registration]) -> str:
-    who = " and ".join(f"{r.distribution} {r.version} (plugin '{r.plugin}')" for r in regs)
+    who = " and ".join(f"{plugins.plugin_info(r.plugin).source} (plugin '{r.plugin}')" for r in regs)
     return f"{kind} '{name}' is registered by both {who}; uninstall one of them"
 
 

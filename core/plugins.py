@@ -33,8 +33,12 @@ class PluginInfo:
     errors: list[str] = field(default_factory=list)
 
     @property
+    def source(self) -> str:
+        return f"{self.distribution} {self.version}" if self.version else self.distribution
+
+    @property
     def label(self) -> str:
-        return f"'{self.name}' ({self.distribution} {self.version})"
+        return f"'{self.name}' ({self.source})"
 
 
 _manager: pluggy.PluginManager | None = None
@@ -112,7 +116,7 @@ def reset() -> None:
 
 def plugin_info(name: str) -> PluginInfo:
     """What is known of plugin ``name``; plugins registered in-process have no distribution."""
-    return _infos.setdefault(name, PluginInfo(name, "(not installed)", "-"))
+    return _infos.setdefault(name, PluginInfo(name, "registered in-process", ""))
 
 
 def call_hook(hook_name: str, on_plugin=None, **kwargs) -> None:
@@ -121,7 +125,7 @@ def call_hook(hook_name: str, on_plugin=None, **kwargs) -> None:
     ``on_plugin(name)`` is told which plugin is about to be called, so callers can attribute what it does.
     """
     caller = getattr(plugin_manager().hook, hook_name)
-    for impl in reversed(caller.get_hookimpls()):  # pluggy lists the last registered first
+    for impl in caller.get_hookimpls():  # in registration order
         if on_plugin is not None:
             on_plugin(impl.plugin_name)
         try:

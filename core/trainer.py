@@ -8,6 +8,7 @@ checkpoints, plots) is a callback.
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -58,7 +59,7 @@ def seed_everything(seed: int) -> None:
 
 class Trainer:
     def __init__(self, model, data: ImageData, config: TrainConfig, out_dir: str | Path,
-                 callbacks: list[Callback] = (), meta: dict | None = None):
+                 callbacks: list[Callback] = (), meta: dict | None = None, heldout: ImageData | None = None):
         if config.steps < 1:
             raise ZooError(f"--steps must be at least 1, got {config.steps}")
         if config.batch_size < 1 or config.batch_size > len(data):
@@ -77,14 +78,30 @@ class Trainer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.callbacks = list(callbacks)
         self.meta = dict(meta or {})
-        images = torch.from_numpy(data.images).to(self.device, torch.float32).div_(127.5).sub_(1.0)
-        labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
+        images, labels = self._tensors(data)
         self.batches = InMemoryBatches(images, labels, config.batch_size, config.seed)
+        self.heldout = None if heldout is None else self._tensors(heldout)
         self.model.optimizers = self.model.configure_optimizers()
         self.total_steps = config.steps
         self.step = 0
         self.history: list[dict] = []
         self.images_per_second = 0.0
+
+    def _tensors(self, data: ImageData) -> tuple[torch.Tensor, torch.Tensor | None]:
+        images = torch.from_numpy(data.images).to(self.device, torch.float32).div_(127.5).sub_(1.0)
+        labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
+        return images, labels
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.out_dir / "metrics.jsonl"
+
+    def record(self, figures: dict) -> None:
+        """Append one record (the current step and ``figures``) to ``metrics.jsonl`` and ``self.history``."""
+        entry = {"step": self.step, "epoch": self.batches.epoch, **figures}
+        self.history.append(entry)
+        with open(self.metrics_path, "a") as fh:
+            fh.write(json.dumps(entry) + "\n")
 
     @property
     def checkpoint_path(self) -> Path:

@@ -1,0 +1,109 @@
+"""The checks every architecture must pass, for zoo's plugins and third-party ones alike.
+
+Use them from a plugin's tests (the way timm parametrises over its models)::
+
+    import pytest
+    from zoo.testing import ARCHITECTURE_CHECKS
+
+    @pytest.mark.parametrize("check", ARCHITECTURE_CHECKS, ids=lambda c: c.__name__)
+    def test_conformance(check, tmp_path):
+        check("my-model", tmp_path)
+
+Each check builds tiny batches of random data, so the whole kit runs in seconds on a CPU.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from .architecture import Batch
+from .checkpoint import load_model, save_checkpoint
+from .registry import create_model, get_model
+
+BATCH = 8
+NUM_CLASSES = 3
+
+
+def _build(name: str, shape=None):
+    spec = get_model(name)
+    shape = tuple(shape or spec.data_shapes[0])
+    cls = spec.load()
+    model = create_model(name, data_shape=shape, num_classes=NUM_CLASSES if cls.conditional else None)
+    model.optimizers = model.configure_optimizers()
+    return model
+
+
+def _batch(model, seed: int = 0) -> Batch:
+    g = torch.Generator().manual_seed(seed)
+    images = torch.rand(BATCH, *model.data_shape, generator=g) * 2 - 1
+    labels = torch.randint(0, NUM_CLASSES, (BATCH,), generator=g) if model.conditional else None
+    return Batch(images, labels)
+
+
+def check_registered(name: str, tmp_path: Path | None = None) -> None:
+    """The registry knows the model, with a summary, a distribution and a default config."""
+    spec = get_model(name)
+    assert spec.summary, f"{name}: no one-line summary"
+    assert spec.distribution, f"{name}: no distribution"
+    assert spec.describe_config(), f"{name}: config has no fields"
+    assert spec.data_shapes, f"{name}: declares no data shapes"
+
+
+def check_builds_for_declared_shapes(name: str, tmp_path: Path | None = None) -> None:
+    """It builds, and samples images of the right shape, for every data shape it declares."""
+    for shape in get_model(name).data_shapes:
+        model = _build(name, shape)
+        images = model.sample(2, seed=0)
+        assert tuple(images.shape) == (2, *shape), f"{name} for {shape}: sampled {tuple(images.shape)}"
+
+
+def check_training_step(name: str, tmp_path: Path | None = None) -> None:
+    """Steps give finite figures and change the weights."""
+    torch.manual_seed(0)
+    model = _build(name)
+    before = {k: v.clone() for k, v in model.state_dict().items() if v.is_floating_point()}
+    model.train()
+    for step in range(2):  # two steps, so models that alternate (n_critic) update every network at least once
+        logs = model.training_step(_batch(model, step), step)
+        assert logs, f"{name}: training_step returned no figures"
+        for key, value in logs.items():
+            assert torch.isfinite(torch.as_tensor(value)).all(), f"{name}: '{key}' is not finite"
+    changed = [k for k, v in model.state_dict().items() if k in before and not torch.equal(v, before[k])]
+    assert changed, f"{name}: a training step changed no weights"
+
+
+def check_sampling(name: str, tmp_path: Path | None = None) -> None:
+    """Samples have the data's shape, lie in [-1, 1], and are the same for the same seed."""
+    model = _build(name)
+    a, b = model.sample(4, seed=7), model.sample(4, seed=7)
+    c = model.sample(4, seed=8)
+    assert tuple(a.shape) == (4, *model.data_shape)
+    assert a.min() >= -1 and a.max() <= 1, f"{name}: samples outside [-1, 1]"
+    assert torch.equal(a, b), f"{name}: the same seed gave different samples"
+    assert not torch.equal(a, c), f"{name}: different seeds gave the same samples"
+
+
+def check_checkpoint_roundtrip(name: str, tmp_path: Path) -> None:
+    """save -> load gives a model that draws identical samples."""
+    torch.manual_seed(0)
+    model = _build(name)
+    model.train()
+    model.training_step(_batch(model), 0)
+    path = save_checkpoint(Path(tmp_path) / f"{name}.safetensors", model, step=1, optimizers=model.optimizers)
+    loaded = load_model(path)
+    assert torch.equal(model.sample(4, seed=3), loaded.sample(4, seed=3)), f"{name}: samples differ after reload"
+    if model.can_reconstruct:
+        x = _batch(model).images
+        model.eval()
+        assert torch.equal(model.reconstruct(x), loaded.reconstruct(x)), f"{name}: reconstructions differ after reload"
+
+
+ARCHITECTURE_CHECKS = (
+    check_registered,
+    check_builds_for_declared_shapes,
+    check_training_step,
+    check_sampling,
+    check_checkpoint_roundtrip,
+)

@@ -1,0 +1,88 @@
+import pytest
+import torch
+
+import zoo
+from zoo.architecture import Batch
+from zoo.checkpoint import load_model, save_checkpoint
+from zoo.testing import ARCHITECTURE_CHECKS
+
+NAME = "autoencoder"
+TINY = {"width": 4, "latent_dim": 4}
+
+
+@pytest.mark.parametrize("check", ARCHITECTURE_CHECKS, ids=lambda c: c.__name__)
+def test_conformance(check, tmp_path):
+    check(NAME, tmp_path)
+
+
+def tiny_model(**overrides):
+    torch.manual_seed(0)
+    model = zoo.create_model(NAME, **{**TINY, **overrides})
+    model.optimizers = model.configure_optimizers()
+    return model
+
+
+def images(n=16, seed=0):
+    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def test_registered_by_its_distribution():
+    spec = zoo.get_model(NAME)
+    assert spec.distribution == "zoo-autoencoder"
+    assert all(field.help for field in spec.describe_config())
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_steps_lower_the_loss_on_a_fixed_batch(loss):
+    model = tiny_model(loss=loss)
+    batch = Batch(images())
+    losses = [float(model.training_step(batch, step)["loss"]) for step in range(5)]
+    assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("loss", ["bce", "mse"])
+def test_samples_and_reconstructions_have_the_data_shape_and_range(loss):
+    model = tiny_model(loss=loss).eval()
+    x = images(4)
+    for out in (model.sample(4, seed=0), model.reconstruct(x)):
+        assert out.shape == x.shape
+        assert out.min() >= -1 and out.max() <= 1
+
+
+def test_latent_fit_is_saved_and_reloaded(tmp_path):
+    model = tiny_model()
+    model.training_step(Batch(images()), 0)
+    model.on_train_end(images(64, seed=1), None)
+    assert not torch.equal(model.latent_mean, torch.zeros(4))
+    assert not torch.equal(model.latent_scale_tril, torch.eye(4))
+    loaded = load_model(save_checkpoint(tmp_path / "ae.safetensors", model))
+    assert torch.equal(loaded.latent_mean, model.latent_mean)
+    assert torch.equal(loaded.latent_scale_tril, model.latent_scale_tril)
+    x = images(4, seed=2)
+    model.eval()
+    assert torch.equal(loaded.reconstruct(x), model.reconstruct(x))
+    assert torch.equal(loaded.sample(4, seed=0), model.sample(4, seed=0))
+
+
+def test_latent_fit_matches_the_codes():
+    model = tiny_model().eval()
+    x = images(256, seed=3)
+    model.fit_latent_density(x)
+    with torch.no_grad():
+        codes = model.encoder(x).double()
+    covariance = model.latent_scale_tril @ model.latent_scale_tril.T
+    torch.testing.assert_close(model.latent_mean, codes.mean(0).float())
+    torch.testing.assert_close(covariance, torch.cov(codes.T).float(), rtol=1e-4, atol=1e-6)
+    drawn = model.sample_latent(20_000, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(drawn.mean(0), model.latent_mean, atol=0.05 * codes.std(0).max().item(), rtol=0)
+
+
+def test_reconstruct_on_a_dcgan_checkpoint_is_a_one_line_error(tmp_path, capsys):
+    from zoo.cli.main import main
+
+    path = save_checkpoint(tmp_path / "dcgan.safetensors", zoo.create_model("dcgan", width=4, latent_dim=8))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reconstruct", str(path), "--out", str(tmp_path / "grid.png")])
+    err = capsys.readouterr().err
+    assert exit_info.value.code != 0
+    assert err.startswith("Error:") and err.count("\n") == 1 and "cannot reconstruct" in err

@@ -1,0 +1,27 @@
+"""zoo plugin: convolutional autoencoder. This module stays light (no torch); the model loads from ``.model``."""
+
+from dataclasses import dataclass
+
+import zoo
+from zoo.config import option
+
+
+@dataclass
+class AutoencoderConfig:
+    latent_dim: int = option(16, "size of the latent code")
+    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)")
+    norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
+    loss: str = option("bce", "reconstruction loss: bce on (x+1)/2 (sigmoid output) or mse (tanh output)", choices=("bce", "mse"))
+    lr: float = option(1e-3, "learning rate (Adam)")
+
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(
+        "autoencoder",
+        "zoo_autoencoder.model:Autoencoder",
+        config=AutoencoderConfig,
+        summary="Convolutional autoencoder, sampled from a Gaussian fitted to its codes (Ghosh et al. 2020)",
+        data_shapes=[(1, 28, 28), (3, 32, 32)],
+        train_defaults={"steps": 2000, "batch_size": 64},
+    )

@@ -1,0 +1,86 @@
+"""Autoencoder: a conv encoder to a code z, a DCGAN-style decoder back, trained on a reconstruction loss.
+
+A plain autoencoder has no prior, so after training it fits a full-covariance Gaussian to the codes of the
+training images and samples from that (the "ex-post density estimation" of Ghosh et al. 2020). The fit is kept
+in two buffers, so it is saved in the checkpoint with the weights.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from zoo.architecture import Architecture
+from zoo.networks import ConvEncoder, ConvGenerator
+
+ENCODE_CHUNK = 500
+
+
+class Autoencoder(Architecture):
+    """Convolutional autoencoder with an ex-post Gaussian latent density."""
+
+    latent_prior = "empirical"
+
+    def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
+        super().__init__(config, data_shape, num_classes)
+        c = config
+        self.encoder = ConvEncoder(self.data_shape, c.latent_dim, c.width, c.norm)
+        self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm)
+        # The latent density z = latent_mean + latent_scale_tril @ eps; N(0, I) until fit_latent_density runs.
+        self.register_buffer("latent_mean", torch.zeros(c.latent_dim))
+        self.register_buffer("latent_scale_tril", torch.eye(c.latent_dim))
+
+    def configure_optimizers(self):
+        return {"autoencoder": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        raw = self.decoder(z)
+        return torch.sigmoid(raw) * 2 - 1 if self.config.loss == "bce" else torch.tanh(raw)
+
+    def reconstruction_loss(self, images: torch.Tensor) -> torch.Tensor:
+        """Mean per-pixel loss: BCE against (x+1)/2, or MSE in [-1, 1] units."""
+        raw = self.decoder(self.encoder(images))
+        if self.config.loss == "bce":
+            return F.binary_cross_entropy_with_logits(raw, (images + 1) / 2)
+        return F.mse_loss(torch.tanh(raw), images)
+
+    def training_step(self, batch, step):
+        loss = self.reconstruction_loss(batch.images)
+        optimizer = self.optimizers["autoencoder"]
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        return {"loss": loss.detach()}
+
+    def validation_logs(self, images, labels):
+        losses = [self.reconstruction_loss(chunk) * len(chunk) for chunk in images.split(ENCODE_CHUNK)]
+        return {"loss": float(sum(losses) / len(images))}
+
+    def sample_latent(self, n, generator=None):
+        """Codes from the fitted Gaussian; before :meth:`fit_latent_density` has run (at the end of training)
+        that is the standard normal, which an autoencoder's codes do not follow, so early samples are poor."""
+        eps = torch.randn(n, self.config.latent_dim, generator=generator)
+        return self.latent_mean.cpu() + eps @ self.latent_scale_tril.cpu().T
+
+    def generate(self, z, labels=None):
+        return self.decode(z)
+
+    def reconstruct(self, images, labels=None):
+        return self.decode(self.encoder(images))
+
+    def on_train_end(self, images, labels):
+        self.fit_latent_density(images)
+
+    @torch.no_grad()
+    def fit_latent_density(self, images: torch.Tensor) -> None:
+        """Fit the full-covariance Gaussian of the codes of ``images`` (mean and Cholesky factor)."""
+        was_training = self.training
+        self.eval()
+        try:
+            codes = torch.cat([self.encoder(chunk) for chunk in images.split(ENCODE_CHUNK)]).double()
+        finally:
+            self.train(was_training)
+        covariance = torch.cov(codes.T)
+        jitter = 1e-6 * covariance.diagonal().mean() * torch.eye(len(covariance), dtype=covariance.dtype, device=covariance.device)
+        self.latent_mean.copy_(codes.mean(0))
+        self.latent_scale_tril.copy_(torch.linalg.cholesky(covariance + jitter))

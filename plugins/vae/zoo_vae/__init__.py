@@ -1,0 +1,30 @@
+"""zoo plugin: variational autoencoder. This module stays light (no torch); the model loads from ``.model``."""
+
+from dataclasses import dataclass
+
+import zoo
+from zoo.config import option
+
+
+@dataclass
+class VAEConfig:
+    latent_dim: int = option(16, "size of the latent code z (prior N(0, I))")
+    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)")
+    norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
+    likelihood: str = option("bernoulli", "decoder p(x|z): bernoulli on (x+1)/2 (MNIST-like) or gaussian", choices=("bernoulli", "gaussian"))
+    decoder_std: float = option(0.1, "std of the gaussian likelihood in [-1, 1] pixel units (unused for bernoulli)")
+    beta: float = option(1.0, "weight of the KL term in the training loss (beta-VAE; 1: the ELBO)")
+    kl_warmup_steps: int = option(0, "steps over which the KL weight rises linearly from 0 to beta (0: off)")
+    lr: float = option(1e-3, "learning rate (Adam)")
+
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(
+        "vae",
+        "zoo_vae.model:VAE",
+        config=VAEConfig,
+        summary="Variational autoencoder (Kingma & Welling 2014)",
+        data_shapes=[(1, 28, 28), (3, 32, 32)],
+        train_defaults={"steps": 2000, "batch_size": 64},
+    )

@@ -1,0 +1,76 @@
+import pytest
+import torch
+from torch import nn
+
+import zoo
+from zoo.architecture import Batch
+from zoo.checkpoint import load_model, save_checkpoint
+from zoo.testing import ARCHITECTURE_CHECKS
+
+NAME = "wgan-gp"
+TINY = {"width": 4, "latent_dim": 8}
+
+
+def tiny_model(**overrides):
+    model = zoo.create_model(NAME, **{**TINY, **overrides})
+    model.optimizers = model.configure_optimizers()
+    return model.train()
+
+
+def batch(n=8, seed=0):
+    return Batch(torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1)
+
+
+@pytest.mark.parametrize("check", ARCHITECTURE_CHECKS, ids=lambda c: c.__name__)
+def test_conformance(check, tmp_path):
+    check(NAME, tmp_path)
+
+
+def test_registered_by_its_distribution():
+    spec = zoo.get_model(NAME)
+    assert spec.distribution == "zoo-wgan-gp"
+    assert {(1, 28, 28), (3, 32, 32)} <= set(spec.data_shapes)
+
+
+def test_defaults_follow_the_paper():
+    config = zoo.get_model(NAME).default_config
+    assert (config.loss, config.gp_weight, config.n_critic) == ("wasserstein", 10.0, 5)
+    assert (config.lr_g, config.lr_d, config.beta2) == (1e-4, 1e-4, 0.9)
+
+
+def test_a_step_logs_finite_wasserstein_estimate_and_penalty():
+    torch.manual_seed(0)
+    logs = tiny_model().training_step(batch(), 0)
+    assert {"loss_d", "wasserstein", "gp"} <= set(logs)
+    assert all(torch.isfinite(torch.as_tensor(v)) for v in logs.values())
+
+
+def test_n_critic_critic_updates_per_generator_update():
+    torch.manual_seed(0)
+    model = tiny_model(n_critic=5)
+    counts = {"generator": 0, "discriminator": 0}
+    for role, optimizer in model.optimizers.items():
+        def counted(*args, _step=optimizer.step, _role=role, **kwargs):
+            counts[_role] += 1
+            return _step(*args, **kwargs)
+        optimizer.step = counted
+    generator_logged = [("loss_g" in model.training_step(batch(seed=s), s)) for s in range(10)]
+    assert counts == {"generator": 2, "discriminator": 10}
+    assert generator_logged == [False] * 4 + [True] + [False] * 4 + [True]
+
+
+@pytest.mark.parametrize("norm", ["layer", "none"])
+def test_critic_has_no_batch_norm(norm):
+    critic = tiny_model(critic_norm=norm).discriminator
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules())
+
+
+def test_checkpoint_keeps_config_and_samples(tmp_path):
+    torch.manual_seed(0)
+    model = tiny_model(critic_norm="none", n_critic=2)
+    for step in range(2):
+        model.training_step(batch(seed=step), step)
+    loaded = load_model(save_checkpoint(tmp_path / "w.safetensors", model, step=2))
+    assert (loaded.config.critic_norm, loaded.config.n_critic) == ("none", 2)
+    assert torch.equal(model.sample(4, seed=1), loaded.sample(4, seed=1))
+    assert not torch.equal(loaded.sample(4, seed=1), loaded.sample(4, seed=2))

@@ -1,0 +1,35 @@
+"""zoo plugin: WGAN-GP. This module stays light (no torch); the networks load from ``zoo_wgan_gp.model``."""
+
+from dataclasses import dataclass
+
+import zoo
+from zoo.config import option
+from zoo.gan_config import GANConfig
+
+
+@dataclass
+class WGANGPConfig(GANConfig):
+    latent_dim: int = option(64, "size of the noise vector z")
+    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    loss: str = option("wasserstein", "adversarial loss: wasserstein (the paper's), or another registered one")
+    lr_g: float = option(1e-4, "generator learning rate (Adam)")
+    lr_d: float = option(1e-4, "critic learning rate (Adam)")
+    beta1: float = option(0.5, "Adam beta1 (the paper uses 0.5 for DCGAN-style nets, 0 for ResNets)")
+    beta2: float = option(0.9, "Adam beta2")
+    n_critic: int = option(5, "critic updates per generator update")
+    gp_weight: float = option(10.0, "weight lambda of the gradient penalty")
+    critic_norm: str = option("layer", "normalisation in the critic; never batch norm, which breaks the penalty",
+                              choices=("layer", "none"))
+
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(
+        "wgan-gp",
+        "zoo_wgan_gp.model:WGANGP",
+        config=WGANGPConfig,
+        summary="Wasserstein GAN with gradient penalty (Gulrajani et al. 2017)",
+        data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
+        # a step is one critic update: 2000 steps are 400 generator updates at n_critic 5
+        train_defaults={"steps": 2000, "batch_size": 64},
+    )

@@ -1,0 +1,16 @@
+"""WGAN-GP: a DCGAN-style generator and a critic without batch norm, trained with the Wasserstein loss, a
+gradient penalty of weight 10 on random interpolates, 5 critic updates per generator update and
+Adam(1e-4, betas (0.5, 0.9)). The step itself is the core GAN's."""
+
+from zoo.gan import GAN
+from zoo.networks import ConvDiscriminator, ConvGenerator
+
+
+class WGANGP(GAN):
+    """Wasserstein GAN with gradient penalty (Gulrajani et al. 2017)."""
+
+    def build_generator(self):
+        return ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
+
+    def build_discriminator(self):
+        return ConvDiscriminator(self.data_shape, self.config.width, norm=self.config.critic_norm)

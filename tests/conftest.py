@@ -1,0 +1,66 @@
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # for the lazily imported toy_model module
+
+from zoo import plugins  # noqa: E402
+from toy import ToyPlugin  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def isolated_plugins(monkeypatch):
+    """Every test starts from freshly discovered plugins and leaves none of its own behind."""
+    for var in ("ZOO_STRICT_PLUGINS", "ZOO_LOAD_PLUGINS", "ZOO_DATASET_MIRROR"):
+        monkeypatch.delenv(var, raising=False)
+    plugins.reset()
+    yield
+    plugins.reset()
+
+
+@pytest.fixture
+def register_plugin():
+    """Register plugin objects in-process for one test: ``register_plugin(obj, "name")``."""
+    registered = []
+
+    def register(obj, name):
+        plugins.plugin_manager().register(obj, name=name)
+        registered.append(obj)
+        return obj
+
+    yield register
+    for obj in registered:
+        if plugins._manager is not None and plugins._manager.is_registered(obj):
+            plugins._manager.unregister(obj)
+
+
+@pytest.fixture
+def toy(register_plugin):
+    register_plugin(ToyPlugin(), "toy")
+    return "toy-gan"
+
+
+@pytest.fixture
+def zoo_cli(capsys):
+    """Run the real ``zoo`` entry point in-process; returns (exit code, stdout, stderr)."""
+    from zoo.cli.main import main
+
+    def run(*args):
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(a) for a in args])
+        captured = capsys.readouterr()
+        code = exit_info.value.code
+        return (0 if code is None else code), captured.out, captured.err
+
+    return run
+
+
+@pytest.fixture
+def tiny_npz(tmp_path):
+    """64 random 28x28 grey images with 2 classes, as an .npz dataset path."""
+    rng = np.random.default_rng(0)
+    path = tmp_path / "tiny.npz"
+    np.savez(path, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=rng.integers(0, 2, 64))
+    return path

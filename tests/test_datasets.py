@@ -1,0 +1,185 @@
+"""Datasets: the bundled subset, the fixed split, user folders and .npz files, and downloads."""
+
+import hashlib
+import threading
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from zoo import datasets
+from zoo.datasets import download
+from zoo.datasets.idx import read_idx, write_idx
+from zoo.errors import DataError
+
+
+def test_bundled_mnist_is_5000_labelled_digits():
+    data = datasets.load("mnist")
+    assert data.images.shape == (5000, 1, 28, 28) and data.images.dtype == np.uint8
+    assert np.bincount(data.labels).tolist() == [500] * 10
+    assert data.num_classes == 10
+
+
+def test_split_is_fixed_disjoint_and_90_10():
+    data = datasets.load("mnist")
+    train, heldout = datasets.split(data, "train"), datasets.split(data, "heldout")
+    assert (len(train), len(heldout)) == (4500, 500)
+    again = datasets.split(datasets.load("mnist"), "heldout")
+    assert np.array_equal(heldout.images, again.images)
+    train_rows = {row.tobytes() for row in train.images}
+    assert not any(row.tobytes() in train_rows for row in heldout.images[:50])
+
+
+def _save(path, array, mode):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array, mode).save(path)
+
+
+def test_folder_with_class_subfolders_gives_labels(tmp_path):
+    rng = np.random.default_rng(0)
+    for cls in ("cat", "dog"):
+        for i in range(3):
+            _save(tmp_path / cls / f"{i}.png", rng.integers(0, 255, (32, 32, 3), dtype=np.uint8), "RGB")
+    (tmp_path / "dog" / "notes.txt").write_text("not an image")
+    data = datasets.load(str(tmp_path))
+    assert data.images.shape == (6, 3, 32, 32)
+    assert data.labels.tolist() == [0, 0, 0, 1, 1, 1] and data.classes == ("cat", "dog")
+
+
+def test_folder_of_mixed_sizes_is_resized_to_the_common_one(tmp_path, capsys):
+    for i, side in enumerate((28, 28, 40)):
+        _save(tmp_path / f"{i}.png", np.full((side, side), 200, np.uint8), "L")
+    data = datasets.load(str(tmp_path))
+    assert data.images.shape == (3, 1, 28, 28) and data.labels is None
+    assert "resizing" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("setup, message", [
+    (lambda p: None, "no images found"),
+    (lambda p: (p / "a.txt").write_text("hello"), "no images found"),
+    (lambda p: (p / "broken.png").write_bytes(b"not a png"), "not a readable image"),
+])
+def test_empty_or_non_image_folders_are_rejected(tmp_path, setup, message):
+    setup(tmp_path)
+    with pytest.raises(DataError, match=message):
+        datasets.load(str(tmp_path))
+
+
+def test_npz_layouts(tmp_path):
+    nhwc = tmp_path / "nhwc.npz"
+    np.savez(nhwc, images=np.zeros((4, 32, 32, 3), np.uint8), labels=np.arange(4))
+    assert datasets.load(str(nhwc)).shape == (3, 32, 32)
+    floats = tmp_path / "floats.npz"
+    np.savez(floats, images=np.full((2, 28, 28), 1.0, np.float32))
+    assert datasets.load(str(floats)).images.max() == 255
+
+
+@pytest.mark.parametrize("arrays, message", [
+    ({"pixels": np.zeros((2, 28, 28), np.uint8)}, "no 'images' array"),
+    ({"images": np.zeros((2, 28), np.uint8)}, "expected"),
+    ({"images": np.zeros((2, 4, 4), np.uint8)}, "too small"),
+    ({"images": np.full((2, 28, 28), 7.0)}, "uint8 or floats in \\[0, 1\\]"),
+])
+def test_bad_npz_files_are_rejected(tmp_path, arrays, message):
+    path = tmp_path / "bad.npz"
+    np.savez(path, **arrays)
+    with pytest.raises(DataError, match=message):
+        datasets.load(str(path))
+
+
+def test_unknown_name_or_missing_path():
+    with pytest.raises(DataError, match="unknown dataset 'mnsit'.*mnist"):
+        datasets.load("mnsit")
+
+
+# --- downloads, against a server on 127.0.0.1 ---------------------------------------------------------------
+
+class RangeServer(BaseHTTPRequestHandler):
+    files: dict = {}
+    requests: list = []
+
+    def do_GET(self):
+        name = self.path.rsplit("/", 1)[-1]
+        self.requests.append((name, self.headers.get("Range")))
+        if name not in self.files:
+            self.send_error(404)
+            return
+        body, status = self.files[name], 200
+        if self.headers.get("Range"):
+            start = int(self.headers["Range"].split("=")[1].split("-")[0])
+            body, status = body[start:], 206
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def mirror(tmp_path, monkeypatch):
+    images = np.random.default_rng(1).integers(0, 256, (10, 28, 28), dtype=np.uint8)
+    labels = np.arange(10, dtype=np.uint8)
+    write_idx(tmp_path / "imgs.gz", images)
+    write_idx(tmp_path / "lbls.gz", labels)
+    blobs = {"imgs.gz": (tmp_path / "imgs.gz").read_bytes(), "lbls.gz": (tmp_path / "lbls.gz").read_bytes()}
+    handler = type("Handler", (RangeServer,), {"files": blobs, "requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("ZOO_DATASET_MIRROR", f"http://127.0.0.1:{server.server_port}/")
+    spec = replace(download.MNIST_FULL, images=("imgs.gz", hashlib.sha256(blobs["imgs.gz"]).hexdigest()),
+                   labels=("lbls.gz", hashlib.sha256(blobs["lbls.gz"]).hexdigest()))
+    yield spec, blobs, handler, images
+    server.shutdown()
+
+
+def test_download_verifies_and_caches(mirror):
+    spec, _, handler, images = mirror
+    data = download.load_remote(spec)
+    assert np.array_equal(data.images[:, 0], images) and data.labels.tolist() == list(range(10))
+    assert len(handler.requests) == 2
+    download.load_remote(spec)
+    assert len(handler.requests) == 2, "a cached, verified file was downloaded again"
+    assert not list((download.cache_root() / spec.name).glob("*.part"))
+
+
+def test_interrupted_download_resumes_with_a_range_request(mirror):
+    spec, blobs, handler, _ = mirror
+    folder = download.cache_root() / spec.name
+    folder.mkdir(parents=True)
+    (folder / "imgs.gz.part").write_bytes(blobs["imgs.gz"][:100])
+    download.fetch(spec, *spec.images)
+    assert ("imgs.gz", "bytes=100-") in handler.requests
+    assert (folder / "imgs.gz").read_bytes() == blobs["imgs.gz"]
+
+
+def test_checksum_mismatch_is_refused_and_nothing_is_kept(mirror):
+    spec, _, _, _ = mirror
+    wrong = replace(spec, images=("imgs.gz", "0" * 64))
+    with pytest.raises(DataError, match="sha256 mismatch"):
+        download.fetch(wrong, *wrong.images)
+    assert not list((download.cache_root() / spec.name).iterdir())
+
+
+def test_offline_gives_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path))
+    monkeypatch.setenv("ZOO_DATASET_MIRROR", "http://127.0.0.1:9/")  # discard port: nothing listens
+    with pytest.raises(DataError, match="could not download train-images-idx3-ubyte.gz for mnist-full.*Offline"):
+        download.load_remote(download.MNIST_FULL)
+
+
+def test_idx_round_trip_and_truncation(tmp_path):
+    array = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    write_idx(tmp_path / "a.gz", array)
+    assert np.array_equal(read_idx(tmp_path / "a.gz"), array)
+    import gzip
+
+    with gzip.open(tmp_path / "short.gz", "wb") as fh:
+        fh.write(bytes([0, 0, 8, 1]) + (100).to_bytes(4, "big") + b"\0" * 10)
+    with pytest.raises(DataError, match="header says 100 bytes"):
+        read_idx(tmp_path / "short.gz")

@@ -1,0 +1,61 @@
+"""Adversarial losses and the gradient penalty against hand-computed values."""
+
+import math
+
+import pytest
+import torch
+
+from zoo import losses
+from zoo.penalty import gradient_penalty
+
+REAL = torch.tensor([2.0, -1.0])
+FAKE = torch.tensor([0.5, -3.0])
+
+
+def softplus(x):
+    return math.log1p(math.exp(x))
+
+
+@pytest.mark.parametrize("name, d, g", [
+    ("non-saturating",
+     (softplus(-2) + softplus(1)) / 2 + (softplus(0.5) + softplus(-3)) / 2,
+     (softplus(-0.5) + softplus(3)) / 2),
+    ("wasserstein", (0.5 - 3) / 2 - (2 - 1) / 2, -(0.5 - 3) / 2),
+    ("hinge", (0 + 2) / 2 + (1.5 + 0) / 2, -(0.5 - 3) / 2),
+    ("least-squares", 0.5 * ((1 + 4) / 2) + 0.5 * ((0.25 + 9) / 2), 0.5 * ((0.25 + 16) / 2)),
+])
+def test_loss_values(name, d, g):
+    loss = losses.get_loss(name)
+    assert loss.discriminator(REAL, FAKE).item() == pytest.approx(d, rel=1e-6)
+    assert loss.generator(FAKE).item() == pytest.approx(g, rel=1e-6)
+
+
+def test_unknown_loss_lists_registered_ones():
+    with pytest.raises(Exception, match="unknown loss 'l1'.*hinge"):
+        losses.get_loss("l1")
+
+
+def test_penalty_of_a_linear_critic_is_known_in_closed_form():
+    # D(x) = <w, x> has gradient w everywhere, so the penalty is (||w|| - 1)^2 whatever the interpolates.
+    w = torch.tensor([[[3.0, 0.0], [0.0, 4.0]]])
+    critic = lambda x: (x * w).flatten(1).sum(1)  # noqa: E731
+    real, fake = torch.randn(5, 1, 2, 2), torch.randn(5, 1, 2, 2)
+    assert gradient_penalty(critic, real, fake).item() == pytest.approx((5.0 - 1.0) ** 2)
+
+
+def test_penalty_uses_one_mix_per_example_and_a_per_example_norm():
+    # D(x) = 0.5 ||x||^2 per example has gradient x, so each example's norm is ||a*r + (1-a)*f||.
+    critic = lambda x: 0.5 * x.flatten(1).pow(2).sum(1)  # noqa: E731
+    real = torch.tensor([[[[1.0, 1.0]]], [[[2.0, 0.0]]]])
+    fake = torch.zeros_like(real)
+    alpha = torch.tensor([0.5, 1.0])
+    norms = [math.sqrt(0.5**2 + 0.5**2), 2.0]
+    expected = sum((n - 1) ** 2 for n in norms) / 2
+    assert gradient_penalty(critic, real, fake, alpha=alpha).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_penalty_is_differentiable_for_the_critic():
+    net = torch.nn.Linear(4, 1)
+    gp = gradient_penalty(lambda x: net(x.flatten(1)).flatten(), torch.randn(3, 1, 2, 2), torch.randn(3, 1, 2, 2))
+    gp.backward()
+    assert net.weight.grad is not None and net.weight.grad.abs().sum() > 0

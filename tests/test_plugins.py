@@ -1,0 +1,152 @@
+"""Plugin discovery: in-process plugins, real entry-point metadata, and plugins that break."""
+
+import importlib
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import zoo
+from zoo import plugins
+from zoo.errors import PluginError
+
+
+def write_plugin(root, dist, version, module, body, entry_name=None):
+    """Lay out an installed distribution by hand: its module and a dist-info with the entry point."""
+    sys.modules.pop(module, None)  # an earlier test may have imported a module of the same name
+    importlib.invalidate_caches()
+    (root / f"{module}.py").write_text(textwrap.dedent(body))
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[zoo.plugins]\n{entry_name or module} = {module}\n")
+
+
+GOOD = """
+    from dataclasses import dataclass
+    import zoo
+
+    @dataclass
+    class Config:
+        size: int = 3
+
+    @zoo.hookimpl
+    def register_architectures(register):
+        register("outside-model", "toy_model:ToyGAN", config=Config, summary="registered from outside the repo")
+"""
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_in_process_plugin_is_listed_with_its_details(toy):
+    assert toy in zoo.list_models()
+    assert zoo.list_models("toy-*") == ["toy-gan"]
+    assert zoo.list_models("nothing-*") == []
+    spec = zoo.get_model(toy)
+    assert spec.summary == "A tiny GAN for tests"
+    assert spec.plugin == "toy"
+    assert spec.default_config.latent_dim == 8
+    assert spec.train_defaults == {"steps": 6, "batch_size": 16}
+
+
+def test_entry_point_plugin_is_found_without_core_naming_it(site):
+    write_plugin(site, "zoo-outside", "0.3.1", "zoo_outside", GOOD)
+    plugins.reset()
+    assert "outside-model" in zoo.list_models()
+    spec = zoo.get_model("outside-model")
+    assert (spec.plugin, spec.distribution, spec.version) == ("zoo_outside", "zoo-outside", "0.3.1")
+
+
+def test_entry_point_plugin_seen_by_the_installed_cli(site):
+    write_plugin(site, "zoo-outside", "0.3.1", "zoo_outside", GOOD)
+    env_path = f"{site}"
+    result = subprocess.run([sys.executable, "-c", "from zoo.cli.main import main; main(['list'])"],
+                            capture_output=True, text=True, env={**_env(), "PYTHONPATH": env_path})
+    assert result.returncode == 0, result.stderr
+    assert "outside-model" in result.stdout and "zoo-outside" in result.stdout
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+
+
+@pytest.mark.parametrize("body", [
+    "raise ImportError('needs a library that is not installed')\n",
+    """
+    import zoo
+    @zoo.hookimpl
+    def register_architectures(register):
+        raise RuntimeError('bug in the hook')
+    """,
+], ids=["import-fails", "hook-raises"])
+def test_broken_plugin_is_reported_once_and_others_keep_working(site, toy, capsys, body):
+    write_plugin(site, "zoo-broken", "1.0", "zoo_broken", body)
+    write_plugin(site, "zoo-outside", "0.3.1", "zoo_outside", GOOD)
+    plugins.reset()
+    plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    assert "outside-model" in zoo.list_models()
+    assert "toy-gan" in zoo.list_models()
+    zoo.list_models()
+    err = capsys.readouterr().err
+    assert err.count("zoo_broken") == 1, err
+    assert "zoo-broken 1.0" in err
+    broken = [info for info in plugins.list_plugins() if info.name == "zoo_broken"][0]
+    assert broken.errors and ("ImportError" in broken.errors[0] or "RuntimeError" in broken.errors[0])
+
+
+def test_strict_mode_makes_a_broken_plugin_fatal(site, monkeypatch):
+    write_plugin(site, "zoo-broken", "1.0", "zoo_broken", "raise ImportError('nope')\n")
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    plugins.reset()
+    with pytest.raises(PluginError, match="zoo_broken.*ImportError: nope"):
+        zoo.list_models()
+
+
+def test_load_plugins_env_selects_entry_points(site, monkeypatch):
+    write_plugin(site, "zoo-outside", "0.3.1", "zoo_outside", GOOD)
+    monkeypatch.setenv("ZOO_LOAD_PLUGINS", "")
+    plugins.reset()
+    assert zoo.list_models() == []
+    monkeypatch.setenv("ZOO_LOAD_PLUGINS", "zoo_outside")
+    plugins.reset()
+    assert zoo.list_models() == ["outside-model"]
+
+
+def test_unknown_model_suggests_close_names_and_lists_the_rest(toy):
+    with pytest.raises(zoo.UnknownModelError) as info:
+        zoo.get_model("toy-gn")
+    assert isinstance(info.value, KeyError)
+    message = str(info.value)
+    assert "did you mean 'toy-gan'" in message
+    assert "registered:" in message and "toy-gan" in message
+
+
+def test_unknown_model_shows_why_its_plugin_failed(site):
+    write_plugin(site, "zoo-fancy", "2.0", "zoo_fancy", "raise ImportError('torchvision missing')\n", entry_name="fancy")
+    plugins.reset()
+    with pytest.raises(zoo.UnknownModelError, match="plugin 'fancy' \\(zoo-fancy 2.0\\) failed to load.*torchvision missing"):
+        zoo.get_model("fancy")
+
+
+def test_same_name_from_two_plugins_is_a_clear_error(register_plugin, toy, capsys):
+    from toy import ToyPlugin
+
+    register_plugin(ToyPlugin(), "toy-copy")
+    assert "toy-gan" not in zoo.list_models()
+    with pytest.raises(zoo.DuplicateModelError, match="registered by both .*plugin 'toy'.* and .*plugin 'toy-copy'"):
+        zoo.get_model("toy-gan")
+    assert "registered by both" in capsys.readouterr().err
+
+
+def test_create_model_applies_overrides_and_rejects_unknown_keys(toy):
+    model = zoo.create_model(toy, latent_dim=5)
+    assert model.config.latent_dim == 5 and model.name == toy
+    with pytest.raises(zoo.ConfigError, match="unknown config key 'latnt_dim'.*latent_dim \\(int\\)"):
+        zoo.create_model(toy, latnt_dim=5)

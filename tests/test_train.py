@@ -1,0 +1,183 @@
+"""The trainer and ``zoo train``: the run folder, resuming bit-exactly, callbacks, and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+import zoo
+from zoo.callbacks import Callback
+from zoo.checkpoint import load_checkpoint
+from zoo.datasets import ImageData
+from zoo.trainer import TrainConfig, Trainer
+
+FAST = ["--steps", "6", "--batch-size", "16", "--quiet", "--sample-every", "3", "--checkpoint-every", "3"]
+
+
+def test_train_writes_a_complete_run_folder(toy, zoo_cli, tmp_path):
+    out = tmp_path / "run"
+    code, stdout, err = zoo_cli("train", toy, "--out", out, *FAST)
+    assert code == 0, err
+    assert "trained toy-gan for 6 steps" in stdout
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"] == toy and config["train"]["steps"] == 6 and config["data"]["source"] == "mnist"
+    assert config["versions"]["zoo-core"] == zoo.__version__
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["step"] == 6 and {"loss_d", "loss_g", "images_per_s"} <= set(records[-1])
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-000003.png", "step-000006.png"]
+    assert (out / "losses.png").stat().st_size > 1000
+    assert load_checkpoint(out).step == 6
+
+
+def test_resumed_run_ends_with_identical_weights(toy, zoo_cli, tmp_path):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    assert zoo_cli("train", toy, "--out", straight, *FAST)[0] == 0
+    assert zoo_cli("train", toy, "--out", resumed, *FAST[:1], "3", *FAST[2:])[0] == 0
+    assert load_checkpoint(resumed).step == 3
+    code, _, err = zoo_cli("train", "--resume", resumed, "--steps", "6", "--quiet")
+    assert code == 0, err
+    a, b = load_checkpoint(straight), load_checkpoint(resumed)
+    assert b.step == 6
+    weights = [k for k in a.tensors if k.startswith("model.")]
+    assert weights and all(torch.equal(a.tensors[k], b.tensors[k]) for k in weights)
+    steps = [json.loads(line)["step"] for line in (resumed / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)), "metrics were duplicated by the resume"
+
+
+def test_resume_refuses_a_finished_run_and_another_architecture(toy, zoo_cli, tmp_path):
+    out = tmp_path / "run"
+    zoo_cli("train", toy, "--out", out, *FAST)
+    code, _, err = zoo_cli("train", "--resume", out, "--quiet")
+    assert code != 0 and "already at step 6 of 6" in err
+    code, _, err = zoo_cli("train", "dcgan-other", "--resume", out)
+    assert code != 0 and "is a 'toy-gan' run, not 'dcgan-other'" in err
+
+
+def test_callbacks_see_every_hook_in_order(toy, tmp_path):
+    events = []
+
+    class Recorder(Callback):
+        def on_train_start(self, trainer):
+            events.append("start")
+
+        def on_step_end(self, trainer, step, logs):
+            events.append(f"step{step}")
+            assert all(isinstance(v, float) for v in logs.values())
+
+        def on_epoch_end(self, trainer, epoch):
+            events.append(f"epoch{epoch}")
+
+        def on_checkpoint_saved(self, trainer, path):
+            events.append("saved")
+
+        def on_train_end(self, trainer):
+            events.append("end")
+
+    data = ImageData(np.zeros((32, 1, 28, 28), np.uint8), None, "zeros")
+    model = zoo.create_model(toy)
+    trainer = Trainer(model, data, TrainConfig(steps=4, batch_size=16, checkpoint_every=0), tmp_path,
+                      callbacks=[Recorder(), zoo.callbacks.Checkpointing()])
+    trainer.fit()
+    assert events == ["start", "step1", "step2", "epoch1", "step3", "step4", "epoch2", "end", "saved"]
+
+
+def test_batches_visit_every_image_once_per_epoch():
+    from zoo.batches import InMemoryBatches
+
+    images = torch.arange(10.0).reshape(10, 1, 1, 1)
+    batches = InMemoryBatches(images, None, 3, seed=1)
+    seen = torch.cat([batches.next().images.flatten() for _ in range(3)])
+    assert sorted(seen.tolist()) == sorted(set(seen.tolist())) and len(seen) == 9
+    state = batches.state_dict()
+    following = batches.next().images
+    batches.load_state_dict(state)
+    assert torch.equal(batches.next().images, following)
+
+
+def test_nan_loss_stops_naming_step_and_loss_and_keeps_the_last_checkpoint(register_plugin, zoo_cli, tmp_path):
+    from dataclasses import dataclass
+
+    from toy import ToyConfig
+
+    class Exploding:
+        @zoo.hookimpl
+        def register_architectures(self, register):
+            register("exploding", "toy_model:ExplodingGAN", config=dataclass(type("C", (ToyConfig,), {})),
+                     summary="NaN from step 5")
+
+    register_plugin(Exploding(), "exploding")
+    out = tmp_path / "run"
+    code, _, err = zoo_cli("train", "exploding", "--out", out, *FAST)
+    assert code == 1
+    assert "'loss_d' became nan at step 5" in err and "last good checkpoint" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert load_checkpoint(out).step == 3
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--data", "no-such-dataset"], "unknown dataset 'no-such-dataset'"),
+    (["--data", "/no/such/path.npz"], "unknown dataset '/no/such/path.npz'"),
+    (["--steps", "0"], "--steps must be at least 1"),
+    (["--batch-size", "100000"], "--batch-size 100000 does not fit"),
+    (["--set", "widht=3"], "unknown config key 'widht'.*valid keys: latent_dim \\(int\\)"),
+    (["--set", "width=wide"], "bad value 'wide'"),
+    (["--steps", "3", "--epochs", "1"], "not both"),
+    (["--device", "cuda"], "no CUDA device"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(toy, zoo_cli, tmp_path, args, message):
+    out = tmp_path / "run"
+    code, _, err = zoo_cli("train", toy, "--out", out, "--quiet", *args)
+    assert code != 0
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    import re
+
+    assert re.search(message, err), err
+    if "cuda" not in args:
+        assert not out.exists()
+
+
+def test_existing_out_folder_is_refused_and_left_alone(toy, zoo_cli, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    code, _, err = zoo_cli("train", toy, "--out", out, *FAST)
+    assert code != 0 and "already exists" in err and "--resume" in err
+    assert sorted(p.name for p in out.iterdir()) == ["precious.txt"]
+
+
+def test_folder_data_and_toml_config(toy, zoo_cli, tmp_path, tiny_npz):
+    config = tmp_path / "c.toml"
+    config.write_text('latent_dim = 6\n[train]\nsteps = 2\nbatch_size = 8\n')
+    out = tmp_path / "run"
+    code, _, err = zoo_cli("train", toy, "--config", config, "--data", tiny_npz, "--out", out, "--quiet")
+    assert code == 0, err
+    saved = json.loads((out / "config.json").read_text())
+    assert saved["config"]["latent_dim"] == 6 and saved["train"]["steps"] == 2
+    assert saved["data"]["train_images"] == 58  # 64 images, 10% held out
+
+
+def test_bf16_precision_trains(toy, zoo_cli, tmp_path):
+    code, _, err = zoo_cli("train", toy, "--out", tmp_path / "run", *FAST, "--precision", "bf16")
+    assert code == 0, err
+
+
+def test_sample_outputs(toy, zoo_cli, tmp_path):
+    out = tmp_path / "run"
+    zoo_cli("train", toy, "--out", out, *FAST)
+    assert zoo_cli("sample", out, "-n", "5", "--out", tmp_path / "s.npz", "--seed", "3")[0] == 0
+    with np.load(tmp_path / "s.npz") as npz:
+        first = npz["images"]
+    assert first.shape == (5, 28, 28) and first.dtype == np.uint8
+    zoo_cli("sample", out, "-n", "5", "--out", tmp_path / "again.npz", "--seed", "3")
+    with np.load(tmp_path / "again.npz") as npz:
+        assert np.array_equal(npz["images"], first)
+    assert zoo_cli("sample", out, "-n", "9", "--out", tmp_path / "s.png")[0] == 0
+    assert zoo_cli("sample", out, "-n", "9", "--out", tmp_path / "s.safetensors")[0] == 0
+    assert zoo_cli("sample", out, "--interpolate", "4", "-n", "8", "--out", tmp_path / "walk.png")[0] == 0
+    code, _, err = zoo_cli("sample", out, "--out", tmp_path / "s.gif")
+    assert code != 0 and "unsupported file type" in err
+    code, _, err = zoo_cli("sample", out, "--label", "3", "--out", tmp_path / "l.png")
+    assert code != 0 and "needs a conditional model" in err
+    code, _, err = zoo_cli("reconstruct", out, "--out", tmp_path / "r.png")
+    assert code != 0 and "cannot reconstruct" in err

@@ -1,0 +1,22 @@
+"""A tiny GAN registered in-process by the tests, so core tests do not depend on any installed plugin."""
+
+from dataclasses import dataclass
+
+import zoo
+from zoo.config import option
+from zoo.gan_config import GANConfig
+
+NAME = "toy-gan"
+
+
+@dataclass
+class ToyConfig(GANConfig):
+    latent_dim: int = option(8, "noise size")
+    width: int = option(4, "conv width")
+
+
+class ToyPlugin:
+    @zoo.hookimpl
+    def register_architectures(self, register):
+        register(NAME, "toy_model:ToyGAN", config=ToyConfig, summary="A tiny GAN for tests",
+                 data_shapes=[(1, 28, 28), (3, 32, 32)], train_defaults={"steps": 6, "batch_size": 16})
