@@ -57,10 +57,10 @@ def get_cli() -> click.Group:
         _commands_added = True
         from zoo.plugins import call_hook
 
-        from . import inspect_commands, sample, train
+        from . import evaluate, inspect_commands, sample, train
 
         for command in (inspect_commands.list_models, inspect_commands.info, inspect_commands.plugins,
-                        train.train, sample.sample, sample.reconstruct):
+                        train.train, sample.sample, sample.reconstruct, evaluate.evaluate):
             cli.add_command(command)
         call_hook("register_commands", cli=cli)
     return cli

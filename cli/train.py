@@ -12,7 +12,8 @@ import click
 
 from zoo.errors import ConfigError, ZooError
 
-TRAIN_KEYS = ("steps", "epochs", "batch_size", "seed", "device", "precision", "sample_every", "checkpoint_every", "log_every")
+TRAIN_KEYS = ("steps", "epochs", "batch_size", "seed", "device", "precision", "sample_every", "checkpoint_every",
+              "log_every", "eval_every", "eval_samples")
 
 
 def _read_toml(path: Path) -> dict:
@@ -60,23 +61,25 @@ def _write_json(path: Path, payload: dict) -> None:
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue the run in this folder.")
 @click.option("--sample-every", type=int, default=None, help="Steps between sample grids. [default: 500]")
 @click.option("--checkpoint-every", type=int, default=None, help="Steps between checkpoints. [default: 500]")
+@click.option("--eval-every", type=int, default=None, help="Steps between zoo eval figures in metrics.jsonl (0: off); final figures go to eval.json.")
 @click.option("--callback", "callback_names", multiple=True, help="Also run this registered callback (repeatable).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(name, data, steps, epochs, batch_size, seed, device, precision, out, assignments, config_file, resume,
-          sample_every, checkpoint_every, callback_names, quiet):
+          sample_every, checkpoint_every, eval_every, callback_names, quiet):
     """Train architecture NAME and write a run folder: config, metrics, sample grids, losses.png, checkpoint."""
     import zoo
     from zoo.config import parse_assignments
 
     given = {"steps": steps, "epochs": epochs, "batch_size": batch_size, "seed": seed, "device": device,
-             "precision": precision, "sample_every": sample_every, "checkpoint_every": checkpoint_every}
+             "precision": precision, "sample_every": sample_every, "checkpoint_every": checkpoint_every,
+             "eval_every": eval_every}
     given = {k: v for k, v in given.items() if v is not None}
     if steps is not None and epochs is not None:
         raise ZooError("give --steps or --epochs, not both")
     for key in ("steps", "epochs", "batch_size"):
         if key in given and given[key] < 1:
             raise ZooError(f"--{key.replace('_', '-')} must be at least 1, got {given[key]}")
-    for key in ("sample_every", "checkpoint_every"):
+    for key in ("sample_every", "checkpoint_every", "eval_every"):
         if key in given and given[key] < 0:
             raise ZooError(f"--{key.replace('_', '-')} must be 0 (off) or more")
 
@@ -114,10 +117,10 @@ def train(name, data, steps, epochs, batch_size, seed, device, precision, out, a
         data_source = saved["data"]["source"]
         if data is not None and data != data_source:
             raise ZooError(f"--resume: this run trained on '{data_source}'; leave out --data")
-        changeable = ("steps", "device", "sample_every", "checkpoint_every")
+        changeable = ("steps", "device", "sample_every", "checkpoint_every", "eval_every")
         fixed = sorted(k for k in given if k not in changeable and given[k] != settings.get(k))
         if fixed:
-            raise ZooError(f"--resume keeps the run's {', '.join(fixed)}; only --steps, --device, --sample-every and --checkpoint-every may change")
+            raise ZooError(f"--resume keeps the run's {', '.join(fixed)}; only --steps, --device, --sample-every, --checkpoint-every and --eval-every may change")
         settings.update({k: given[k] for k in given if k in changeable})
     else:
         settings = asdict(TrainConfig())

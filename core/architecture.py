@@ -65,6 +65,11 @@ class Architecture(nn.Module):
     def on_train_end(self, images: torch.Tensor, labels: torch.Tensor | None) -> None:
         """Called once after the last step with the training images, e.g. to fit a latent density."""
 
+    def importance_weighted_nll(self, images: torch.Tensor, k: int = 1000,
+                                generator: torch.Generator | None = None) -> torch.Tensor | None:
+        """-log p(x) per image in nats, for models with a tractable likelihood bound (VAEs); None otherwise."""
+        return None
+
     def validation_logs(self, images: torch.Tensor, labels: torch.Tensor | None) -> dict[str, float]:
         """Figures on held-out images, logged at each sample interval (e.g. a VAE's ELBO); none by default."""
         return {}

@@ -33,4 +33,12 @@ def register_callbacks(register):
     register("validation", callbacks.Validation, summary="log the model's held-out figures at each sample interval", default=True)
     register("samples", callbacks.SampleGrids, summary="save samples/step-NNNNNN.png from a fixed noise batch", default=True)
     register("checkpoints", callbacks.Checkpointing, summary="save checkpoint.safetensors atomically", default=True)
+    register("evaluation", callbacks.Evaluation, summary="zoo eval figures every --eval-every steps, eval.json at the end", default=True)
     register("loss-plot", callbacks.LossPlot, summary="draw losses.png when training ends", default=True)
+
+
+@hookimpl
+def register_feature_extractors(register):
+    from .evaluation import classifier
+
+    register("classifier", classifier.DomainFeatures, summary="a small CNN zoo trains on the dataset's labelled training split")

@@ -132,3 +132,26 @@ class LossPlot(Callback):
         from .plots import plot_losses
 
         plot_losses(trainer.history, trainer.out_dir / "losses.png", title=trainer.model.name)
+
+
+class Evaluation(Callback):
+    """With ``eval_every`` > 0: zoo eval's figures every so many steps into metrics.jsonl, and at the end
+    into ``eval.json`` in the run folder."""
+
+    def run(self, trainer) -> dict:
+        from .evaluation import evaluate
+
+        report = evaluate(trainer.data, trainer.heldout_data, model=trainer.model,
+                          n=trainer.config.eval_samples, seed=trainer.config.seed).to_dict()
+        figures = {k: v for k, v in report["model"].items() if isinstance(v, (int, float)) and k != "n"}
+        trainer.record({f"eval/{k}": v for k, v in figures.items()})
+        return report
+
+    def on_step_end(self, trainer, step, logs):
+        if trainer.heldout_data is not None and _due(step, trainer.config.eval_every, trainer):
+            self.run(trainer)
+
+    def on_train_end(self, trainer):
+        if trainer.heldout_data is not None and trainer.config.eval_every > 0:
+            report = self.run(trainer)
+            (trainer.out_dir / "eval.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -38,5 +38,15 @@ def register_callbacks(register):
 
 
 @hookspec
+def register_feature_extractors(register):
+    """Add feature spaces for ``zoo eval``: ``register(name, factory, *, summary)``.
+
+    ``factory(train_data)`` returns an object with ``features(images) -> (N, D)`` and ``logits(images) -> (N,
+    classes)`` (or None), images being floats in [-1, 1]. zoo registers ``classifier``, a CNN it trains on the
+    dataset's labelled training split; a plugin can add Inception features for natural images.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add commands to the ``zoo`` click group, e.g. ``@cli.command()``."""

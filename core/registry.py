@@ -20,6 +20,7 @@ from typing import Any, Callable
 from . import plugins
 from .collect import DuplicateNameError, collect
 from .config import build_config, describe, to_dict
+from .errors import DataError
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
 
@@ -129,6 +130,9 @@ def create_model(name: str, *, data_shape=None, num_classes: int | None = None, 
     spec = get_model(name)
     config = build_config(spec.config_class, overrides, model=name)
     cls = spec.load()
+    if getattr(cls, "conditional", False) and not num_classes:
+        raise DataError(f"{name} is conditional: it needs class labels (train it on a folder with one subfolder per class, "
+                        "or an .npz with 'labels'; from Python, pass num_classes)")
     shape = tuple(data_shape) if data_shape is not None else spec.data_shapes[0]
     model = cls(config, data_shape=shape, num_classes=num_classes)
     model.name = name

@@ -35,6 +35,8 @@ class TrainConfig:
     sample_every: int = 500
     checkpoint_every: int = 500
     log_every: int = 10
+    eval_every: int = 0
+    eval_samples: int = 1000
 
 
 def resolve_device(name: str) -> torch.device:
@@ -80,6 +82,7 @@ class Trainer:
         self.meta = dict(meta or {})
         images, labels = self._tensors(data)
         self.batches = InMemoryBatches(images, labels, config.batch_size, config.seed)
+        self.heldout_data = heldout
         self.heldout = None if heldout is None else self._tensors(heldout)
         self.model.optimizers = self.model.configure_optimizers()
         self.total_steps = config.steps

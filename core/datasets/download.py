@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+from ..paths import cache_home
 from . import ImageData
 from .idx import read_idx
 
@@ -53,12 +54,7 @@ FASHION_MNIST = RemoteDataset(
 
 
 def cache_root() -> Path:
-    home = os.environ.get("ZOO_HOME")
-    if home:
-        return Path(home).expanduser() / "datasets"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("zoo")) / "datasets"
+    return cache_home() / "datasets"
 
 
 def _mirrors(dataset: RemoteDataset) -> list[str]:
