@@ -1,0 +1,78 @@
+"""Quality table: train each installed architecture with its defaults, then score it with ``zoo eval``.
+
+Runs the real commands (``zoo train NAME`` then ``zoo eval RUN --json``) one model after another and prints
+one Markdown table (model, steps, wall time, FID, KID, classes covered, held-out ELBO / IW-NLL where they apply)
+with the held-out-real baseline as the first row, ready for the README.
+
+    python benchmarks/quality.py                     # every installed model, defaults (about 5 min each)
+    python benchmarks/quality.py --models dcgan vae --steps 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import zoo
+
+
+def zoo_command(*args: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("zoo")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=None, help="default: every installed model")
+    parser.add_argument("--steps", type=int, default=None, help="override every model's default steps")
+    parser.add_argument("-n", type=int, default=2000, help="samples per model for the metrics")
+    parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
+    args = parser.parse_args()
+
+    models = args.models or zoo.list_models()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="zoo-quality-"))
+    rows, baseline = [], None
+    for name in models:
+        out = root / name
+        command = ["train", name, "--out", str(out), "--quiet"] + (["--steps", str(args.steps)] if args.steps else [])
+        started = time.perf_counter()
+        trained = zoo_command(*command)
+        minutes = (time.perf_counter() - started) / 60
+        if trained.returncode != 0:
+            print(f"{name}: training failed: {trained.stderr.strip()}", file=sys.stderr)
+            continue
+        scored = zoo_command("eval", str(out), "-n", str(args.n), "--json")
+        if scored.returncode != 0:
+            print(f"{name}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
+            continue
+        report = json.loads(scored.stdout)
+        baseline = baseline or report["baseline"]
+        steps = json.loads((out / "config.json").read_text())["train"]["steps"]
+        rows.append((name, steps, minutes, report["model"]))
+        print(f"{name}: done in {minutes:.1f} min", file=sys.stderr)
+
+    def likelihood(m):
+        parts = [f"{m[k]:.1f}" for k in m if k.startswith("heldout_elbo")] + [f"{m[k]:.1f}" for k in m if k.startswith("iw_nll")]
+        return " / ".join(parts) or "-"
+
+    print(f"\n{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, n = {args.n} samples\n")
+    print("| model | steps | wall time | FID | KID | classes covered | held-out ELBO / IW-NLL (nats) |")
+    print("|---|---|---|---|---|---|---|")
+    if baseline:
+        print(f"| held-out real images | - | - | {baseline['fid']:.2f} | {baseline['kid']:.2f} ± {baseline['kid_std']:.2f} | "
+              f"{baseline['classes_covered']} | - |")
+    for name, steps, minutes, m in rows:
+        print(f"| {name} | {steps} | {minutes:.1f} min | {m['fid']:.2f} | {m['kid']:.2f} ± {m['kid_std']:.2f} | "
+              f"{m['classes_covered']} | {likelihood(m)} |")
+
+
+if __name__ == "__main__":
+    main()
