@@ -3,8 +3,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 sys.path.insert(0, str(Path(__file__).parent))  # for the lazily imported toy_model module
+
+# Test models are tiny: a second intra-op thread only adds synchronisation, and on a busy machine OpenMP
+# threads waiting for each other make a 10 ms step take a second or more.
+torch.set_num_threads(1)
 
 from zoo import plugins  # noqa: E402
 from toy import ToyPlugin  # noqa: E402

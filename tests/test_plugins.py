@@ -150,3 +150,32 @@ def test_create_model_applies_overrides_and_rejects_unknown_keys(toy):
     assert model.config.latent_dim == 5 and model.name == toy
     with pytest.raises(zoo.ConfigError, match="unknown config key 'latnt_dim'.*latent_dim \\(int\\)"):
         zoo.create_model(toy, latnt_dim=5)
+
+
+def test_plugin_commands_join_the_cli(register_plugin, zoo_cli, monkeypatch):
+    import click
+
+    import zoo.cli.main as cli_main
+
+    class WithCommand:
+        @zoo.hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            def hello():
+                """Say hello from a plugin."""
+                click.echo("hello from a plugin")
+
+    register_plugin(WithCommand(), "with-command")
+    monkeypatch.setattr(cli_main, "_commands_added", False)
+    code, out, _ = zoo_cli("hello")
+    assert code == 0 and out.strip() == "hello from a plugin"
+    cli_main.cli.commands.pop("hello", None)
+
+
+def test_train_on_a_model_whose_plugin_failed_shows_that_error(site, zoo_cli):
+    write_plugin(site, "zoo-fancy", "2.0", "zoo_fancy", "raise ImportError('torchvision missing')\n", entry_name="fancy")
+    plugins.reset()
+    code, _, err = zoo_cli("train", "fancy", "--quiet")
+    assert code == 1
+    assert "unknown model 'fancy'" in err and "plugin 'fancy' (zoo-fancy 2.0) failed to load" in err
+    assert "torchvision missing" in err.splitlines()[-1]
