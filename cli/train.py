@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 
@@ -68,13 +68,70 @@ def train(name, data, steps, epochs, batch_size, seed, device, precision, out, a
           sample_every, checkpoint_every, eval_every, callback_names, quiet):
     """Train architecture NAME and write a run folder: config, metrics, sample grids, losses.png, checkpoint."""
     import zoo
+    from zoo import datasets
     from zoo.config import parse_assignments
+    from zoo.trainer import TrainConfig
 
     given = {"steps": steps, "epochs": epochs, "batch_size": batch_size, "seed": seed, "device": device,
              "precision": precision, "sample_every": sample_every, "checkpoint_every": checkpoint_every,
              "eval_every": eval_every}
-    given = {k: v for k, v in given.items() if v is not None}
-    if steps is not None and epochs is not None:
+    given = _check_options({k: v for k, v in given.items() if v is not None})
+    model_keys, file_train = {}, {}
+    if config_file is not None:
+        model_keys, file_train = _split_config_file(_read_toml(config_file), config_file)
+    model_keys.update(parse_assignments(assignments))
+    if resume is not None:
+        plan = _plan_resume(resume, name, out, data, given, model_keys)
+    else:
+        plan = _plan_new(name, out, data, given, model_keys, file_train)
+
+    spec = zoo.get_model(plan.name)
+    loaded = datasets.load(plan.data_source)
+    train_data = datasets.split(loaded, "train")
+    settings = dict(plan.settings)
+    if "epochs" in settings:
+        settings["steps"] = settings.pop("epochs") * max(1, len(train_data) // settings["batch_size"])
+    config = TrainConfig(**{k: v for k, v in settings.items() if k in {f.name for f in fields(TrainConfig)}})
+    if plan.checkpoint is None and plan.out.exists():
+        raise ZooError(f"--out {plan.out} already exists; choose another folder, or continue it with --resume {plan.out}")
+    if plan.checkpoint is not None and plan.checkpoint.step >= config.steps:
+        step = plan.checkpoint.step
+        raise ZooError(f"{plan.out} is already at step {step} of {config.steps}; pass --steps N with N > {step} to train further")
+
+    from zoo.trainer import Trainer, seed_everything
+
+    seed_everything(config.seed)
+    model = zoo.create_model(plan.name, data_shape=train_data.shape, num_classes=train_data.num_classes, **plan.model_overrides)
+    meta = {"dataset": plan.data_source, "classes": list(loaded.classes) if loaded.classes else None}
+    trainer = Trainer(model, train_data, config, plan.out, callbacks=_callbacks(callback_names, quiet), meta=meta,
+                      heldout=datasets.split(loaded, "heldout"))
+    if plan.checkpoint is not None:
+        trainer.restore(plan.checkpoint)
+    _write_json(plan.out / "config.json", _run_record(plan, spec, model, config, train_data, meta, callback_names, trainer))
+
+    started = time.perf_counter()
+    trainer.fit()
+    minutes = (time.perf_counter() - started) / 60
+    click.echo(f"trained {plan.name} for {trainer.step} steps in {minutes:.1f} min on {trainer.device}")
+    click.echo(f"run folder: {plan.out}  (checkpoint.safetensors, samples/, metrics.jsonl, losses.png)")
+    click.echo(f"next: zoo sample {plan.out} -n 64 --out samples.png")
+
+
+@dataclass
+class Plan:
+    """What to train, where, and with which settings, before anything is built or written."""
+
+    name: str
+    out: Path
+    settings: dict
+    model_overrides: dict
+    data_source: str
+    checkpoint: object = None
+    created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+
+
+def _check_options(given: dict) -> dict:
+    if "steps" in given and "epochs" in given:
         raise ZooError("give --steps or --epochs, not both")
     for key in ("steps", "epochs", "batch_size"):
         if key in given and given[key] < 1:
@@ -82,99 +139,69 @@ def train(name, data, steps, epochs, batch_size, seed, device, precision, out, a
     for key in ("sample_every", "checkpoint_every", "eval_every"):
         if key in given and given[key] < 0:
             raise ZooError(f"--{key.replace('_', '-')} must be 0 (off) or more")
+    return given
 
-    saved, checkpoint = None, None
-    if resume is not None:
-        from zoo.checkpoint import load_checkpoint
 
-        saved_path = resume / "config.json"
-        if not saved_path.is_file():
-            raise ZooError(f"--resume {resume}: not a run folder (no config.json)")
-        saved = json.loads(saved_path.read_text())
-        checkpoint = load_checkpoint(resume)
-        if name is not None and name != saved["model"]:
-            raise ZooError(f"--resume {resume} is a '{saved['model']}' run, not '{name}'")
-        if out is not None and out != resume:
-            raise ZooError("--resume continues in its own folder; leave out --out")
-        name, out = saved["model"], resume
-    if name is None:
-        raise ZooError("which model? e.g. 'zoo train dcgan' (see 'zoo list')")
-
-    spec = zoo.get_model(name)
-    model_keys, file_train = {}, {}
-    if config_file is not None:
-        model_keys, file_train = _split_config_file(_read_toml(config_file), config_file)
-    model_keys.update(parse_assignments(assignments))
-
-    from zoo import datasets
+def _plan_new(name, out, data, given, model_keys, file_train) -> Plan:
+    import zoo
     from zoo.trainer import TrainConfig
 
-    if saved is not None:
-        if model_keys:
-            raise ZooError("--set/--config cannot change the model of a run being resumed")
-        settings = dict(saved["train"])
-        model_overrides = saved["config"]
-        data_source = saved["data"]["source"]
-        if data is not None and data != data_source:
-            raise ZooError(f"--resume: this run trained on '{data_source}'; leave out --data")
-        changeable = ("steps", "device", "sample_every", "checkpoint_every", "eval_every")
-        fixed = sorted(k for k in given if k not in changeable and given[k] != settings.get(k))
-        if fixed:
-            raise ZooError(f"--resume keeps the run's {', '.join(fixed)}; only --steps, --device, --sample-every, --checkpoint-every and --eval-every may change")
-        settings.update({k: given[k] for k in given if k in changeable})
-    else:
-        settings = asdict(TrainConfig())
-        settings.update({k: v for k, v in spec.train_defaults.items() if k in settings})
-        settings.update({k: v for k, v in file_train.items() if k != "data"})
-        settings.update(given)
-        model_overrides = model_keys
-        data_source = data or file_train.get("data") or "mnist"
+    if name is None:
+        raise ZooError("which model? e.g. 'zoo train dcgan' (see 'zoo list')")
+    spec = zoo.get_model(name)
+    settings = asdict(TrainConfig())
+    settings.update({k: v for k, v in spec.train_defaults.items() if k in settings})
+    settings.update({k: v for k, v in file_train.items() if k != "data"})
+    settings.update(given)
+    out = out or Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+    return Plan(name, out, settings, model_keys, data or file_train.get("data") or "mnist")
 
-    loaded = datasets.load(data_source)
-    train_data = datasets.split(loaded, "train")
-    if "epochs" in settings:
-        settings["steps"] = settings.pop("epochs") * max(1, len(train_data) // settings["batch_size"])
-    valid = {f.name for f in fields(TrainConfig)}
-    config = TrainConfig(**{k: v for k, v in settings.items() if k in valid})
 
-    if saved is None:
-        out = out or Path("runs") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
-        if out.exists():
-            raise ZooError(f"--out {out} already exists; choose another folder, or continue it with --resume {out}")
-    elif checkpoint.step >= config.steps:
-        raise ZooError(f"{out} is already at step {checkpoint.step} of {config.steps}; pass --steps N with N > {checkpoint.step} to train further")
+RESUMABLE_CHANGES = ("steps", "device", "sample_every", "checkpoint_every", "eval_every")
 
-    from zoo.trainer import Trainer, seed_everything
 
-    seed_everything(config.seed)
-    model = zoo.create_model(name, data_shape=train_data.shape, num_classes=train_data.num_classes, **model_overrides)
-    callbacks = _callbacks(callback_names, quiet)
-    meta = {"dataset": data_source, "classes": list(loaded.classes) if loaded.classes else None}
-    trainer = Trainer(model, train_data, config, out, callbacks=callbacks, meta=meta,
-                      heldout=datasets.split(loaded, "heldout"))
-    if checkpoint is not None:
-        trainer.restore(checkpoint)
+def _plan_resume(resume: Path, name, out, data, given, model_keys) -> Plan:
+    from zoo.checkpoint import load_checkpoint
 
+    saved_path = resume / "config.json"
+    if not saved_path.is_file():
+        raise ZooError(f"--resume {resume}: not a run folder (no config.json)")
+    saved = json.loads(saved_path.read_text())
+    if name is not None and name != saved["model"]:
+        raise ZooError(f"--resume {resume} is a '{saved['model']}' run, not '{name}'")
+    if out is not None and out != resume:
+        raise ZooError("--resume continues in its own folder; leave out --out")
+    if model_keys:
+        raise ZooError("--set/--config cannot change the model of a run being resumed")
+    source = saved["data"]["source"]
+    if data is not None and data != source:
+        raise ZooError(f"--resume: this run trained on '{source}'; leave out --data")
+    settings = dict(saved["train"])
+    fixed = sorted(k for k in given if k not in RESUMABLE_CHANGES and given[k] != settings.get(k))
+    if fixed:
+        allowed = ", ".join("--" + k.replace("_", "-") for k in RESUMABLE_CHANGES)
+        raise ZooError(f"--resume keeps the run's {', '.join(fixed)}; only {allowed} may change")
+    settings.update({k: given[k] for k in given if k in RESUMABLE_CHANGES})
+    return Plan(saved["model"], resume, settings, saved["config"], source, load_checkpoint(resume), saved["created"])
+
+
+def _run_record(plan, spec, model, config, train_data, meta, callback_names, trainer) -> dict:
     import torch
+
+    import zoo
     from zoo.config import to_dict
 
-    _write_json(out / "config.json", {
-        "model": name,
+    return {
+        "model": plan.name,
         "config": to_dict(model.config),
         "train": asdict(config),
-        "data": {"source": data_source, "shape": list(train_data.shape), "num_classes": train_data.num_classes,
+        "data": {"source": plan.data_source, "shape": list(train_data.shape), "num_classes": train_data.num_classes,
                  "train_images": len(train_data), "classes": meta["classes"]},
         "callbacks": list(callback_names),
         "versions": {"zoo-core": zoo.__version__, spec.distribution: spec.version, "torch": torch.__version__},
         "device": str(trainer.device),
-        "created": saved["created"] if saved else datetime.now().isoformat(timespec="seconds"),
-    })
-    started = time.perf_counter()
-    trainer.fit()
-    minutes = (time.perf_counter() - started) / 60
-    click.echo(f"trained {name} for {trainer.step} steps in {minutes:.1f} min on {trainer.device}")
-    click.echo(f"run folder: {out}  (checkpoint.safetensors, samples/, metrics.jsonl, losses.png)")
-    click.echo(f"next: zoo sample {out} -n 64 --out samples.png")
+        "created": plan.created,
+    }
 
 
 def _callbacks(names, quiet):
