@@ -6,6 +6,7 @@ with the held-out-real baseline as the first row, ready for the README.
 
     python benchmarks/quality.py                     # every installed model, defaults (about 5 min each)
     python benchmarks/quality.py --models dcgan vae --steps 200
+    python benchmarks/quality.py --runs runs/dcgan runs/vae    # score run folders trained earlier
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
@@ -29,35 +29,44 @@ def zoo_command(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(exe), *args], capture_output=True, text=True)
 
 
+def train(name: str, root: Path, steps: int | None) -> tuple[Path | None, str]:
+    out = root / name
+    command = ["train", name, "--out", str(out), "--quiet"] + (["--steps", str(steps)] if steps else [])
+    done = zoo_command(*command)
+    if done.returncode != 0:
+        print(f"{name}: training failed: {done.stderr.strip()}", file=sys.stderr)
+        return None, name
+    print(f"{name}: trained", file=sys.stderr)
+    return out, name
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=None, help="default: every installed model")
     parser.add_argument("--steps", type=int, default=None, help="override every model's default steps")
     parser.add_argument("-n", type=int, default=2000, help="samples per model for the metrics")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
+    parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
     args = parser.parse_args()
+    if args.runs:
+        trained = [(run, None) for run in args.runs]
+    else:
+        root = args.keep or Path(tempfile.mkdtemp(prefix="zoo-quality-"))
+        trained = [train(name, root, args.steps) for name in (args.models or zoo.list_models())]
 
-    models = args.models or zoo.list_models()
-    root = args.keep or Path(tempfile.mkdtemp(prefix="zoo-quality-"))
     rows, baseline = [], None
-    for name in models:
-        out = root / name
-        command = ["train", name, "--out", str(out), "--quiet"] + (["--steps", str(args.steps)] if args.steps else [])
-        started = time.perf_counter()
-        trained = zoo_command(*command)
-        minutes = (time.perf_counter() - started) / 60
-        if trained.returncode != 0:
-            print(f"{name}: training failed: {trained.stderr.strip()}", file=sys.stderr)
+    for out, _ in trained:
+        if out is None:
             continue
         scored = zoo_command("eval", str(out), "-n", str(args.n), "--json")
         if scored.returncode != 0:
-            print(f"{name}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
+            print(f"{out}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
             continue
         report = json.loads(scored.stdout)
         baseline = baseline or report["baseline"]
-        steps = json.loads((out / "config.json").read_text())["train"]["steps"]
-        rows.append((name, steps, minutes, report["model"]))
-        print(f"{name}: done in {minutes:.1f} min", file=sys.stderr)
+        run = json.loads((out / "config.json").read_text())
+        last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
+        rows.append((run["model"], run["train"]["steps"], last["time_s"] / 60, report["model"]))
 
     def likelihood(m):
         parts = [f"{m[k]:.1f}" for k in m if k.startswith("heldout_elbo")] + [f"{m[k]:.1f}" for k in m if k.startswith("iw_nll")]

@@ -54,7 +54,7 @@ class MetricsLog(Callback):
             self.counts[key] = self.counts.get(key, 0) + 1
         if step % trainer.config.log_every == 0 or step == trainer.total_steps:
             averages = {k: self.sums[k] / self.counts[k] for k in self.sums}
-            trainer.record({**averages, "images_per_s": round(trainer.images_per_second, 1)})
+            trainer.record({**averages, "images_per_s": round(trainer.images_per_second, 1), "time_s": round(trainer.elapsed, 2)})
             self.sums, self.counts = {}, {}
 
 

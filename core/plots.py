@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-NOT_LOSSES = {"step", "epoch", "images_per_s"}
+NOT_LOSSES = {"step", "epoch", "images_per_s", "time_s"}
 
 
 def plot_losses(history: list[dict], path: Path, title: str = "") -> None:

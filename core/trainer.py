@@ -89,6 +89,13 @@ class Trainer:
         self.step = 0
         self.history: list[dict] = []
         self.images_per_second = 0.0
+        self._seconds_before = 0.0  # training time of earlier sessions of a resumed run
+        self._started = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        """Seconds spent in fit() for this run, earlier sessions of a resumed run included."""
+        return self._seconds_before + time.perf_counter() - self._started
 
     def _tensors(self, data: ImageData) -> tuple[torch.Tensor, torch.Tensor | None]:
         images = torch.from_numpy(data.images).to(self.device, torch.float32).div_(127.5).sub_(1.0)
@@ -113,6 +120,7 @@ class Trainer:
     def fit(self) -> None:
         if self.step == 0:
             seed_everything(self.config.seed)
+        self._started = time.perf_counter()
         self.model.train()
         self._emit("on_train_start")
         try:
@@ -159,7 +167,8 @@ class Trainer:
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         meta = dict(self.meta)
-        meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed}
+        meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
+                           "elapsed": round(self.elapsed, 3)}
         path = ckpt_io.save_checkpoint(self.checkpoint_path, self.model, step=self.step,
                                        optimizers=self.model.optimizers, rng=rng, meta=meta)
         self._emit("on_checkpoint_saved", path)
@@ -177,5 +186,7 @@ class Trainer:
         torch.set_rng_state(checkpoint.tensors["rng.torch"])
         if "rng.cuda" in checkpoint.tensors and self.device.type == "cuda":
             torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], self.device)
-        self.batches.load_state_dict(checkpoint.json("trainer")["batches"])
+        state = checkpoint.json("trainer")
+        self.batches.load_state_dict(state["batches"])
+        self._seconds_before = float(state.get("elapsed", 0.0))
         self.step = checkpoint.step

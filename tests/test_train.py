@@ -24,7 +24,8 @@ def test_train_writes_a_complete_run_folder(toy, zoo_cli, tmp_path):
     assert config["model"] == toy and config["train"]["steps"] == 6 and config["data"]["source"] == "mnist"
     assert config["versions"]["zoo-core"] == zoo.__version__
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert records[-1]["step"] == 6 and {"loss_d", "loss_g", "images_per_s"} <= set(records[-1])
+    assert records[-1]["step"] == 6 and {"loss_d", "loss_g", "images_per_s", "time_s"} <= set(records[-1])
+    assert 0 < records[0]["time_s"] <= records[-1]["time_s"]
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["step-000003.png", "step-000006.png"]
     assert (out / "losses.png").stat().st_size > 1000
     assert load_checkpoint(out).step == 6
