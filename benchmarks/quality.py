@@ -66,7 +66,8 @@ def main():
         baseline = baseline or report["baseline"]
         run = json.loads((out / "config.json").read_text())
         last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
-        rows.append((run["model"], run["train"]["steps"], last["time_s"] / 60, report["model"]))
+        minutes = last["time_s"] / 60 if "time_s" in last else float("nan")  # runs from before zoo logged time_s
+        rows.append((run["model"], run["train"]["steps"], minutes, report["model"]))
 
     def likelihood(m):
         parts = [f"{m[k]:.1f}" for k in m if k.startswith("heldout_elbo")] + [f"{m[k]:.1f}" for k in m if k.startswith("iw_nll")]
