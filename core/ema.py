@@ -20,3 +20,8 @@ def update_ema(shadow: nn.Module, network: nn.Module, decay: float) -> None:
         s.lerp_(p.detach(), 1.0 - decay)
     for s, b in zip(shadow.buffers(), network.buffers()):
         s.copy_(b)
+
+
+def warmed_up(decay: float, updates: int) -> float:
+    """The decay to use after ``updates`` updates: small at first, so the average forgets the random start."""
+    return min(decay, (1 + updates) / (10 + updates))

@@ -7,7 +7,7 @@ import torch
 
 from . import losses
 from .architecture import Architecture
-from .ema import make_ema, update_ema
+from .ema import make_ema, update_ema, warmed_up
 from .errors import ConfigError
 from .networks import Discriminator, Generator
 from .penalty import gradient_penalty
@@ -82,6 +82,6 @@ class GAN(Architecture):
             finally:
                 critic.requires_grad_(True)
             if self.generator_ema is not None:
-                update_ema(self.generator_ema, self.generator, c.ema_decay)
+                update_ema(self.generator_ema, self.generator, warmed_up(c.ema_decay, step // c.n_critic))
             logs["loss_g"] = loss_g.detach()
         return logs

@@ -118,6 +118,7 @@ class ConvDiscriminator(Discriminator):
             self.label_plane = nn.Embedding(num_classes, height * width_px)
         elif self.conditioning == "projection":
             self.projection = nn.Embedding(num_classes, features)
+            nn.init.normal_(self.projection.weight, 0.0, 0.02)  # it scales spatially summed features: start small
         self.data_shape = tuple(data_shape)
 
     def forward(self, x, labels=None):
@@ -144,9 +145,12 @@ class ConvEncoder(nn.Module):
 
 
 def dcgan_init_(module: nn.Module, std: float = 0.02) -> None:
-    """Radford et al.'s initialisation: conv weights N(0, std), norm scales N(1, std), biases 0."""
+    """Radford et al.'s initialisation: conv weights N(0, std), norm scales N(1, std), biases 0.
+
+    Label embeddings keep their own initialisation: at N(0, 0.02) a label would be ~50x weaker than z.
+    """
     for m in module.modules():
-        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Embedding)):
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, std)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)

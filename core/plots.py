@@ -14,15 +14,15 @@ def plot_losses(history: list[dict], path: Path, title: str = "") -> None:
     import matplotlib.pyplot as plt
 
     keys = sorted({k for record in history for k in record if k not in NOT_LOSSES and "/" not in k})
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    for key in keys:
+    fig, axes = plt.subplots(max(1, len(keys)), 1, figsize=(7, 1.9 * max(1, len(keys)) + 0.6), dpi=100,
+                             sharex=True, squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):  # one panel each: figures differ in scale (a penalty ~0.01, a loss ~20)
         points = [(r["step"], r[key]) for r in history if key in r]
-        ax.plot([p[0] for p in points], [p[1] for p in points], label=key, linewidth=1.2)
-    ax.set_xlabel("step")
-    ax.set_title(f"{title} training figures" if title else "training figures")
-    ax.grid(alpha=0.3)
-    if keys:
-        ax.legend()
+        ax.plot([p[0] for p in points], [p[1] for p in points], linewidth=1.2)
+        ax.set_ylabel(key)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel("step")
+    fig.suptitle(f"{title} training figures" if title else "training figures")
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp)

@@ -12,8 +12,9 @@ class CGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z")
     width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
     embed_dim: int = option(16, "size of the label embedding concatenated to z in the generator")
-    conditioning: str = option("concat", "label in the discriminator: an input plane (concat) or a projection head (Miyato & Koyama)",
-                               choices=("concat", "projection"))
+    conditioning: str = option(
+        "concat", "label in the discriminator: an input plane (concat) or a projection head (Miyato & Koyama 2018)",
+        choices=("concat", "projection"))
     ema_decay: float = option(0.999, "decay of an EMA of the generator used for sampling (0: off)")
 
 
@@ -25,5 +26,5 @@ def register_architectures(register):
         config=CGANConfig,
         summary="Conditional GAN: class labels into both networks (Mirza & Osindero 2014)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 2000, "batch_size": 64},
+        train_defaults={"steps": 5000, "batch_size": 64},
     )

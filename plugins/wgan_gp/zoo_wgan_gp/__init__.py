@@ -30,6 +30,6 @@ def register_architectures(register):
         config=WGANGPConfig,
         summary="Wasserstein GAN with gradient penalty (Gulrajani et al. 2017)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        # a step is one critic update: 2000 steps are 400 generator updates at n_critic 5
-        train_defaults={"steps": 2000, "batch_size": 64},
+        # a step is one critic update, so 10000 steps are 2000 generator updates; batches of 32 make them cheap
+        train_defaults={"steps": 10000, "batch_size": 32},
     )
