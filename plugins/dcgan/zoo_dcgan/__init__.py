@@ -10,7 +10,7 @@ from zoo.gan_config import GANConfig
 @dataclass
 class DCGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z")
-    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
     ema_decay: float = option(0.999, "decay of an EMA of the generator used for sampling (0: off)")
 
 
@@ -22,5 +22,5 @@ def register_architectures(register):
         config=DCGANConfig,
         summary="Deep convolutional GAN (Radford et al. 2015)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 2000, "batch_size": 64},
+        train_defaults={"steps": 3000, "batch_size": 64},
     )
