@@ -98,6 +98,7 @@ def reconstruct(checkpoint, data, count, out, device):
     """Show held-out images (odd columns) beside their reconstructions (even columns)."""
     if out.suffix.lower() != ".png":
         raise ZooError(f"--out {out}: reconstruct writes a .png grid")
+    import numpy as np
     import torch
 
     from zoo import datasets
@@ -115,8 +116,9 @@ def reconstruct(checkpoint, data, count, out, device):
     if heldout.shape != model.data_shape:
         raise ZooError(f"{source} has images of shape {heldout.shape}; {model.name} was trained on {model.data_shape}")
     count = min(count, len(heldout))
-    x = torch.from_numpy(heldout.images[:count]).to(model.device, torch.float32) / 127.5 - 1
-    y = None if heldout.labels is None else torch.from_numpy(heldout.labels[:count]).to(model.device)
+    pick = np.linspace(0, len(heldout) - 1, count).round().astype(int)  # spread out: datasets are often sorted by class
+    x = torch.from_numpy(heldout.images[pick]).to(model.device, torch.float32) / 127.5 - 1
+    y = None if heldout.labels is None else torch.from_numpy(heldout.labels[pick]).to(model.device)
     with torch.no_grad():
         rec = model.reconstruct(x, y).float().clamp(-1, 1)
     pairs = torch.stack([x, rec], dim=1).flatten(0, 1)

@@ -23,5 +23,5 @@ def register_architectures(register):
         config=AutoencoderConfig,
         summary="Convolutional autoencoder, sampled from a Gaussian fitted to its codes (Ghosh et al. 2020)",
         data_shapes=[(1, 28, 28), (3, 32, 32)],
-        train_defaults={"steps": 2000, "batch_size": 64},
+        train_defaults={"steps": 4000, "batch_size": 64},
     )

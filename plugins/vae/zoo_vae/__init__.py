@@ -26,5 +26,5 @@ def register_architectures(register):
         config=VAEConfig,
         summary="Variational autoencoder (Kingma & Welling 2014)",
         data_shapes=[(1, 28, 28), (3, 32, 32)],
-        train_defaults={"steps": 2000, "batch_size": 64},
+        train_defaults={"steps": 4000, "batch_size": 64},
     )

@@ -125,9 +125,9 @@ class VAE(Architecture):
         return torch.randn(n, self.config.latent_dim, generator=generator)
 
     def generate(self, z, labels=None):
-        """The decoder's mean image for each z (not a noisy draw from p(x|z))."""
+        """The decoder's mean image for each z (not a noisy draw from p(x|z)), in [-1, 1]."""
         decoded = self.decoder(z)
-        return torch.sigmoid(decoded) * 2 - 1 if self.config.likelihood == "bernoulli" else decoded
+        return torch.sigmoid(decoded) * 2 - 1 if self.config.likelihood == "bernoulli" else decoded.clamp(-1, 1)
 
     def reconstruct(self, images, labels=None):
         """Decode the mean of q(z|x): deterministic."""
