@@ -5,13 +5,14 @@ and non-saturating loss, on the bundled MNIST subset held in memory. The plain l
 by hand; zoo adds its trainer, batching, logging and callbacks (metrics on, samples and checkpoints off so the
 comparison is of the loop itself). Prints images/s for each and the ratios.
 
-    python benchmarks/train_speed.py                 # fp32 and bf16, 300 timed steps each
-    python benchmarks/train_speed.py --steps 100 --width 64
+    python benchmarks/train_speed.py                 # fp32 and bf16, 3 interleaved runs of each
+    python benchmarks/train_speed.py --steps 100 --repeats 5
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import tempfile
 import time
 
@@ -54,7 +55,7 @@ def plain_loop(images: torch.Tensor, args, precision: str) -> float:
             loss_g.backward()
             opt_g.step()
             d.requires_grad_(True)
-        float(loss_d), float(loss_g)  # the figures a person would print, as zoo logs them
+        loss_d.item(), loss_g.item()  # the figures a person would print, as zoo logs them
     return args.steps * args.batch_size / (time.perf_counter() - started)
 
 
@@ -79,27 +80,32 @@ def zoo_trainer(data, args, precision: str) -> float:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, interleaved; the median is reported")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--latent-dim", type=int, default=64)
-    parser.add_argument("--precision", choices=["fp32", "bf16", "both"], default="both")
     args = parser.parse_args()
 
     data = datasets.split(datasets.load("mnist"), "train")
     images = torch.from_numpy(data.images).float().div(127.5).sub(1)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, DCGAN width {args.width}, "
-          f"batch {args.batch_size}, {args.steps} timed steps after {args.warmup} warm-up")
-    plain_fp32 = plain_loop(images, args, "fp32")
-    print(f"plain PyTorch fp32 : {plain_fp32:8.0f} images/s")
-    precisions = ["fp32", "bf16"] if args.precision == "both" else [args.precision]
-    for precision in precisions:
-        rate = zoo_trainer(data, args, precision)
-        print(f"zoo trainer  {precision} : {rate:8.0f} images/s   {rate / plain_fp32:.2f}x plain fp32")
-    if "bf16" in precisions:
-        plain_bf16 = plain_loop(images, args, "bf16")
-        print(f"plain PyTorch bf16 : {plain_bf16:8.0f} images/s   {plain_bf16 / plain_fp32:.2f}x plain fp32")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, DCGAN width {args.width}, batch "
+          f"{args.batch_size}, {args.steps} timed steps after {args.warmup} warm-up, median of {args.repeats} "
+          "interleaved runs (single runs vary by about 10% here)")
+    runs = {key: [] for key in ("plain fp32", "zoo fp32", "zoo bf16", "plain bf16")}
+    for _ in range(args.repeats):  # interleaved, so drifts in clock speed hit every variant alike
+        runs["plain fp32"].append(plain_loop(images, args, "fp32"))
+        runs["zoo fp32"].append(zoo_trainer(data, args, "fp32"))
+        runs["zoo bf16"].append(zoo_trainer(data, args, "bf16"))
+        runs["plain bf16"].append(plain_loop(images, args, "bf16"))
+    median = {key: statistics.median(values) for key, values in runs.items()}
+    base = median["plain fp32"]
+    for key, rate in median.items():
+        spread = ", ".join(f"{v:.0f}" for v in runs[key])
+        print(f"{key:<11}: {rate:6.0f} images/s  {rate / base:.2f}x plain fp32   (runs: {spread})")
+    print(f"zoo fp32 / plain fp32 = {median['zoo fp32'] / base:.2f}; zoo bf16 / plain bf16 = "
+          f"{median['zoo bf16'] / median['plain bf16']:.2f}")
 
 
 if __name__ == "__main__":
