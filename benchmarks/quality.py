@@ -65,8 +65,9 @@ def main():
         report = json.loads(scored.stdout)
         baseline = baseline or report["baseline"]
         run = json.loads((out / "config.json").read_text())
-        last = json.loads((out / "metrics.jsonl").read_text().splitlines()[-1])
-        minutes = last["time_s"] / 60 if "time_s" in last else float("nan")  # runs from before zoo logged time_s
+        records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+        timed = [r["time_s"] for r in records if "time_s" in r]  # held-out and eval records carry no time
+        minutes = timed[-1] / 60 if timed else float("nan")
         rows.append((run["model"], run["train"]["steps"], minutes, report["model"]))
 
     def likelihood(m):
