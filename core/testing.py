@@ -26,20 +26,29 @@ BATCH = 8
 NUM_CLASSES = 3
 
 
-def _build(name: str, shape=None):
+def tiny_model(name: str, shape=None, seed: int = 0, **overrides):
+    """Model ``name`` for tests: seeded, optimisers ready, in train mode; ``overrides`` go to its config
+    (e.g. ``width=4``), conditional models get NUM_CLASSES classes."""
     spec = get_model(name)
     shape = tuple(shape or spec.data_shapes[0])
-    cls = spec.load()
-    model = create_model(name, data_shape=shape, num_classes=NUM_CLASSES if cls.conditional else None)
+    torch.manual_seed(seed)
+    model = create_model(name, data_shape=shape, num_classes=NUM_CLASSES if spec.load().conditional else None, **overrides)
     model.optimizers = model.configure_optimizers()
-    return model
+    return model.train()
+
+
+def random_images(n: int = BATCH, shape=(1, 28, 28), seed: int = 0) -> torch.Tensor:
+    """``n`` uniform random images in [-1, 1]."""
+    return torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def _build(name: str, shape=None):
+    return tiny_model(name, shape)
 
 
 def _batch(model, seed: int = 0) -> Batch:
-    g = torch.Generator().manual_seed(seed)
-    images = torch.rand(BATCH, *model.data_shape, generator=g) * 2 - 1
-    labels = torch.randint(0, NUM_CLASSES, (BATCH,), generator=g) if model.conditional else None
-    return Batch(images, labels)
+    labels = torch.randint(0, NUM_CLASSES, (BATCH,), generator=torch.Generator().manual_seed(seed + 1)) if model.conditional else None
+    return Batch(random_images(BATCH, model.data_shape, seed), labels)
 
 
 def check_registered(name: str, tmp_path: Path | None = None) -> None:

@@ -4,6 +4,7 @@ import torch
 import zoo
 from zoo.architecture import Batch
 from zoo.checkpoint import load_model, save_checkpoint
+from zoo import testing
 from zoo.testing import ARCHITECTURE_CHECKS
 
 NAME = "autoencoder"
@@ -16,14 +17,11 @@ def test_conformance(check, tmp_path):
 
 
 def tiny_model(**overrides):
-    torch.manual_seed(0)
-    model = zoo.create_model(NAME, **{**TINY, **overrides})
-    model.optimizers = model.configure_optimizers()
-    return model
+    return testing.tiny_model(NAME, **{**TINY, **overrides})
 
 
 def images(n=16, seed=0):
-    return torch.rand(n, 1, 28, 28, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    return testing.random_images(n, seed=seed)
 
 
 def test_registered_by_its_distribution():
