@@ -92,9 +92,6 @@ def train(name, data, steps, epochs, batch_size, seed, device, precision, out, a
     if "epochs" in settings:
         settings["steps"] = settings.pop("epochs") * max(1, len(train_data) // settings["batch_size"])
     config = TrainConfig(**{k: v for k, v in settings.items() if k in {f.name for f in fields(TrainConfig)}})
-    if spec.load().conditional and train_data.labels is None:
-        raise ZooError(f"{plan.name} is conditional: it needs a labelled dataset, and {plan.data_source} has no labels "
-                       "(use a folder with one subfolder per class, or an .npz with 'labels')")
     if plan.checkpoint is None and plan.out.exists():
         raise ZooError(f"--out {plan.out} already exists; choose another folder, or continue it with --resume {plan.out}")
     if plan.checkpoint is not None and plan.checkpoint.step >= config.steps:

@@ -36,8 +36,6 @@ class Architecture(nn.Module):
         self.name = type(self).__name__.lower()
         self.config = config
         self.data_shape = tuple(int(s) for s in data_shape)
-        if self.conditional and not num_classes:
-            raise ZooError(f"{type(self).__name__} is conditional: it needs a labelled dataset (num_classes)")
         self.num_classes = num_classes
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
 

@@ -131,7 +131,7 @@ def create_model(name: str, *, data_shape=None, num_classes: int | None = None, 
     config = build_config(spec.config_class, overrides, model=name)
     cls = spec.load()
     if getattr(cls, "conditional", False) and not num_classes:
-        raise DataError(f"{name} is conditional: it needs class labels (train it on a folder with one subfolder per class, "
+        raise DataError(f"{name} is conditional: it needs a labelled dataset (a folder with one subfolder per class, "
                         "or an .npz with 'labels'; from Python, pass num_classes)")
     shape = tuple(data_shape) if data_shape is not None else spec.data_shapes[0]
     model = cls(config, data_shape=shape, num_classes=num_classes)

@@ -42,10 +42,6 @@ def random_images(n: int = BATCH, shape=(1, 28, 28), seed: int = 0) -> torch.Ten
     return torch.rand(n, *shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
 
 
-def _build(name: str, shape=None):
-    return tiny_model(name, shape)
-
-
 def _batch(model, seed: int = 0) -> Batch:
     labels = torch.randint(0, NUM_CLASSES, (BATCH,), generator=torch.Generator().manual_seed(seed + 1)) if model.conditional else None
     return Batch(random_images(BATCH, model.data_shape, seed), labels)
@@ -63,7 +59,7 @@ def check_registered(name: str, tmp_path: Path | None = None) -> None:
 def check_builds_for_declared_shapes(name: str, tmp_path: Path | None = None) -> None:
     """It builds, and samples images of the right shape, for every data shape it declares."""
     for shape in get_model(name).data_shapes:
-        model = _build(name, shape)
+        model = tiny_model(name, shape)
         images = model.sample(2, seed=0)
         assert tuple(images.shape) == (2, *shape), f"{name} for {shape}: sampled {tuple(images.shape)}"
 
@@ -72,7 +68,7 @@ def check_training_step(name: str, tmp_path: Path | None = None, max_steps: int 
     """Steps give finite figures, and every network with trainable weights changes within ``max_steps`` steps
     (models that alternate, like WGAN-GP's 5 critic steps per generator step, need several)."""
     torch.manual_seed(0)
-    model = _build(name)
+    model = tiny_model(name)
     trainable = {net: m for net, m in model.networks.items() if any(p.requires_grad for p in m.parameters())}
     assert trainable, f"{name}: no network has trainable weights"
     before = {net: [p.detach().clone() for p in m.parameters()] for net, m in trainable.items()}
@@ -92,7 +88,7 @@ def check_training_step(name: str, tmp_path: Path | None = None, max_steps: int 
 
 def check_sampling(name: str, tmp_path: Path | None = None) -> None:
     """Samples have the data's shape, lie in [-1, 1], and are the same for the same seed."""
-    model = _build(name)
+    model = tiny_model(name)
     a, b = model.sample(4, seed=7), model.sample(4, seed=7)
     c = model.sample(4, seed=8)
     assert tuple(a.shape) == (4, *model.data_shape)
@@ -104,7 +100,7 @@ def check_sampling(name: str, tmp_path: Path | None = None) -> None:
 def check_checkpoint_roundtrip(name: str, tmp_path: Path) -> None:
     """save -> load gives a model that draws identical samples."""
     torch.manual_seed(0)
-    model = _build(name)
+    model = tiny_model(name)
     model.train()
     model.training_step(_batch(model), 0)
     path = save_checkpoint(Path(tmp_path) / f"{name}.safetensors", model, step=1, optimizers=model.optimizers)
