@@ -8,6 +8,7 @@ import click
 
 import zoo
 from zoo import plugins as plugin_host
+from zoo.lookup import KINDS, registered
 
 
 def _table(rows: list[list[str]], headers: list[str]) -> str:
@@ -19,18 +20,22 @@ def _table(rows: list[list[str]], headers: list[str]) -> str:
 
 @click.command("list")
 @click.argument("pattern", default="*")
+@click.option("--kind", type=click.Choice(list(KINDS)), default="models", show_default=True, help="What to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_models(pattern, as_json):
-    """List registered architectures (optionally those matching PATTERN, e.g. '*gan*')."""
-    specs = [zoo.get_model(name) for name in zoo.list_models(pattern)]
+def list_registered(pattern, kind, as_json):
+    """List registered architectures, or with --kind the losses, penalties, datasets, callbacks or feature
+    extractors (optionally those matching PATTERN, e.g. '*gan*')."""
+    table = registered(kind)
+    regs = [table[name] for name in zoo.list_registered(kind, pattern)]
     if as_json:
-        click.echo(json.dumps([{"name": s.name, "summary": s.summary, "plugin": s.plugin,
-                                "distribution": s.distribution, "version": s.version} for s in specs], indent=2))
-    elif specs:
-        click.echo(_table([[s.name, s.summary, s.distribution, s.version] for s in specs],
+        click.echo(json.dumps([{"name": r.name, "summary": r.summary, "plugin": r.plugin,
+                                "distribution": r.distribution, "version": r.version} for r in regs], indent=2))
+    elif regs:
+        click.echo(_table([[r.name, r.summary, r.distribution, r.version] for r in regs],
                           ["NAME", "SUMMARY", "PLUGIN", "VERSION"]))
     else:
-        click.echo("No architectures are registered. Install a plugin, e.g. pip install -e plugins/dcgan", err=True)
+        hint = " Install a plugin, e.g. pip install -e plugins/dcgan" if kind == "models" else ""
+        click.echo(f"No {kind} are registered{' matching ' + repr(pattern) if pattern != '*' else ''}.{hint}", err=True)
 
 
 @click.command()
@@ -64,12 +69,19 @@ def info(name, as_json):
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def plugins(as_json):
-    """List installed plugins: distribution, version, hooks, and load errors."""
-    zoo.list_models()  # runs every registration hook, so hook failures show up below
+    """List installed plugins: distribution, version, what each registered, and load errors."""
+    provided: dict[str, dict[str, list[str]]] = {}
+    for kind in KINDS:  # runs every registration hook, so hook failures show up below
+        for name, reg in sorted(registered(kind).items()):
+            provided.setdefault(reg.plugin, {}).setdefault(kind, []).append(name)
     infos = plugin_host.list_plugins()
     if as_json:
         click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
-                                "hooks": i.hooks, "errors": i.errors} for i in infos], indent=2))
+                                "hooks": i.hooks, "registered": provided.get(i.name, {}), "errors": i.errors}
+                               for i in infos], indent=2))
         return
-    rows = [[i.name, i.distribution, i.version, ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"] for i in infos]
-    click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "HOOKS", "STATUS"]))
+    rows = []
+    for i in infos:
+        what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in provided.get(i.name, {}).items())
+        rows.append([i.name, i.distribution, i.version, what or ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"])
+    click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "REGISTERED", "STATUS"]))

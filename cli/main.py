@@ -59,7 +59,7 @@ def get_cli() -> click.Group:
 
         from . import evaluate, inspect_commands, sample, train
 
-        for command in (inspect_commands.list_models, inspect_commands.info, inspect_commands.plugins,
+        for command in (inspect_commands.list_registered, inspect_commands.info, inspect_commands.plugins,
                         train.train, sample.sample, sample.reconstruct, evaluate.evaluate):
             cli.add_command(command)
         call_hook("register_commands", cli=cli)

@@ -22,29 +22,27 @@ def _check_output(out: Path) -> None:
 def _write(images, labels, out: Path, nrow: int | None) -> None:
     import numpy as np
 
+    from zoo.atomic import atomic_write, write_bytes
     from zoo.images import grid, save_png, to_uint8
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     array = to_uint8(images)
     suffix = out.suffix.lower()
-    tmp = out.with_name(f".{out.name}.tmp{suffix}")
     if suffix == ".png":
         save_png(grid(array, nrow), out)
-        return
-    if suffix == ".npz":
+    elif suffix == ".npz":
         payload = {"images": array[:, 0] if array.shape[1] == 1 else array}
         if labels is not None:
             payload["labels"] = labels.cpu().numpy()
-        np.savez_compressed(tmp, **payload)
+        with atomic_write(out) as fh:
+            np.savez_compressed(fh, **payload)
     else:
         import torch
-        from safetensors.torch import save_file
+        from safetensors.torch import save
 
         tensors = {"images": torch.from_numpy(array)}
         if labels is not None:
             tensors["labels"] = labels.cpu().contiguous()
-        save_file(tensors, str(tmp))
-    tmp.replace(out)
+        write_bytes(out, save(tensors))
 
 
 @click.command()
@@ -103,7 +101,7 @@ def reconstruct(checkpoint, data, count, out, device):
 
     from zoo import datasets
     from zoo.checkpoint import build_model, load_checkpoint
-    from zoo.images import save_grid
+    from zoo.images import save_grid, to_float
     from zoo.trainer import resolve_device
 
     ckpt = load_checkpoint(checkpoint)
@@ -117,7 +115,7 @@ def reconstruct(checkpoint, data, count, out, device):
         raise ZooError(f"{source} has images of shape {heldout.shape}; {model.name} was trained on {model.data_shape}")
     count = min(count, len(heldout))
     pick = np.linspace(0, len(heldout) - 1, count).round().astype(int)  # spread out: datasets are often sorted by class
-    x = torch.from_numpy(heldout.images[pick]).to(model.device, torch.float32) / 127.5 - 1
+    x = to_float(heldout.images[pick], model.device)
     y = None if heldout.labels is None else torch.from_numpy(heldout.labels[pick]).to(model.device)
     with torch.no_grad():
         rec = model.reconstruct(x, y).float().clamp(-1, 1)

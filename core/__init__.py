@@ -1,21 +1,18 @@
 """zoo: a plugin-based generative model zoo on PyTorch.
 
 ``import zoo`` is cheap (no torch): the registry, the hook marker and the errors load at once; the torch-backed
-building blocks (``zoo.Architecture``, ``zoo.GAN``, ``zoo.Trainer``, ...) load on first access.
+building blocks (``zoo.Architecture``, ``zoo.GAN``, ``zoo.Trainer``, ``zoo.train``, ...) load on first access.
 """
 
 from importlib import import_module
 from importlib.metadata import version as _version
 
-import pluggy
-
 from .errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError
+from .hookspecs import hookimpl
+from .lookup import UnknownNameError, list_registered
 from .registry import DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model, list_models
 
 __version__ = _version("zoo-core")
-
-hookimpl = pluggy.HookimplMarker("zoo")
-"""Marker for plugin hook implementations: ``@zoo.hookimpl def register_architectures(register): ...``"""
 
 _LAZY = {
     "Architecture": "zoo.architecture",
@@ -25,7 +22,10 @@ _LAZY = {
     "Discriminator": "zoo.networks",
     "Callback": "zoo.callbacks",
     "Trainer": "zoo.trainer",
-    "TrainConfig": "zoo.trainer",
+    "TrainConfig": "zoo.train_config",
+    "train": "zoo.trainer",
+    "RunFolder": "zoo.run",
+    "eval_mode": "zoo.architecture",
     "load_checkpoint": "zoo.checkpoint",
     "load_model": "zoo.checkpoint",
     "save_checkpoint": "zoo.checkpoint",
@@ -44,7 +44,9 @@ __all__ = [
     "list_models",
     "get_model",
     "create_model",
+    "list_registered",
     "ModelSpec",
+    "UnknownNameError",
     "UnknownModelError",
     "DuplicateModelError",
     "ZooError",

@@ -7,13 +7,25 @@ as GANs need). It never runs a loop: the core's Trainer does. Images are float t
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Iterator
 
 import torch
 from torch import nn
 
 from .errors import ZooError
+
+
+@contextlib.contextmanager
+def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
+    """Run the block with ``module`` in eval mode, then put back the mode it had."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
 
 
 @dataclass
@@ -97,10 +109,6 @@ class Architecture(nn.Module):
             z = self.latent_for_sampling(n, seed)
         if self.conditional and labels is None:
             labels = torch.arange(n, device=z.device) % self.num_classes
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             images = self.generate(z, None if labels is None else labels.to(z.device))
-        finally:
-            self.train(was_training)
         return images.float().clamp(-1, 1)

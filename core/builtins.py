@@ -1,10 +1,8 @@
-"""zoo's own registrations, made through the same hooks a third-party plugin uses."""
+"""zoo's own registrations, made through the same hooks a third-party plugin uses (entry point ``zoo``)."""
 
 from __future__ import annotations
 
-import pluggy
-
-hookimpl = pluggy.HookimplMarker("zoo")
+from .hookspecs import hookimpl
 
 
 @hookimpl
@@ -18,11 +16,17 @@ def register_datasets(register):
 
 @hookimpl
 def register_losses(register):
-    from . import losses, penalty
+    from . import losses
 
     for loss in losses.BUILTIN:
         register(loss.name, loss)
-    register("gradient-penalty", penalty.gradient_penalty)
+
+
+@hookimpl
+def register_penalties(register):
+    from . import penalty
+
+    register("gradient-penalty", penalty.gradient_penalty, summary="WGAN-GP: (||grad D||_2 - 1)^2 at random interpolates")
 
 
 @hookimpl

@@ -7,7 +7,6 @@ does not import torch, so a plugin can subclass Callback in its light entry modu
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 
@@ -41,12 +40,6 @@ class MetricsLog(Callback):
     def on_train_start(self, trainer):
         self.sums: dict[str, float] = {}
         self.counts: dict[str, int] = {}
-        path = trainer.metrics_path
-        if trainer.step and path.exists():  # resumed: drop lines past the checkpoint, they will be redone
-            kept = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-            kept = [record for record in kept if record["step"] <= trainer.step]
-            path.write_text("".join(json.dumps(record) + "\n" for record in kept))
-            trainer.history.extend(kept)
 
     def on_step_end(self, trainer, step, logs):
         for key, value in logs.items():
@@ -64,16 +57,12 @@ class Validation(Callback):
     def run(self, trainer):
         import torch
 
+        from .architecture import eval_mode
+
         if trainer.heldout is None:
             return
-        model = trainer.model
-        was_training = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                figures = model.validation_logs(*trainer.heldout)
-        finally:
-            model.train(was_training)
+        with eval_mode(trainer.model), torch.no_grad():
+            figures = trainer.model.validation_logs(*trainer.heldout)
         if figures:
             trainer.record({f"heldout/{k}": float(v) for k, v in figures.items()})
 
@@ -104,7 +93,7 @@ class SampleGrids(Callback):
 
         # the latents are drawn from the seed at each save, as the prior may change (e.g. fitted at the end)
         images = trainer.model.sample(self.n, seed=trainer.config.seed, labels=self.labels)
-        save_grid(images, trainer.out_dir / "samples" / f"step-{step:06d}.png", self.nrow)
+        save_grid(images, trainer.folder.sample_grid(step), self.nrow)
 
     def on_step_end(self, trainer, step, logs):
         if _due(step, trainer.config.sample_every, trainer):
@@ -131,7 +120,7 @@ class LossPlot(Callback):
     def on_train_end(self, trainer):
         from .plots import plot_losses
 
-        plot_losses(trainer.history, trainer.out_dir / "losses.png", title=trainer.model.name)
+        plot_losses(trainer.history, trainer.folder.losses_plot, title=trainer.model.name)
 
 
 class Evaluation(Callback):
@@ -153,5 +142,8 @@ class Evaluation(Callback):
 
     def on_train_end(self, trainer):
         if trainer.heldout_data is not None and trainer.config.eval_every > 0:
-            report = self.run(trainer)
-            (trainer.out_dir / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+            import json
+
+            from .atomic import write_text
+
+            write_text(trainer.folder.eval_report, json.dumps(self.run(trainer), indent=2) + "\n")

@@ -19,9 +19,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
-from .config import build_config, to_dict
-from .errors import CheckpointError, ConfigError, ZooError
-from .registry import UnknownModelError, get_model
+from .atomic import write_bytes
+from .config import to_dict
+from .errors import CheckpointError, ConfigError
+from .registry import create_model, get_model
 
 FORMAT = "zoo-checkpoint/1"
 FILENAME = "checkpoint.safetensors"
@@ -111,31 +112,7 @@ def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers
         "optimizers": json.dumps(optimizer_meta),
     }
     header.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in (meta or {}).items()})
-    blob = st_save(tensors, metadata=header)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(blob)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return write_bytes(path, st_save(tensors, metadata=header))
 
 
 def _read_metadata(blob: bytes) -> dict[str, str]:
@@ -164,26 +141,26 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
 def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
     """The architecture a checkpoint describes, with its weights, in eval mode."""
     name = ckpt.architecture
+    spec = get_model(name, wanted_by=f"{ckpt.path}", distribution=ckpt.meta.get("plugin_distribution"),
+                     version=ckpt.meta.get("plugin_version"))
     try:
-        spec = get_model(name)
-    except UnknownModelError:
-        dist = ckpt.meta.get("plugin_distribution", "its plugin")
-        raise CheckpointError(
-            f"{ckpt.path} is a '{name}' checkpoint, but no installed plugin provides '{name}'; "
-            f"install the distribution {dist} (version {ckpt.meta.get('plugin_version', '?')})"
-        ) from None
-    try:
-        config = build_config(spec.config_class, ckpt.json("config"), model=name)
+        model = create_model(name, data_shape=tuple(ckpt.json("data_shape")), num_classes=ckpt.json("num_classes"),
+                             **ckpt.json("config"))
     except ConfigError as exc:
         raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: {exc}") from None
-    model = spec.load()(config, data_shape=tuple(ckpt.json("data_shape")), num_classes=ckpt.json("num_classes"))
-    model.name = name
+    load_weights(model, ckpt)
+    return model.to(device).eval()
+
+
+def load_weights(model, ckpt: Checkpoint) -> None:
+    """Put the checkpoint's weights into ``model`` (built for the same architecture), for sampling and resume alike."""
+    if ckpt.architecture != model.name:
+        raise CheckpointError(f"{ckpt.path} is a '{ckpt.architecture}' checkpoint, not '{model.name}'")
     try:
         model.load_state_dict(ckpt.group("model."))
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise CheckpointError(f"{ckpt.path}: weights do not fit {name} from {spec.distribution} {spec.version}: {first}") from None
-    return model.to(device).eval()
+        raise CheckpointError(f"{ckpt.path}: weights do not fit {model.name}: {first}") from None
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
@@ -199,5 +176,5 @@ def restore_optimizers(ckpt: Checkpoint, optimizers: dict) -> None:
             raise CheckpointError(f"{ckpt.path}: optimiser '{name}' state does not fit: {exc}") from None
 
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "load_model", "build_model", "restore_optimizers",
-           "resolve", "FILENAME", "ZooError"]
+__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "load_model", "build_model", "load_weights",
+           "restore_optimizers", "resolve", "FILENAME"]

@@ -1,7 +1,7 @@
 """Architecture configs are dataclasses; this module describes, validates and parses them.
 
 Declare a field with :func:`option` to give it one-line help and, where it has a fixed set of values, its
-choices. Values arrive as strings from ``--set key=value`` or as TOML values; both are checked against the
+choices (a tuple, or a registered kind such as ``"losses"`` whose names are the choices) or a minimum. Values arrive as strings from ``--set key=value`` or as TOML values; both are checked against the
 field's type here, so a typo fails before any model is built.
 """
 
@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ConfigError
+from .lookup import list_registered
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def option(default: Any, help: str = "", choices: tuple | None = None) -> Any:
-    """A config field with a default, one line of help and optional allowed values."""
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+def option(default: Any, help: str = "", choices: tuple | str | None = None, minimum: float | None = None) -> Any:
+    """A config field with a default, one line of help and optional allowed values.
+
+    ``choices`` is a tuple of values or the name of a registered kind (``"losses"``, ``"penalties"``, ...).
+    """
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum})
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class FieldInfo:
     default: Any
     help: str
     choices: tuple | None
+    minimum: float | None = None
 
     @property
     def type_name(self) -> str:
@@ -44,7 +49,10 @@ def describe(config_cls: type) -> list[FieldInfo]:
     out = []
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        out.append(FieldInfo(f.name, hints[f.name], default, f.metadata.get("help", ""), f.metadata.get("choices")))
+        choices = f.metadata.get("choices")
+        if isinstance(choices, str):
+            choices = tuple(list_registered(choices))
+        out.append(FieldInfo(f.name, hints[f.name], default, f.metadata.get("help", ""), choices, f.metadata.get("minimum")))
     return out
 
 
@@ -72,6 +80,20 @@ def _coerce(info: FieldInfo, value: Any) -> Any:
     raise ValueError(f"unsupported config type {kind!r}")
 
 
+def check_value(info: FieldInfo, raw: Any, label: str) -> Any:
+    """``raw`` (a string or TOML value) as the field's type, checked; ``label`` names the field in errors."""
+    try:
+        value = _coerce(info, raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"bad value {raw!r} for {label} ({info.type_name}): {exc}") from None
+    if info.choices is not None and value not in info.choices:
+        allowed = ", ".join(str(c) for c in info.choices) or "none is registered"
+        raise ConfigError(f"bad value {raw!r} for {label}; choose one of: {allowed}")
+    if info.minimum is not None and value < info.minimum:
+        raise ConfigError(f"{label} must be at least {info.minimum}, got {value}")
+    return value
+
+
 def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model") -> Any:
     """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one."""
     fields = {f.name: f for f in describe(config_cls)}
@@ -81,15 +103,7 @@ def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, m
         if norm not in fields:
             valid = ", ".join(f"{f.name} ({f.type_name})" for f in fields.values())
             raise ConfigError(f"unknown config key '{key}' for {model}; valid keys: {valid}")
-        info = fields[norm]
-        try:
-            value = _coerce(info, raw)
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"bad value {raw!r} for {model} config key '{norm}' ({info.type_name}): {exc}") from None
-        if info.choices and value not in info.choices:
-            allowed = ", ".join(str(c) for c in info.choices)
-            raise ConfigError(f"bad value {raw!r} for {model} config key '{norm}'; choose one of: {allowed}")
-        values[norm] = value
+        values[norm] = check_value(fields[norm], raw, f"{model} config key '{norm}'")
     return config_cls(**values)
 
 

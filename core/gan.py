@@ -1,16 +1,15 @@
 """The adversarial step shared by every GAN: k discriminator updates per generator update, any registered
-loss, an optional gradient penalty and an optional EMA generator. A GAN plugin only builds its two networks."""
+loss, an optional registered penalty and an optional EMA generator. A GAN plugin only builds its two networks."""
 
 from __future__ import annotations
 
 import torch
 
-from . import losses
 from .architecture import Architecture
 from .ema import make_ema, update_ema, warmed_up
 from .errors import ConfigError
+from .lookup import lookup
 from .networks import Discriminator, Generator
-from .penalty import gradient_penalty
 
 
 class GAN(Architecture):
@@ -18,11 +17,10 @@ class GAN(Architecture):
 
     def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
         super().__init__(config, data_shape, num_classes)
-        if config.n_critic < 1:
-            raise ConfigError("n_critic must be at least 1")
         if not 0.0 <= config.ema_decay < 1.0:
             raise ConfigError("ema_decay must be in [0, 1)")
-        self.loss = losses.get_loss(config.loss)
+        self.loss = lookup("losses", config.loss).value
+        self.penalty = lookup("penalties", config.penalty).value if config.gp_weight > 0 else None
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
         self.generator_ema = make_ema(self.generator) if config.ema_decay > 0 else None
@@ -61,8 +59,8 @@ class GAN(Architecture):
         logs = {"loss_d": loss_d.detach()}
         if c.loss == "wasserstein":
             logs["wasserstein"] = (score_real.mean() - score_fake.mean()).detach()
-        if c.gp_weight > 0:
-            penalty = gradient_penalty(lambda x: critic(x, labels), real, fake)
+        if self.penalty is not None:
+            penalty = self.penalty(lambda x: critic(x, labels), real, fake)
             loss_d = loss_d + c.gp_weight * penalty
             logs["gp"] = penalty.detach()
         opt_d = self.optimizers["discriminator"]

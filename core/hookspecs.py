@@ -1,4 +1,4 @@
-"""The hooks a zoo plugin may implement.
+"""The hooks a zoo plugin may implement, and both pluggy markers of the project ``zoo``.
 
 Every ``register_*`` hook receives a ``register`` callback and calls it once per thing it adds; plugins never
 touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch, networks) are named as
@@ -8,6 +8,8 @@ touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch
 import pluggy
 
 hookspec = pluggy.HookspecMarker("zoo")
+hookimpl = pluggy.HookimplMarker("zoo")
+"""Marker for plugin hook implementations: ``@zoo.hookimpl def register_architectures(register): ...``"""
 
 
 @hookspec
@@ -21,12 +23,21 @@ def register_architectures(register):
 
 @hookspec
 def register_losses(register):
-    """Add losses and penalties: ``register(name, loss)``, e.g. an :class:`zoo.losses.AdversarialLoss`."""
+    """Add adversarial losses: ``register(name, loss, *, summary)``, ``loss`` a :class:`zoo.losses.AdversarialLoss`.
+
+    A GAN config's ``loss`` names one of these.
+    """
+
+
+@hookspec
+def register_penalties(register):
+    """Add discriminator penalties: ``register(name, penalty, *, summary)`` with ``penalty(critic, real, fake)``
+    returning a scalar; a GAN config's ``penalty`` names one, weighted by ``gp_weight``."""
 
 
 @hookspec
 def register_datasets(register):
-    """Add datasets: ``register(name, loader, *, summary)``; ``loader()`` returns a :class:`zoo.data.ImageData`."""
+    """Add datasets: ``register(name, loader, *, summary)``; ``loader()`` returns a :class:`zoo.datasets.ImageData`."""
 
 
 @hookspec

@@ -1,4 +1,5 @@
-"""Image helpers: [-1, 1] tensors to uint8, grids, PNG files."""
+"""The image convention, stated once: data and files hold uint8 pixels (N, C, H, W); models see float32 in
+[-1, 1] (0 -> -1, 255 -> 1). Also grids and PNG files."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from .atomic import atomic_write
+
+
+def to_float(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float32 tensor in [-1, 1] on ``device``."""
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device, torch.float32).div_(127.5).sub_(1.0)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -31,12 +39,9 @@ def grid(images: np.ndarray, nrow: int | None = None, pad: int = 2) -> np.ndarra
 def save_png(array: np.ndarray, path: Path) -> None:
     from PIL import Image
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(array[..., 0] if array.shape[-1] == 1 else array)
-    tmp = path.with_name(f".{path.name}.tmp")
-    img.save(tmp, format="PNG")
-    tmp.replace(path)
+    with atomic_write(path) as fh:
+        img.save(fh, format="PNG")
 
 
 def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .errors import ConfigError
 
 
 class AdversarialLoss:
@@ -70,20 +69,3 @@ class LeastSquares(AdversarialLoss):
 
 
 BUILTIN = (NonSaturating(), Wasserstein(), Hinge(), LeastSquares())
-
-
-def available() -> dict:
-    from .collect import collect
-
-    return {name: reg.value for name, reg in collect("register_losses", "loss").entries.items()}
-
-
-def get_loss(name: str):
-    table = available()
-    if name not in table:
-        raise ConfigError(f"unknown loss '{name}'; registered: {', '.join(sorted(table))}")
-    return table[name]
-
-
-def adversarial_loss_names() -> tuple[str, ...]:
-    return tuple(loss.name for loss in BUILTIN)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .atomic import atomic_write
+
 NOT_LOSSES = {"step", "epoch", "images_per_s", "time_s"}
 
 
@@ -24,7 +26,6 @@ def plot_losses(history: list[dict], path: Path, title: str = "") -> None:
     axes[-1, 0].set_xlabel("step")
     fig.suptitle(f"{title} training figures" if title else "training figures")
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
+    with atomic_write(path) as fh:
+        fig.savefig(fh, format="png")
     plt.close(fig)
-    tmp.replace(path)

@@ -2,8 +2,9 @@
 
 Each entry point is loaded on its own; one that fails to import, or raises inside a hook, is reported once on
 stderr and left out while everything else keeps working. ``ZOO_STRICT_PLUGINS=1`` makes any failure fatal and
-``ZOO_LOAD_PLUGINS=a,b`` loads only the named entry points (set but empty: none). zoo's own built-in
-registrations (losses, datasets) come from :mod:`zoo.builtins`, registered like any other plugin.
+``ZOO_LOAD_PLUGINS=a,b`` loads only the named entry points (set but empty: none) besides zoo's own.
+zoo's own registrations (losses, datasets, callbacks, ...) are :mod:`zoo.builtins`, an entry point of zoo-core
+found like any other plugin's, so nothing here imports a module that imports this one back.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points, version
+from importlib.metadata import entry_points
 
 import pluggy
 
@@ -19,7 +20,8 @@ from . import hookspecs
 from .errors import PluginError
 
 ENTRY_POINT_GROUP = "zoo.plugins"
-BUILTIN_PLUGIN = "zoo.builtins"
+BUILTIN_PLUGIN = "zoo"
+BUILTIN_MODULE = "zoo.builtins"
 
 
 @dataclass
@@ -79,7 +81,7 @@ def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     allowed = _allowed_names()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if allowed is not None and ep.name not in allowed:
+        if allowed is not None and ep.name not in allowed and ep.value != BUILTIN_MODULE:
             continue
         dist = ep.dist
         info = PluginInfo(ep.name, dist.name if dist else "unknown", dist.version if dist else "unknown")
@@ -97,10 +99,6 @@ def plugin_manager() -> pluggy.PluginManager:
     if _manager is None:
         pm = pluggy.PluginManager("zoo")
         pm.add_hookspecs(hookspecs)
-        from . import builtins
-
-        pm.register(builtins, name=BUILTIN_PLUGIN)
-        _infos[BUILTIN_PLUGIN] = PluginInfo(BUILTIN_PLUGIN, "zoo-core", version("zoo-core"))
         _manager = pm
         _load_entry_points(pm)
     return _manager

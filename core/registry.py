@@ -11,33 +11,18 @@ are imported once per process), and it means a plugin registered at run time is 
 
 from __future__ import annotations
 
-import difflib
-import fnmatch
 import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import plugins
-from .collect import DuplicateNameError, collect
-from .config import build_config, describe, to_dict
+from .config import build_config, describe
 from .errors import DataError
+from .lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
-
-
-class UnknownModelError(KeyError):
-    """No architecture of that name is registered. The message suggests close names and lists the rest."""
-
-    def __init__(self, message: str, name: str):
-        super().__init__(message)
-        self.message = message
-        self.name = name
-
-    def __str__(self) -> str:
-        return self.message
-
-
 DuplicateModelError = DuplicateNameError
+
+__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError", "DuplicateModelError"]
 
 
 @dataclass(frozen=True)
@@ -54,12 +39,16 @@ class ModelSpec:
     data_shapes: tuple[tuple[int, int, int], ...] = (DEFAULT_DATA_SHAPE,)
     train_defaults: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_registration(cls, reg: Registration) -> "ModelSpec":
+        extras = reg.extras
+        return cls(reg.name, reg.summary, reg.plugin, reg.distribution, reg.version, extras["config"], reg.value,
+                   tuple(tuple(s) for s in extras.get("data_shapes", (DEFAULT_DATA_SHAPE,))),
+                   dict(extras.get("train_defaults", {})))
+
     @property
     def default_config(self) -> Any:
         return self.config_class()
-
-    def config_dict(self) -> dict[str, Any]:
-        return to_dict(self.config_class())
 
     def describe_config(self):
         return describe(self.config_class)
@@ -72,58 +61,21 @@ class ModelSpec:
         return self.factory
 
 
-def _specs() -> tuple[dict[str, ModelSpec], dict[str, list]]:
-    found = collect("register_architectures", "model")
-    specs = {}
-    for name, reg in found.entries.items():
-        extras = reg.extras
-        summary = extras.get("summary") or ""
-        if not summary and not isinstance(reg.value, str):
-            summary = ((reg.value.__doc__ or "").strip().splitlines() or [""])[0]
-        specs[name] = ModelSpec(
-            name=name,
-            summary=summary,
-            plugin=reg.plugin,
-            distribution=reg.distribution,
-            version=reg.version,
-            config_class=extras["config"],
-            factory=reg.value,
-            data_shapes=tuple(tuple(s) for s in extras.get("data_shapes", (DEFAULT_DATA_SHAPE,))),
-            train_defaults=dict(extras.get("train_defaults", {})),
-        )
-    return specs, found.conflicts
-
-
 def list_models(pattern: str = "*") -> list[str]:
     """Sorted names of the registered architectures matching the fnmatch ``pattern``."""
-    specs, _ = _specs()
-    return sorted(name for name in specs if fnmatch.fnmatchcase(name, pattern))
+    return list_registered("models", pattern)
 
 
-def get_model(name: str) -> ModelSpec:
-    """The spec registered under ``name``; raises UnknownModelError or DuplicateModelError."""
-    specs, conflicts = _specs()
-    if name in specs:
-        return specs[name]
-    if name in conflicts:
-        raise DuplicateModelError("model", name, conflicts[name])
-    raise UnknownModelError(_unknown_message(name, sorted(specs)), name)
+def get_model(name: str, **recorded: str) -> ModelSpec:
+    """The spec registered under ``name``; raises UnknownModelError or DuplicateModelError.
 
-
-def _unknown_message(name: str, known: list[str]) -> str:
-    parts = [f"unknown model '{name}'"]
-    close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
-    if close:
-        parts.append("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
-    parts.append("registered: " + (", ".join(known) if known else "none"))
-    broken = [info for info in plugins.failures() if info.name != plugins.BUILTIN_PLUGIN]
-    for info in broken:
-        parts.append(f"plugin {info.label} failed to load ({info.errors[0]})")
-    return "; ".join(parts)
+    ``recorded`` (``wanted_by``, ``distribution``, ``version``) says which file named the model, for the message.
+    """
+    return ModelSpec.from_registration(lookup("models", name, **recorded))
 
 
 def create_model(name: str, *, data_shape=None, num_classes: int | None = None, **overrides: Any):
-    """Build architecture ``name`` with its default config updated by ``overrides``.
+    """Build architecture ``name`` with its default config updated by ``overrides``: the one way a model is built.
 
     ``data_shape`` is (channels, height, width) and defaults to the first shape the model declares.
     """

@@ -8,36 +8,23 @@ checkpoints, plots) is a callback.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import time
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import torch
 
 from . import checkpoint as ckpt_io
+from . import run
 from .batches import InMemoryBatches
 from .callbacks import Callback
 from .datasets import ImageData
-from .errors import CheckpointError, DataError, TrainingError, ZooError
-
-PRECISIONS = ("fp32", "bf16")
-
-
-@dataclass
-class TrainConfig:
-    steps: int = 2000
-    batch_size: int = 64
-    seed: int = 0
-    device: str = "auto"
-    precision: str = "fp32"
-    sample_every: int = 500
-    checkpoint_every: int = 500
-    log_every: int = 10
-    eval_every: int = 0
-    eval_samples: int = 1000
-
+from .errors import DataError, TrainingError, ZooError
+from .images import to_float
+from .lookup import lookup, registered
+from .registry import create_model
+from .train_config import TrainConfig
 
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
@@ -60,37 +47,52 @@ def seed_everything(seed: int) -> None:
 
 
 class Trainer:
+    """Trains ``model`` on ``data``, writing the run folder ``out_dir``.
+
+    ``callbacks`` are Callback objects or names of registered callbacks; None means zoo's defaults (metrics,
+    validation, sample grids, checkpoints, evaluation, loss plot), as ``zoo train`` uses.
+    """
+
     def __init__(self, model, data: ImageData, config: TrainConfig, out_dir: str | Path,
-                 callbacks: list[Callback] = (), meta: dict | None = None, heldout: ImageData | None = None):
-        if config.steps < 1:
-            raise ZooError(f"--steps must be at least 1, got {config.steps}")
-        if config.batch_size < 1 or config.batch_size > len(data):
-            raise DataError(f"--batch-size {config.batch_size} does not fit {data.name}, which has {len(data)} images")
-        if config.precision not in PRECISIONS:
-            raise ZooError(f"unknown precision '{config.precision}'; choose {' or '.join(PRECISIONS)}")
-        if model.conditional and data.labels is None:
-            raise DataError(f"{model.name} needs a labelled dataset (one subfolder per class, or 'labels' in the .npz); {data.name} has no labels")
+                 callbacks: list[Callback | str] | None = None, heldout: ImageData | None = None):
+        run.check_data(model.name, model.conditional, data, config.batch_size)
         if tuple(model.data_shape) != data.shape:
             raise DataError(f"{model.name} was built for images of shape {model.data_shape}, {data.name} has {data.shape}")
         self.config = config
         self.device = resolve_device(config.device)
         self.model = model.to(self.device)
         self.data = data
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.callbacks = list(callbacks)
-        self.meta = dict(meta or {})
-        images, labels = self._tensors(data)
-        self.batches = InMemoryBatches(images, labels, config.batch_size, config.seed)
+        self.folder = run.RunFolder(out_dir)
+        self.callbacks, self.callback_names = _build_callbacks(run.default_callbacks() if callbacks is None else callbacks)
+        self.batches = InMemoryBatches(*self._tensors(data), config.batch_size, config.seed)
         self.heldout_data = heldout
         self.heldout = None if heldout is None else self._tensors(heldout)
         self.model.optimizers = self.model.configure_optimizers()
         self.total_steps = config.steps
         self.step = 0
+        self.start_step = 0  # where this fit() began: 0, or the step a resume continued from
         self.history: list[dict] = []
         self.images_per_second = 0.0
+        self.created = datetime.now().isoformat(timespec="seconds")
         self._seconds_before = 0.0  # training time of earlier sessions of a resumed run
         self._started = time.perf_counter()
+
+    @classmethod
+    def from_plan(cls, plan: run.Plan, callbacks: list[Callback] = ()) -> "Trainer":
+        """The trainer of a planned run (new or resumed), with ``callbacks`` added to the run's own."""
+        model = create_model(plan.model, data_shape=plan.data.shape, num_classes=plan.data.num_classes,
+                             **plan.model_options)
+        trainer = cls(model, plan.data, plan.train, plan.folder.path, [*plan.callbacks, *callbacks], plan.heldout)
+        trainer.created = plan.created
+        if plan.checkpoint is not None:
+            trainer.restore(plan.checkpoint)
+        elif plan.folder.metrics.exists():  # a run resumed before its first checkpoint starts over
+            plan.folder.keep_metrics_until(0)
+        return trainer
+
+    @property
+    def out_dir(self) -> Path:
+        return self.folder.path
 
     @property
     def elapsed(self) -> float:
@@ -98,28 +100,20 @@ class Trainer:
         return self._seconds_before + time.perf_counter() - self._started
 
     def _tensors(self, data: ImageData) -> tuple[torch.Tensor, torch.Tensor | None]:
-        images = torch.from_numpy(data.images).to(self.device, torch.float32).div_(127.5).sub_(1.0)
         labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
-        return images, labels
-
-    @property
-    def metrics_path(self) -> Path:
-        return self.out_dir / "metrics.jsonl"
+        return to_float(data.images, self.device), labels
 
     def record(self, figures: dict) -> None:
         """Append one record (the current step and ``figures``) to ``metrics.jsonl`` and ``self.history``."""
         entry = {"step": self.step, "epoch": self.batches.epoch, **figures}
         self.history.append(entry)
-        with open(self.metrics_path, "a") as fh:
-            fh.write(json.dumps(entry) + "\n")
-
-    @property
-    def checkpoint_path(self) -> Path:
-        return self.out_dir / ckpt_io.FILENAME
+        self.folder.append_metrics(entry)
 
     def fit(self) -> None:
         if self.step == 0:
             seed_everything(self.config.seed)
+        self.folder.write_record(run.record(self))
+        self.start_step = self.step
         self._started = time.perf_counter()
         self.model.train()
         self._emit("on_train_start")
@@ -154,7 +148,7 @@ class Trainer:
     def _check_finite(self, figures: dict[str, float]) -> None:
         for name, value in figures.items():
             if not math.isfinite(value):
-                kept = f"the last good checkpoint is {self.checkpoint_path}" if self.checkpoint_path.exists() else "no checkpoint was written yet"
+                kept = f"the last good checkpoint is {self.folder.checkpoint}" if self.folder.checkpoint.exists() else "no checkpoint was written yet"
                 raise TrainingError(f"'{name}' became {value} at step {self.step}; training stopped ({kept})")
 
     def _measure_speed(self, seconds: float) -> None:
@@ -166,22 +160,19 @@ class Trainer:
         rng = {"torch": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        meta = dict(self.meta)
+        meta = {"classes": list(self.data.classes) if self.data.classes else None}
+        if self.data.source is not None:
+            meta["dataset"] = self.data.source
         meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
                            "elapsed": round(self.elapsed, 3)}
-        path = ckpt_io.save_checkpoint(self.checkpoint_path, self.model, step=self.step,
+        path = ckpt_io.save_checkpoint(self.folder.checkpoint, self.model, step=self.step,
                                        optimizers=self.model.optimizers, rng=rng, meta=meta)
         self._emit("on_checkpoint_saved", path)
         return path
 
     def restore(self, checkpoint: ckpt_io.Checkpoint) -> None:
-        """Continue from ``checkpoint``: weights, optimisers, RNG states, step and data position."""
-        if checkpoint.architecture != self.model.name:
-            raise CheckpointError(f"{checkpoint.path} is a '{checkpoint.architecture}' checkpoint, not '{self.model.name}'")
-        try:
-            self.model.load_state_dict(checkpoint.group("model."))
-        except RuntimeError as exc:
-            raise CheckpointError(f"{checkpoint.path}: weights do not fit this {self.model.name}: {str(exc).splitlines()[0]}") from None
+        """Continue from ``checkpoint``: weights, optimisers, RNG states, step, data position and metrics."""
+        ckpt_io.load_weights(self.model, checkpoint)
         ckpt_io.restore_optimizers(checkpoint, self.model.optimizers)
         torch.set_rng_state(checkpoint.tensors["rng.torch"])
         if "rng.cuda" in checkpoint.tensors and self.device.type == "cuda":
@@ -190,3 +181,36 @@ class Trainer:
         self.batches.load_state_dict(state["batches"])
         self._seconds_before = float(state.get("elapsed", 0.0))
         self.step = checkpoint.step
+        self.history = self.folder.keep_metrics_until(self.step)
+
+
+def _build_callbacks(given) -> tuple[list[Callback], list[str]]:
+    """Callback objects for ``given`` (objects or registered names), and the registered names among them."""
+    factories = {reg.value: name for name, reg in registered("callbacks").items()}
+    objects, names = [], []
+    for item in given:
+        callback = lookup("callbacks", item).value() if isinstance(item, str) else item
+        name = item if isinstance(item, str) else factories.get(type(callback))
+        objects.append(callback)
+        if name is not None:
+            names.append(name)
+    return objects, names
+
+
+def train(model: str | None = None, *, out: str | Path | None = None, data: str = "mnist", resume: str | Path | None = None,
+          callbacks: list[str] | tuple = (), config: dict | None = None, **options) -> Trainer:
+    """Train ``model`` as ``zoo train`` does and return the finished Trainer; ``resume=RUN`` continues a run.
+
+    ``options`` are TrainConfig fields (or ``epochs``), ``config`` the model's config keys, ``callbacks`` registered
+    callback names besides the defaults. ``zoo.train("dcgan", out="runs/d", steps=500)``.
+    """
+    if resume is not None:
+        plan = run.plan_resume(resume, model=model, data=None if data == "mnist" else data, options=options,
+                               model_options=config, callbacks=callbacks)
+    elif model is None:
+        raise ZooError("which model? e.g. zoo.train('dcgan')")
+    else:
+        plan = run.plan_new(model, out=out, data=data, options=options, model_options=config, callbacks=callbacks)
+    trainer = Trainer.from_plan(plan)
+    trainer.fit()
+    return trainer

@@ -95,7 +95,8 @@ def test_missing_plugin_names_the_distribution_to_install(trained, tmp_path, reg
     from zoo import plugins
 
     plugins.reset()  # the toy plugin is gone, as if uninstalled
-    with pytest.raises(CheckpointError, match="no installed plugin provides 'toy-gan'; install the distribution registered in-process"):
+    with pytest.raises(zoo.UnknownModelError, match="c.safetensors needs model 'toy-gan', which no installed plugin "
+                       "provides; install registered in-process"):
         build_model(load_checkpoint(path))
 
 

@@ -33,7 +33,7 @@ def test_info_shows_networks_and_config_help(toy, zoo_cli):
 def test_plugins_lists_builtin_and_registered_hooks(toy, zoo_cli):
     code, out, _ = zoo_cli("plugins", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
-    assert rows["zoo.builtins"]["distribution"] == "zoo-core"
+    assert rows["zoo"]["distribution"] == "zoo-core"
     assert rows["toy"]["hooks"] == ["register_architectures"]
     assert rows["toy"]["errors"] == []
 

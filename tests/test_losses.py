@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from zoo import losses
+import zoo
+from zoo.lookup import lookup
 from zoo.penalty import gradient_penalty
 
 REAL = torch.tensor([2.0, -1.0])
@@ -25,14 +26,22 @@ def softplus(x):
     ("least-squares", 0.5 * ((1 + 4) / 2) + 0.5 * ((0.25 + 9) / 2), 0.5 * ((0.25 + 16) / 2)),
 ])
 def test_loss_values(name, d, g):
-    loss = losses.get_loss(name)
+    loss = lookup("losses", name).value
     assert loss.discriminator(REAL, FAKE).item() == pytest.approx(d, rel=1e-6)
     assert loss.generator(FAKE).item() == pytest.approx(g, rel=1e-6)
 
 
 def test_unknown_loss_lists_registered_ones():
-    with pytest.raises(Exception, match="unknown loss 'l1'.*hinge"):
-        losses.get_loss("l1")
+    with pytest.raises(zoo.UnknownNameError, match="unknown loss 'l1'; registered: hinge, least-squares, non-saturating, wasserstein$"):
+        lookup("losses", "l1")
+
+
+def test_a_penalty_is_not_a_loss_and_is_refused_before_anything_is_built(toy, zoo_cli, tmp_path):
+    code, _, err = zoo_cli("train", toy, "--set", "loss=gradient-penalty", "--out", tmp_path / "run", "--quiet")
+    assert code == 1 and err.count("\n") == 1
+    assert "bad value 'gradient-penalty' for toy-gan config key 'loss'; choose one of: hinge, " in err
+    assert not (tmp_path / "run").exists()
+    assert lookup("penalties", "gradient-penalty").value is gradient_penalty
 
 
 def test_penalty_of_a_linear_critic_is_known_in_closed_form():

@@ -143,7 +143,7 @@ def test_existing_out_folder_is_refused_and_left_alone(toy, zoo_cli, tmp_path):
     out.mkdir()
     (out / "precious.txt").write_text("keep me")
     code, _, err = zoo_cli("train", toy, "--out", out, *FAST)
-    assert code != 0 and "already exists" in err and "--resume" in err
+    assert code != 0 and "already exists; choose another folder" in err
     assert sorted(p.name for p in out.iterdir()) == ["precious.txt"]
 
 

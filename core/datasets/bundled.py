@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from . import ImageData
+from .image_data import ImageData
 
 DIGITS = tuple(str(d) for d in range(10))
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DataError
 from ..paths import cache_home
-from . import ImageData
+from .image_data import ImageData
 from .idx import read_idx
 
 CHUNK = 1 << 16

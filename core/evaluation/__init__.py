@@ -8,12 +8,16 @@ images, so a reader sees the floor. Sample metrics live in the feature space of 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..architecture import eval_mode
 from ..datasets import ImageData
-from ..errors import DataError, ZooError
+from ..errors import DataError
+from ..images import to_float
+from ..lookup import lookup
 from . import metrics
 
 SAMPLE_CHUNK = 500
@@ -31,16 +35,7 @@ class Report:
 
 
 def feature_extractor(name: str, train: ImageData):
-    from ..collect import collect
-
-    registered = collect("register_feature_extractors", "feature extractor").entries
-    if name not in registered:
-        raise ZooError(f"unknown feature extractor '{name}'; registered: {', '.join(sorted(registered))}")
-    return registered[name].value(train)
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(images)).float().div(127.5).sub(1)
+    return lookup("features", name).value(train)
 
 
 def generate(model, n: int, seed: int) -> torch.Tensor:
@@ -55,19 +50,13 @@ def generate(model, n: int, seed: int) -> torch.Tensor:
 
 
 def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
-    """uint8 images from an .npz (``images``: N x H x W or N x C x H x W) that must match the data's shape."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            images = npz["images"] if "images" in npz.files else None
-    except Exception as exc:
-        raise DataError(f"{path}: not a readable .npz ({type(exc).__name__})") from None
-    if images is None or len(images) == 0:
-        raise DataError(f"{path}: no images (expected a non-empty 'images' array)")
-    if images.ndim == 3:
-        images = images[:, None]
-    if images.dtype != np.uint8 or tuple(images.shape[1:]) != tuple(shape):
-        raise DataError(f"{path}: images are {images.dtype} {tuple(images.shape[1:])}; the data needs uint8 {tuple(shape)}")
-    return to_tensor(images)
+    """Images from an .npz (read as any dataset .npz is) that must match the data's shape, as floats."""
+    from ..datasets.files import load_npz
+
+    samples = load_npz(Path(path))
+    if samples.shape != tuple(shape):
+        raise DataError(f"{path}: images of shape {samples.shape}; the data has {tuple(shape)}")
+    return to_float(samples.images)
 
 
 def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor, seed: int) -> dict:
@@ -93,9 +82,8 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     if model is not None and tuple(model.data_shape) != train.shape:
         raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
     extractor = feature_extractor(features, train)
-    train_images = to_tensor(train.images)
-    train_features = extractor.features(train_images)
-    heldout_images = to_tensor(heldout.images)
+    train_features = extractor.features(to_float(train.images))
+    heldout_images = to_float(heldout.images)
     if samples is None:
         samples = generate(model, n, seed)
     report = Report(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
@@ -112,12 +100,10 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
 @torch.no_grad()
 def _model_figures(model, heldout: ImageData, iw_samples: int, seed: int) -> dict:
     device = model.device
-    x = to_tensor(heldout.images).to(device)
+    x = to_float(heldout.images, device)
     y = None if heldout.labels is None else torch.from_numpy(heldout.labels).to(device)
     figures = {}
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         if model.can_reconstruct:
             recon = torch.cat([model.reconstruct(chunk).float().clamp(-1, 1) for chunk in x.split(SAMPLE_CHUNK)])
             figures["recon_mse"] = float((((recon - x) / 2) ** 2).mean())  # pixels in [0, 1]
@@ -127,6 +113,4 @@ def _model_figures(model, heldout: ImageData, iw_samples: int, seed: int) -> dic
         nll = [model.importance_weighted_nll(chunk, k=iw_samples, generator=generator) for chunk in x.split(SAMPLE_CHUNK)]
         if nll[0] is not None:
             figures[f"iw_nll_k{iw_samples}"] = float(torch.cat(nll).mean())
-    finally:
-        model.train(was_training)
     return figures

@@ -12,11 +12,14 @@ import sys
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as st_save
 from torch import nn
 
+from ..atomic import write_bytes
 from ..datasets import ImageData
 from ..errors import DataError
+from ..images import to_float
 from ..paths import cache_home
 
 VERSION = "cnn-v2"  # change when the network or its training changes, so old caches are not reused
@@ -48,17 +51,13 @@ def data_key(data: ImageData) -> str:
     return digest.hexdigest()[:32]
 
 
-def _as_float(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).float().div(127.5).sub(1)
-
-
 def train_classifier(data: ImageData, epochs: int = EPOCHS, seed: int = 0) -> ClassifierNet:
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         net = ClassifierNet(data.shape[0], data.num_classes)
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    images, labels = _as_float(data.images), torch.from_numpy(data.labels)
+    images, labels = to_float(data.images), torch.from_numpy(data.labels)
     net.train()
     for _ in range(epochs):
         order = torch.randperm(len(images), generator=generator)
@@ -88,11 +87,8 @@ class DomainFeatures:
         if self.trained_now:
             print(f"zoo: training the evaluation classifier for {train.name} (cached for next time)", file=sys.stderr)
             self.net = train_classifier(train, epochs)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.tmp")
-            save_file({k: v.contiguous() for k, v in self.net.state_dict().items()}, str(tmp),
-                      metadata={"version": VERSION, "dataset": train.name})
-            tmp.replace(self.path)
+            write_bytes(self.path, st_save({k: v.contiguous() for k, v in self.net.state_dict().items()},
+                                           metadata={"version": VERSION, "dataset": train.name}))
         else:
             self.net.load_state_dict(load_file(str(self.path)))
         self.net.eval()
@@ -108,5 +104,5 @@ class DomainFeatures:
         return self._run(images, self.net)
 
     def accuracy(self, data: ImageData) -> float:
-        predicted = self.logits(_as_float(data.images)).argmax(1)
+        predicted = self.logits(to_float(data.images)).argmax(1)
         return float((predicted == data.labels).mean())

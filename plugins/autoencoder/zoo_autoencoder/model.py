@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from zoo.architecture import Architecture
+from zoo.architecture import Architecture, eval_mode
 from zoo.networks import ConvEncoder, ConvGenerator
 
 ENCODE_CHUNK = 500
@@ -74,12 +74,8 @@ class Autoencoder(Architecture):
     @torch.no_grad()
     def fit_latent_density(self, images: torch.Tensor) -> None:
         """Fit the full-covariance Gaussian of the codes of ``images`` (mean and Cholesky factor)."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             codes = torch.cat([self.encoder(chunk) for chunk in images.split(ENCODE_CHUNK)]).double()
-        finally:
-            self.train(was_training)
         covariance = torch.cov(codes.T)
         jitter = 1e-6 * covariance.diagonal().mean() * torch.eye(len(covariance), dtype=covariance.dtype, device=covariance.device)
         self.latent_mean.copy_(codes.mean(0))

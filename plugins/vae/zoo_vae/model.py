@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from zoo.architecture import Architecture
+from zoo.architecture import Architecture, eval_mode
 from zoo.errors import ConfigError
 from zoo.networks import ConvEncoder, ConvGenerator
 
@@ -82,9 +82,7 @@ class VAE(Architecture):
                                 generator: torch.Generator | None = None) -> torch.Tensor:
         """-log p(x) per image in nats, estimated with ``k`` samples of q(z|x) (the IWAE bound, Burda et al.
         2016). It is an upper bound of the true NLL in expectation, tighter as ``k`` grows, and at most -ELBO."""
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             mu, logvar = self.encode(images)
             std = (0.5 * logvar).exp()
             per_pass = max(1, IW_IMAGES_PER_PASS // len(images))
@@ -97,8 +95,6 @@ class VAE(Architecture):
                 log_px_z = self.log_likelihood(decoded, repeated).view(len(z), len(images))
                 log_q = standard_normal_log_density(eps) - (0.5 * logvar).sum(1)  # change of variables z = mu + std*eps
                 log_weights.append(log_px_z + standard_normal_log_density(z) - log_q)
-        finally:
-            self.train(was_training)
         return -(torch.logsumexp(torch.cat(log_weights), dim=0) - math.log(k))
 
     # --- the Architecture contract -----------------------------------------------------------------------------

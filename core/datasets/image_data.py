@@ -1,0 +1,44 @@
+"""A dataset in memory: uint8 images (N, C, H, W), optional labels, and where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..errors import DataError
+
+
+@dataclass(frozen=True)
+class ImageData:
+    images: np.ndarray  # uint8, (N, C, H, W)
+    labels: np.ndarray | None  # int64, (N,)
+    name: str
+    classes: tuple[str, ...] | None = None
+    source: str | None = None  # what datasets.load was given (a registered name or a path); None: built in memory
+    part: str | None = None  # "train" or "heldout" for a split(), None for the whole dataset
+
+    def __post_init__(self):
+        if self.images.ndim != 4 or self.images.dtype != np.uint8:
+            raise DataError(f"{self.name}: images must be uint8 (N, C, H, W), got {self.images.dtype} {self.images.shape}")
+        if len(self.images) == 0:
+            raise DataError(f"{self.name}: no images")
+        if self.labels is not None and len(self.labels) != len(self.images):
+            raise DataError(f"{self.name}: {len(self.labels)} labels for {len(self.images)} images")
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        return tuple(int(s) for s in self.images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def num_classes(self) -> int | None:
+        if self.labels is None:
+            return None
+        return len(self.classes) if self.classes else int(self.labels.max()) + 1
+
+    def subset(self, index: np.ndarray, part: str) -> "ImageData":
+        labels = None if self.labels is None else self.labels[index]
+        return replace(self, images=self.images[index], labels=labels, name=f"{self.name}:{part}", part=part)

@@ -1,0 +1,191 @@
+"""One way to look a name up: every kind of thing plugins register, in one table, with one error style.
+
+Architectures, losses, penalties, datasets, callbacks and feature extractors are each gathered from their
+``register_*`` hook into a name -> :class:`Registration` table. Each registration is checked inside the
+registering plugin's guard: a bad one is reported against that plugin and left out. A name registered by two
+plugins is a conflict: left out, reported once naming both distributions, and looking it up raises. An
+unknown name raises :class:`UnknownNameError`, whose message suggests close names, lists the registered ones,
+explains plugins that failed to load and, for a name a checkpoint or run recorded, names the distribution to
+install.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import fnmatch
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import plugins
+from .errors import DataError, PluginError, ZooError
+
+
+@dataclass(frozen=True)
+class Registration:
+    name: str
+    value: Any
+    plugin: str
+    distribution: str
+    version: str
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        if self.extras.get("summary"):
+            return str(self.extras["summary"])
+        doc = "" if isinstance(self.value, str) else (getattr(self.value, "__doc__", None) or "")
+        return (doc.strip().splitlines() or [""])[0]
+
+    @property
+    def source(self) -> str:
+        return plugins.plugin_info(self.plugin).source
+
+
+def _callable(reg: Registration) -> None:
+    if not callable(reg.value):
+        raise TypeError(f"'{reg.name}' must be registered with a callable, got {type(reg.value).__name__}")
+
+
+def _architecture(reg: Registration) -> None:
+    if not (callable(reg.value) or (isinstance(reg.value, str) and ":" in reg.value)):
+        raise TypeError(f"'{reg.name}': the factory must be an Architecture subclass or a 'module:Class' string")
+    config = reg.extras.get("config")
+    if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
+        raise TypeError(f"'{reg.name}': config= must be a dataclass, got {config!r}")
+    shapes = reg.extras.get("data_shapes", [(1, 28, 28)])
+    if not (isinstance(shapes, (list, tuple)) and shapes
+            and all(isinstance(s, (list, tuple)) and len(s) == 3 and all(isinstance(d, int) and d > 0 for d in s) for s in shapes)):
+        raise TypeError(f"'{reg.name}': data_shapes= must be a non-empty list of (channels, height, width), got {shapes!r}")
+
+
+def _adversarial_loss(reg: Registration) -> None:
+    if not all(callable(getattr(reg.value, m, None)) for m in ("discriminator", "generator")):
+        raise TypeError(f"'{reg.name}' is not an adversarial loss: it needs discriminator(real, fake) and generator(fake)")
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str  # singular, for messages
+    plural: str  # what users type: zoo list --kind PLURAL, zoo.list_registered(PLURAL)
+    hook: str
+    check: Callable[[Registration], None] = _callable
+
+
+KINDS = {kind.plural: kind for kind in (
+    Kind("model", "models", "register_architectures", _architecture),
+    Kind("loss", "losses", "register_losses", _adversarial_loss),
+    Kind("penalty", "penalties", "register_penalties"),
+    Kind("dataset", "datasets", "register_datasets"),
+    Kind("callback", "callbacks", "register_callbacks"),
+    Kind("feature extractor", "features", "register_feature_extractors"),
+)}
+
+
+def kind_of(kind: str) -> Kind:
+    if kind not in KINDS:
+        raise ZooError(f"unknown kind '{kind}'; choose one of: {', '.join(KINDS)}")
+    return KINDS[kind]
+
+
+class UnknownNameError(ZooError, KeyError):
+    """Nothing of that kind is registered under that name. The message says what to do about it."""
+
+    def __init__(self, message: str, kind: str, name: str):
+        super().__init__(message)
+        self.message, self.kind, self.name = message, kind, name
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownModelError(UnknownNameError):
+    """No architecture of that name is registered (a ``KeyError``, as in timm)."""
+
+
+class UnknownDatasetError(UnknownNameError, DataError):
+    """No dataset of that name is registered (and no file or folder has that path)."""
+
+
+class DuplicateNameError(PluginError):
+    """Two plugins registered the same name; neither is used until one is uninstalled."""
+
+    def __init__(self, kind: str, name: str, regs: list[Registration]):
+        who = " and ".join(f"{r.source} (plugin '{r.plugin}')" for r in regs)
+        super().__init__(f"{kind} '{name}' is registered by both {who}; uninstall one of them")
+        self.name = name
+        self.registrations = regs
+
+
+@dataclass
+class _Table:
+    entries: dict[str, Registration]
+    conflicts: dict[str, list[Registration]]
+
+
+def _collect(kind: Kind) -> _Table:
+    seen: dict[str, list[Registration]] = {}
+    current = {"plugin": plugins.BUILTIN_PLUGIN}
+
+    def register(name: str, value: Any = None, **extras: Any) -> None:
+        info = plugins.plugin_info(current["plugin"])
+        try:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"{kind.name} names must be non-empty strings, got {name!r}")
+            reg = Registration(name, value, info.name, info.distribution, info.version, dict(extras))
+            kind.check(reg)
+        except (TypeError, ValueError) as exc:
+            plugins.record_failure(info.name, kind.hook, exc)
+            return
+        seen.setdefault(name, []).append(reg)
+
+    plugins.call_hook(kind.hook, on_plugin=lambda name: current.update(plugin=name), register=register)
+
+    entries, conflicts = {}, {}
+    for name, regs in seen.items():
+        if len({r.plugin for r in regs}) > 1:
+            conflicts[name] = regs
+            plugins.record_failure(regs[-1].plugin, kind.hook, DuplicateNameError(kind.name, name, regs))
+        else:
+            entries[name] = regs[-1]
+    return _Table(entries, conflicts)
+
+
+def registered(kind: str) -> dict[str, Registration]:
+    """Every registration of ``kind`` (``models``, ``losses``, ...) by name."""
+    return _collect(kind_of(kind)).entries
+
+
+def list_registered(kind: str, pattern: str = "*") -> list[str]:
+    """Sorted names of ``kind`` matching the fnmatch ``pattern``."""
+    return sorted(name for name in registered(kind) if fnmatch.fnmatchcase(name, pattern))
+
+
+def lookup(kind: str, name: str, *, not_found: str = "", wanted_by: str | None = None,
+           distribution: str | None = None, version: str | None = None) -> Registration:
+    """The registration of ``kind`` called ``name``.
+
+    ``not_found`` adds to the message (e.g. "nor an existing path"); ``wanted_by`` and ``distribution`` say that
+    a file recorded the name and which distribution provided it then, so the message can say what to install.
+    """
+    k = kind_of(kind)
+    table = _collect(k)
+    if name in table.entries:
+        return table.entries[name]
+    if name in table.conflicts:
+        raise DuplicateNameError(k.name, name, table.conflicts[name])
+    known = sorted(table.entries)
+    if wanted_by and distribution:
+        message = (f"{wanted_by} needs {k.name} '{name}', which no installed plugin provides; "
+                   f"install {distribution}" + (f" (version {version})" if version else ""))
+    else:
+        message = f"unknown {k.name} '{name}'{not_found}; "
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
+        if close:
+            message += "did you mean " + " or ".join(f"'{c}'" for c in close) + "? "
+        message += "registered: " + (", ".join(known) if known else "none")
+    for info in plugins.failures():
+        if info.name != plugins.BUILTIN_PLUGIN:
+            message += f"; plugin {info.label} failed to load ({info.errors[0]})"
+    error = {"models": UnknownModelError, "datasets": UnknownDatasetError}.get(k.plural, UnknownNameError)
+    raise error(message, k.plural, name)

@@ -1,0 +1,270 @@
+"""A run folder, and the one place that knows it: what it holds, how a new run is planned, how a resume is
+checked, and the record in ``config.json``. ``zoo train``, :func:`zoo.train` and the Trainer all go through
+here, so a run started one way continues the other.
+
+    RUN/
+      config.json                the record: model, config, train options, data, callbacks, versions
+      metrics.jsonl              one JSON object per line; written only through RunFolder
+      samples/step-NNNNNN.png    sample grids
+      losses.png, eval.json      the loss plot, the final evaluation (with --eval-every)
+      checkpoint.safetensors     weights, optimisers, RNG and data position
+
+Planning reads and checks everything (model, config, data, options, callbacks, the folder) and writes
+nothing: a mistake costs a one-line error, never a half-made folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from . import datasets
+from .atomic import write_text
+from .config import build_config, to_dict
+from .errors import DataError, ZooError
+from .lookup import lookup, registered
+from .registry import get_model
+from .train_config import RESUMABLE, TrainConfig, flag
+
+RECORD_FORMAT = "zoo-run/2"
+
+
+class RunFolder:
+    """The files of one run. Only this class writes ``config.json`` and ``metrics.jsonl``."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    config = property(lambda self: self.path / "config.json")
+    metrics = property(lambda self: self.path / "metrics.jsonl")
+    checkpoint = property(lambda self: self.path / "checkpoint.safetensors")
+    losses_plot = property(lambda self: self.path / "losses.png")
+    eval_report = property(lambda self: self.path / "eval.json")
+
+    def sample_grid(self, step: int) -> Path:
+        return self.path / "samples" / f"step-{step:06d}.png"
+
+    def read_record(self) -> dict:
+        if not self.config.is_file():
+            raise ZooError(f"{self.path} is not a run folder (no config.json)")
+        try:
+            record = json.loads(self.config.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ZooError(f"{self.config}: not a readable run record ({type(exc).__name__})") from None
+        if not isinstance(record, dict) or not {"model", "config", "train", "data"} <= set(record):
+            raise ZooError(f"{self.config}: not a zoo run record")
+        return record
+
+    def write_record(self, record: dict) -> None:
+        write_text(self.config, json.dumps(record, indent=2) + "\n")
+
+    def append_metrics(self, entry: dict) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.metrics, "a") as fh:
+            fh.write(json.dumps(entry) + "\n")
+
+    def read_metrics(self) -> list[dict]:
+        """Every complete record; a torn last line (a crash or full disk mid-append) is skipped."""
+        if not self.metrics.exists():
+            return []
+        records = []
+        for line in self.metrics.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("step"), int):
+                records.append(record)
+        return records
+
+    def keep_metrics_until(self, step: int) -> list[dict]:
+        """Drop records past ``step`` (a resume redoes those steps) and return the rest."""
+        records = self.read_metrics()
+        kept = [r for r in records if r["step"] <= step]
+        if self.metrics.exists():
+            write_text(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
+        return kept
+
+
+def default_callbacks() -> list[str]:
+    """The callbacks every run has unless told otherwise: those registered with ``default=True``."""
+    return [name for name, reg in registered("callbacks").items() if reg.extras.get("default")]
+
+
+def callback_entry(name: str) -> dict:
+    reg = lookup("callbacks", name)
+    return {"name": name, "distribution": reg.distribution, "version": reg.version}
+
+
+def record(trainer) -> dict:
+    """What ``config.json`` says of the run ``trainer`` is training."""
+    import torch
+
+    from . import __version__
+
+    model, data = trainer.model, trainer.data
+    spec = get_model(model.name)
+    return {
+        "format": RECORD_FORMAT,
+        "model": model.name,
+        "config": to_dict(model.config),
+        "train": dataclasses.asdict(trainer.config),
+        "data": {"source": data.source, "part": data.part, "heldout": trainer.heldout_data is not None,
+                 "shape": list(data.shape), "num_classes": data.num_classes, "train_images": len(data),
+                 "classes": list(data.classes) if data.classes else None},
+        "plugin": {"distribution": spec.distribution, "version": spec.version},
+        "callbacks": [callback_entry(name) for name in trainer.callback_names],
+        "versions": {"zoo-core": __version__, spec.distribution: spec.version, "torch": torch.__version__},
+        "device": str(trainer.device),
+        "created": trainer.created,
+    }
+
+
+@dataclass
+class Plan:
+    """A run resolved and checked before anything is built or written."""
+
+    model: str
+    model_options: dict[str, Any]
+    train: TrainConfig
+    data: datasets.ImageData
+    heldout: datasets.ImageData | None
+    callbacks: list[str]
+    folder: RunFolder
+    checkpoint: Any = None  # a zoo.checkpoint.Checkpoint when resuming
+    created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+
+    @property
+    def resuming(self) -> bool:
+        return self.checkpoint is not None
+
+
+def _load_data(source: str, part: str | None) -> tuple[datasets.ImageData, datasets.ImageData | None]:
+    loaded = datasets.load(source)
+    if part is None:
+        return loaded, None
+    return datasets.split(loaded, part), datasets.split(loaded, "heldout")
+
+
+def check_data(model: str, conditional: bool, data: datasets.ImageData, batch_size: int) -> None:
+    """Whether ``data`` can train ``model`` with batches of ``batch_size`` (for plans and Trainers alike)."""
+    if conditional and data.labels is None:
+        raise DataError(f"{model} needs a labelled dataset (one subfolder per class, or 'labels' in the .npz); "
+                        f"{data.name} has no labels")
+    if batch_size > len(data):
+        raise DataError(f"{flag('batch_size')} {batch_size} does not fit {data.name}, which has {len(data)} images")
+
+
+def _train_config(model: str, settings: dict, data: datasets.ImageData) -> TrainConfig:
+    settings = dict(settings)
+    epochs = settings.pop("epochs", None)
+    if epochs is not None:
+        if "steps" in settings:
+            raise ZooError("give --steps or --epochs, not both")
+        if not isinstance(epochs, int) or epochs < 1:
+            raise ZooError(f"--epochs must be at least 1, got {epochs}")
+        settings["steps"] = epochs * max(1, len(data) // settings.get("batch_size", TrainConfig().batch_size))
+    unknown = set(settings) - {f.name for f in dataclasses.fields(TrainConfig)}
+    if unknown:
+        raise ZooError(f"unknown training option {', '.join(sorted(unknown))}")
+    config = TrainConfig(**settings)
+    check_data(model, getattr(get_model(model).load(), "conditional", False), data, config.batch_size)
+    return config
+
+
+def _callbacks(names: list[str]) -> list[str]:
+    for name in names:
+        lookup("callbacks", name)
+    return list(dict.fromkeys(names))
+
+
+def plan_new(model: str, *, out: str | Path | None = None, data: str = "mnist", options: dict | None = None,
+             model_options: dict | None = None, callbacks: list[str] | tuple = ()) -> Plan:
+    """A new run of ``model``: ``options`` are training options (TrainConfig's fields, or ``epochs``) over the
+    model's defaults, ``model_options`` its config keys, ``callbacks`` registered names besides the defaults."""
+    spec = get_model(model)
+    model_options = dict(model_options or {})
+    build_config(spec.config_class, model_options, model=model)
+    folder = RunFolder(out or Path("runs") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}")
+    if folder.path.exists():
+        hint = f"continue it with --resume {folder.path}" if folder.config.exists() else "choose another folder"
+        raise ZooError(f"--out {folder.path} already exists; {hint}")
+    train, heldout = _load_data(data, "train")
+    settings = {k: v for k, v in spec.train_defaults.items() if k in TrainConfig.__dataclass_fields__}
+    given = dict(options or {})
+    if "epochs" in given:
+        settings.pop("steps", None)
+    settings.update(given)
+    return Plan(model, model_options, _train_config(model, settings, train), train, heldout,
+                _callbacks(default_callbacks() + list(callbacks)), folder)
+
+
+def plan_resume(path: str | Path, *, model: str | None = None, data: str | None = None, options: dict | None = None,
+                model_options: dict | None = None, callbacks: list[str] | tuple = ()) -> Plan:
+    """Continue the run in ``path`` from its checkpoint (from step 0 if it has none yet). Only the options in
+    ``RESUMABLE`` may change; new ``callbacks`` join the ones the run was started with."""
+    from .checkpoint import load_checkpoint
+
+    folder = RunFolder(path)
+    saved = folder.read_record()
+    if model is not None and model != saved["model"]:
+        raise ZooError(f"--resume {folder.path} is a '{saved['model']}' run, not '{model}'")
+    if model_options:
+        raise ZooError("--set/--config cannot change the model of a run being resumed")
+    source = saved["data"].get("source")
+    if data is not None and source is not None and data != source:
+        raise ZooError(f"--resume: this run trained on '{source}'; leave out --data")
+    if source is None and data is None:
+        raise ZooError(f"{folder.path} was trained on data built in memory; say which with --data")
+    get_model(saved["model"], wanted_by=str(folder.config), **saved.get("plugin", {}))
+
+    given = dict(options or {})
+    fixed = sorted(k for k in given if k not in (*RESUMABLE, "epochs") and given[k] != saved["train"].get(k))
+    if fixed:
+        allowed = ", ".join(flag(k) for k in (*RESUMABLE, "epochs"))
+        raise ZooError(f"--resume keeps the run's {', '.join(flag(k) for k in fixed)}; only {allowed} may change")
+    settings = {**saved["train"], **given}
+    if "epochs" in given:
+        settings.pop("steps")
+
+    kept = []
+    for entry in _recorded_callbacks(saved):
+        lookup("callbacks", entry["name"], wanted_by=str(folder.config), distribution=entry.get("distribution"),
+               version=entry.get("version"))
+        kept.append(entry["name"])
+
+    part = saved["data"].get("part", "train")
+    train, heldout = _load_data(source or data, part)
+    if not saved["data"].get("heldout", True):
+        heldout = None
+    checkpoint = load_checkpoint(folder.path) if folder.checkpoint.exists() else None
+    config = _train_config(saved["model"], settings, train)
+    if checkpoint is None:
+        print(f"zoo: {folder.path} has no checkpoint yet; training it from step 0", file=sys.stderr)
+    elif checkpoint.step >= config.steps:
+        raise ZooError(f"{folder.path} is already at step {checkpoint.step} of {config.steps}; "
+                       f"pass --steps N with N > {checkpoint.step} to train further")
+    return Plan(saved["model"], saved["config"], config, train, heldout, _callbacks(kept + list(callbacks)), folder,
+                checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"))
+
+
+def _recorded_callbacks(saved: dict) -> list[dict]:
+    entries = [c if isinstance(c, dict) else {"name": c} for c in saved.get("callbacks", [])]
+    if saved.get("format") != RECORD_FORMAT:  # zoo 0.1 recorded only the callbacks added with --callback
+        entries = [{"name": n} for n in default_callbacks()] + entries
+    return entries
+
+
+def steps_summary(start: int, end: int) -> str:
+    """"6 steps" for a new run, "3 steps (3 -> 6)" for a resumed one."""
+    done = end - start
+    text = f"{done} step{'s' if done != 1 else ''}"
+    return text if start == 0 else f"{text} (step {start} -> {end})"
+
+
+__all__ = ["RunFolder", "Plan", "plan_new", "plan_resume", "record", "default_callbacks", "RECORD_FORMAT"]

@@ -1,0 +1,49 @@
+"""The trainer's options: their names, defaults, help and checks, stated once (no torch here).
+
+``zoo train`` makes one command-line option of each field (``batch_size`` -> ``--batch-size``), a config file's
+``[train]`` table uses the same names, and every value is checked when a TrainConfig is made, whoever makes it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from .config import FieldInfo, check_value, describe, option
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "bf16")
+
+RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_every", "eval_samples")
+"""The options a resumed run may change; the others (batch size, seed, precision) define the run."""
+
+
+@dataclass
+class TrainConfig:
+    steps: int = option(2000, "optimisation steps [default: the model's, see zoo info NAME]", minimum=1)
+    batch_size: int = option(64, "images per step [default: the model's]", minimum=1)
+    seed: int = option(0, "random seed: same seed, same run")
+    device: str = option("auto", "where to train", choices=DEVICES)
+    precision: str = option("fp32", "bf16 runs each step under autocast", choices=PRECISIONS)
+    sample_every: int = option(500, "steps between sample grids (0: off)", minimum=0)
+    checkpoint_every: int = option(500, "steps between checkpoints (0: off)", minimum=0)
+    log_every: int = option(10, "steps averaged into each metrics.jsonl record", minimum=1)
+    eval_every: int = option(0, "steps between zoo eval figures in metrics.jsonl (0: off); final ones go to eval.json", minimum=0)
+    eval_samples: int = option(1000, "samples drawn for each --eval-every evaluation", minimum=10)
+
+    def __post_init__(self):
+        for info in fields():
+            setattr(self, info.name, check_value(info, getattr(self, info.name), flag(info.name)))
+
+
+def fields() -> list[FieldInfo]:
+    return describe(TrainConfig)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def flag(name: str) -> str:
+    """The command-line spelling of an option: ``batch_size`` -> ``--batch-size``."""
+    return "--" + name.replace("_", "-")
