@@ -80,6 +80,7 @@ class Trainer:
     @classmethod
     def from_plan(cls, plan: run.Plan, callbacks: list[Callback] = ()) -> "Trainer":
         """The trainer of a planned run (new or resumed), with ``callbacks`` added to the run's own."""
+        seed_everything(plan.train.seed)  # initial weights come from the seed (a resume then loads its own)
         model = create_model(plan.model, data_shape=plan.data.shape, num_classes=plan.data.num_classes,
                              **plan.model_options)
         trainer = cls(model, plan.data, plan.train, plan.folder.path, [*plan.callbacks, *callbacks], plan.heldout)

@@ -42,6 +42,15 @@ def register_plugin():
 
 
 @pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A folder on sys.path where tests install distributions by hand (see fake_dist.write_plugin)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+@pytest.fixture
 def toy(register_plugin):
     register_plugin(ToyPlugin(), "toy")
     return "toy-gan"

@@ -34,8 +34,39 @@ def test_plugins_lists_builtin_and_registered_hooks(toy, zoo_cli):
     code, out, _ = zoo_cli("plugins", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
     assert rows["zoo"]["distribution"] == "zoo-core"
+    assert rows["zoo"]["registered"]["penalties"] == ["gradient-penalty"]
+    assert "gradient-penalty" not in rows["zoo"]["registered"]["losses"]
     assert rows["toy"]["hooks"] == ["register_architectures"]
+    assert rows["toy"]["registered"] == {"models": ["toy-gan"]}
     assert rows["toy"]["errors"] == []
+    code, out, _ = zoo_cli("plugins")
+    assert code == 0 and "models: toy-gan" in out
+
+
+@pytest.mark.parametrize("kind, expected", [
+    ("models", ["toy-gan"]),
+    ("losses", ["hinge", "least-squares", "non-saturating", "wasserstein"]),
+    ("penalties", ["gradient-penalty"]),
+    ("datasets", ["fashion-mnist", "mnist", "mnist-full"]),
+    ("callbacks", ["checkpoints", "evaluation", "loss-plot", "metrics", "samples", "validation"]),
+    ("features", ["classifier"]),
+])
+def test_list_kind_lists_every_kind_in_python_and_on_the_command_line(toy, zoo_cli, kind, expected):
+    assert set(expected) <= set(zoo.list_registered(kind))
+    code, out, _ = zoo_cli("list", "--kind", kind, "--json")
+    assert code == 0 and set(expected) <= {row["name"] for row in json.loads(out)}
+    assert all(row["summary"] and row["distribution"] for row in json.loads(out))
+
+
+def test_info_lists_the_registered_losses_as_choices(toy, zoo_cli):
+    code, out, _ = zoo_cli("info", toy)
+    assert "hinge|least-squares|non-saturating|wasserstein" in out
+
+
+def test_an_unknown_name_is_one_plain_line(toy, zoo_cli):
+    code, _, err = zoo_cli("train", "toy-gn")
+    assert code == 1 and err.startswith("Error: unknown model 'toy-gn'; did you mean 'toy-gan'? registered: ")
+    assert err.count("\n") == 1 and "Error" not in err[6:] and "ZOO_DEBUG" not in err
 
 
 @pytest.mark.parametrize("args, message", [
@@ -71,6 +102,15 @@ def test_help_and_version_do_not_import_torch(argv):
 def test_list_does_not_import_torch():
     result = _run("import sys\nimport zoo\nzoo.list_models()\nprint('torch' in sys.modules)")
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_python_m_zoo_runs_the_cli():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    result = subprocess.run([sys.executable, "-m", "zoo", "list", "--kind", "penalties"], capture_output=True,
+                            text=True, env=env)
+    assert result.returncode == 0 and "gradient-penalty" in result.stdout, result.stderr
+    result = subprocess.run([sys.executable, "-m", "zoo", "train", "no-such-model"], capture_output=True, text=True, env=env)
+    assert result.returncode == 1 and result.stderr.startswith("Error: unknown model 'no-such-model'")
 
 
 def test_console_script_runs():

@@ -1,26 +1,14 @@
 """Plugin discovery: in-process plugins, real entry-point metadata, and plugins that break."""
 
-import importlib
 import subprocess
 import sys
-import textwrap
 
 import pytest
+from fake_dist import write_plugin
 
 import zoo
 from zoo import plugins
 from zoo.errors import PluginError
-
-
-def write_plugin(root, dist, version, module, body, entry_name=None):
-    """Lay out an installed distribution by hand: its module and a dist-info with the entry point."""
-    sys.modules.pop(module, None)  # an earlier test may have imported a module of the same name
-    importlib.invalidate_caches()
-    (root / f"{module}.py").write_text(textwrap.dedent(body))
-    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-    (info / "entry_points.txt").write_text(f"[zoo.plugins]\n{entry_name or module} = {module}\n")
 
 
 GOOD = """
@@ -35,12 +23,6 @@ GOOD = """
     def register_architectures(register):
         register("outside-model", "toy_model:ToyGAN", config=Config, summary="registered from outside the repo")
 """
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return tmp_path
 
 
 def test_in_process_plugin_is_listed_with_its_details(toy):

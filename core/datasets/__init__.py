@@ -38,7 +38,6 @@ def load(name_or_path: str) -> ImageData:
     if source not in registered("datasets") and path.exists():
         from .files import load_path
 
-        data = load_path(path)
-    else:
-        data = lookup("datasets", source, not_found=" (not a registered name, nor an existing file or folder)").value()
+        return replace(load_path(path), source=str(path.resolve()))  # a run found again from any folder
+    data = lookup("datasets", source, not_found=" (not a registered name, nor an existing file or folder)").value()
     return replace(data, source=source)

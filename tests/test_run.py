@@ -1,0 +1,155 @@
+"""One home for a run: runs made from Python and from the CLI continue each other, a run keeps its callbacks,
+and resuming survives what a crash leaves behind."""
+
+import json
+
+import pytest
+import torch
+from fake_dist import write_plugin
+
+import zoo
+from zoo import datasets, plugins
+from zoo.checkpoint import load_checkpoint
+from zoo.trainer import Trainer, TrainConfig
+
+OPTIONS = ["--batch-size", "8", "--sample-every", "3", "--checkpoint-every", "3", "--quiet"]
+
+STEP_LOG = """
+    import zoo
+
+    class StepLog(zoo.Callback):
+        def on_step_end(self, trainer, step, logs):
+            with open(trainer.out_dir / "steps.txt", "a") as fh:
+                fh.write(f"{step}\\n")
+
+    @zoo.hookimpl
+    def register_callbacks(register):
+        register("step-log", StepLog, summary="append each step to steps.txt")
+"""
+
+
+def same_weights(a, b) -> bool:
+    a, b = load_checkpoint(a), load_checkpoint(b)
+    keys = [k for k in a.tensors if k.startswith("model.")]
+    return bool(keys) and all(torch.equal(a.tensors[k], b.tensors[k]) for k in keys)
+
+
+@pytest.fixture
+def straight(toy, zoo_cli, tmp_path, tiny_npz):
+    """An uninterrupted 6-step run to compare resumed ones with."""
+    out = tmp_path / "straight"
+    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS)
+    assert code == 0, err
+    return out
+
+
+def test_a_run_made_with_the_trainer_resumes_from_the_cli(toy, straight, zoo_cli, tmp_path, tiny_npz):
+    data = datasets.split(datasets.load(str(tiny_npz)), "train")
+    out = tmp_path / "python"
+    torch.manual_seed(0)
+    model = zoo.create_model(toy, data_shape=data.shape)
+    Trainer(model, data, TrainConfig(steps=3, batch_size=8, sample_every=3, checkpoint_every=3), out).fit()
+    record = json.loads((out / "config.json").read_text())
+    assert record["data"]["source"] == str(tiny_npz) and record["data"]["part"] == "train"
+    assert [c["name"] for c in record["callbacks"]] == zoo.run.default_callbacks()
+
+    code, stdout, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
+    assert code == 0, err
+    assert "trained toy-gan for 3 steps (step 3 -> 6)" in stdout
+    assert load_checkpoint(out).step == 6 and same_weights(out, straight)
+
+
+def test_a_cli_run_resumes_from_python(toy, straight, zoo_cli, tmp_path, tiny_npz):
+    out = tmp_path / "cli"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, *OPTIONS)[0] == 0
+    trainer = zoo.train(resume=out, steps=6)
+    assert (trainer.start_step, trainer.step) == (3, 6)
+    assert same_weights(out, straight)
+    steps = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and steps[-1] == 6
+
+
+def test_zoo_train_from_python_writes_the_same_run_as_the_cli(toy, straight, tmp_path, tiny_npz):
+    out = tmp_path / "api"
+    zoo.train(toy, out=out, data=str(tiny_npz), steps=6, batch_size=8, sample_every=3, checkpoint_every=3)
+    assert same_weights(out, straight)
+    ours, theirs = (json.loads((p / "config.json").read_text()) for p in (out, straight))
+    for key in ("model", "config", "train", "callbacks", "plugin"):
+        assert ours[key] == theirs[key], key
+
+
+def test_a_resumed_run_keeps_its_plugin_callbacks_and_adds_new_ones(site, toy, zoo_cli, tmp_path, tiny_npz):
+    write_plugin(site, "zoo-steplog", "1.2", "zoo_steplog", STEP_LOG)
+    plugins.reset()
+    plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    out = tmp_path / "run"
+    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, "--callback", "step-log", *OPTIONS)
+    assert code == 0, err
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
+    assert code == 0, err
+    assert (out / "steps.txt").read_text().split() == ["1", "2", "3", "4", "5", "6"]
+    record = json.loads((out / "config.json").read_text())
+    entry = [c for c in record["callbacks"] if c["name"] == "step-log"]
+    assert entry == [{"name": "step-log", "distribution": "zoo-steplog", "version": "1.2"}]
+
+
+def test_resuming_without_a_callbacks_plugin_names_the_distribution(site, toy, zoo_cli, tmp_path, tiny_npz):
+    write_plugin(site, "zoo-steplog", "1.2", "zoo_steplog", STEP_LOG)
+    plugins.reset()
+    plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    out = tmp_path / "run"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, "--callback", "step-log", *OPTIONS)[0] == 0
+    (site / "zoo_steplog-1.2.dist-info" / "entry_points.txt").unlink()  # uninstalled
+    plugins.reset()
+    plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    before = (out / "config.json").read_text()
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert "needs callback 'step-log', which no installed plugin provides; install zoo-steplog (version 1.2)" in err
+    assert (out / "config.json").read_text() == before and load_checkpoint(out).step == 3
+
+
+def test_an_unknown_callback_is_refused_before_anything_is_written(toy, zoo_cli, tmp_path):
+    code, _, err = zoo_cli("train", toy, "--callback", "sampels", "--out", tmp_path / "run", "--quiet")
+    assert code == 1 and err == ("Error: unknown callback 'sampels'; did you mean 'samples'? registered: checkpoints, "
+                                 "evaluation, loss-plot, metrics, samples, validation\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_survives_a_torn_metrics_line(toy, straight, zoo_cli, tmp_path, tiny_npz):
+    out = tmp_path / "torn"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, *OPTIONS)[0] == 0
+    with open(out / "metrics.jsonl", "a") as fh:
+        fh.write('{"step": 4, "loss_d": 0.6')  # a full disk mid-append
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
+    assert code == 0, err
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records][-1] == 6 and same_weights(out, straight)
+
+
+def test_a_run_killed_before_its_first_checkpoint_resumes_from_step_0(toy, straight, zoo_cli, tmp_path, tiny_npz):
+    out = tmp_path / "early"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS)[0] == 0
+    (out / "checkpoint.safetensors").unlink()  # as if killed before the first save
+    code, stdout, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS)
+    assert code == 1 and f"continue it with --resume {out}" in err
+    code, stdout, err = zoo_cli("train", "--resume", out, "--quiet")
+    assert code == 0 and "no checkpoint yet; training it from step 0" in err
+    assert "trained toy-gan for 6 steps in" in stdout and same_weights(out, straight)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--batch-size", "4"], "--resume keeps the run's --batch-size; only --steps, --device"),
+    (["--set", "width=8"], "cannot change the model"),
+    (["--data", "fashion-mnist"], "this run trained on"),
+])
+def test_resume_refuses_changes_that_define_the_run(toy, zoo_cli, tmp_path, tiny_npz, args, message):
+    out = tmp_path / "run"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, *OPTIONS)[0] == 0
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet", *args)
+    assert code == 1 and message in err and err.count("\n") == 1
+
+
+def test_resume_of_a_folder_that_is_not_a_run(zoo_cli, tmp_path):
+    code, _, err = zoo_cli("train", "--resume", tmp_path, "--quiet")
+    assert code == 1 and err == f"Error: {tmp_path} is not a run folder (no config.json)\n"
