@@ -69,8 +69,6 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     from zoo.trainer import Trainer
 
     given = {k: v for k, v in {**options, "epochs": epochs}.items() if v is not None}
-    if {"steps", "epochs"} <= set(given):
-        raise ZooError("give --steps or --epochs, not both")
     model_keys, file_train = {}, {}
     if config_file is not None:
         model_keys, file_train = _split_config_file(_read_toml(config_file), config_file)

@@ -20,10 +20,6 @@ class InMemoryBatches:
         self._order: torch.Tensor | None = None
 
     @property
-    def steps_per_epoch(self) -> int:
-        return len(self.images) // self.batch_size
-
-    @property
     def epoch_finished(self) -> bool:
         return self.position + self.batch_size > len(self.images)
 

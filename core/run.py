@@ -139,10 +139,6 @@ class Plan:
     checkpoint: Any = None  # a zoo.checkpoint.Checkpoint when resuming
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
 
-    @property
-    def resuming(self) -> bool:
-        return self.checkpoint is not None
-
 
 def _load_data(source: str, part: str | None) -> tuple[datasets.ImageData, datasets.ImageData | None]:
     loaded = datasets.load(source)

@@ -87,8 +87,6 @@ class Trainer:
         trainer.created = plan.created
         if plan.checkpoint is not None:
             trainer.restore(plan.checkpoint)
-        elif plan.folder.metrics.exists():  # a run resumed before its first checkpoint starts over
-            plan.folder.keep_metrics_until(0)
         return trainer
 
     @property
@@ -112,7 +110,11 @@ class Trainer:
 
     def fit(self) -> None:
         if self.step == 0:
+            if self.folder.checkpoint.exists():
+                raise ZooError(f"{self.out_dir} already holds a trained run; continue it (zoo train --resume, "
+                               "zoo.train(resume=...), Trainer.restore) or choose another folder")
             seed_everything(self.config.seed)
+        self.history = self.folder.keep_metrics_until(self.step)  # a resume trains the steps past it again
         self.folder.write_record(run.record(self))
         self.start_step = self.step
         self._started = time.perf_counter()
@@ -172,7 +174,7 @@ class Trainer:
         return path
 
     def restore(self, checkpoint: ckpt_io.Checkpoint) -> None:
-        """Continue from ``checkpoint``: weights, optimisers, RNG states, step, data position and metrics."""
+        """Continue from ``checkpoint``: weights, optimisers, RNG states, step and data position."""
         ckpt_io.load_weights(self.model, checkpoint)
         ckpt_io.restore_optimizers(checkpoint, self.model.optimizers)
         torch.set_rng_state(checkpoint.tensors["rng.torch"])
@@ -182,7 +184,6 @@ class Trainer:
         self.batches.load_state_dict(state["batches"])
         self._seconds_before = float(state.get("elapsed", 0.0))
         self.step = checkpoint.step
-        self.history = self.folder.keep_metrics_until(self.step)
 
 
 def _build_callbacks(given) -> tuple[list[Callback], list[str]]:

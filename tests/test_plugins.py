@@ -96,9 +96,26 @@ def test_load_plugins_env_selects_entry_points(site, monkeypatch):
     monkeypatch.setenv("ZOO_LOAD_PLUGINS", "")
     plugins.reset()
     assert zoo.list_models() == []
+    assert "hinge" in zoo.list_registered("losses"), "zoo's own registrations always load"
     monkeypatch.setenv("ZOO_LOAD_PLUGINS", "zoo_outside")
     plugins.reset()
     assert zoo.list_models() == ["outside-model"]
+
+
+@pytest.mark.parametrize("call, error", [
+    ('register("bad-model", "m:X", summary="no config")', "config= must be a dataclass"),
+    ('register("bad-model", "m:X", config=Config, data_shapes=5)', "data_shapes= must be a non-empty list"),
+    ('register(None, "m:X", config=Config)', "names must be non-empty strings"),
+])
+def test_a_malformed_registration_is_reported_against_its_plugin(site, toy, capsys, call, error):
+    write_plugin(site, "zoo-sloppy", "0.1", "zoo_sloppy", GOOD.replace(
+        'register("outside-model"', f'{call}\n        register("outside-model"'))
+    plugins.reset()
+    plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    models = zoo.list_models()
+    assert {"outside-model", "toy-gan", "dcgan"} <= set(models) and "bad-model" not in models
+    err = capsys.readouterr().err
+    assert "plugin 'zoo_sloppy' (zoo-sloppy 0.1) failed in register_architectures" in err and error in err
 
 
 def test_unknown_model_suggests_close_names_and_lists_the_rest(toy):
