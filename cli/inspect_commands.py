@@ -77,11 +77,13 @@ def plugins(as_json):
     infos = plugin_host.list_plugins()
     if as_json:
         click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
-                                "hooks": i.hooks, "registered": provided.get(i.name, {}), "errors": i.errors}
+                                "hooks": i.hooks, "registered": provided.get(i.name, {}), "errors": i.errors,
+                                "import_seconds": i.import_seconds}
                                for i in infos], indent=2))
         return
     rows = []
     for i in infos:
         what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in provided.get(i.name, {}).items())
-        rows.append([i.name, i.distribution, i.version, what or ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"])
-    click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "REGISTERED", "STATUS"]))
+        seconds = "-" if i.import_seconds is None else f"{i.import_seconds:.2f}s"
+        rows.append([i.name, i.distribution, i.version, seconds, what or ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"])
+    click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "IMPORT", "REGISTERED", "STATUS"]))

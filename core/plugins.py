@@ -9,8 +9,12 @@ found like any other plugin's, so nothing here imports a module that imports thi
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
@@ -33,6 +37,7 @@ class PluginInfo:
     version: str
     hooks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    import_seconds: float | None = None  # what importing it cost every zoo command (torch at import shows here)
 
     @property
     def source(self) -> str:
@@ -78,6 +83,32 @@ def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
         print(f"zoo: warning: {text}", file=sys.stderr)
 
 
+@contextlib.contextmanager
+def guarded(plugin: str, stage: str):
+    """Run a plugin's code so that whatever it raises is recorded against it: any exception, ``sys.exit()``
+    (the "optional dependency missing" idiom), even a KeyboardInterrupt it raises itself. Only a real Ctrl-C
+    from the user, seen by a SIGINT handler installed meanwhile, still stops zoo."""
+    pressed: list[bool] = []
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def on_sigint(signum, frame):
+            pressed.append(True)
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    except PluginError:
+        raise
+    except BaseException as exc:
+        if pressed or (isinstance(exc, KeyboardInterrupt) and previous is None):
+            raise
+        record_failure(plugin, stage, exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     allowed = _allowed_names()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -86,11 +117,10 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         dist = ep.dist
         info = PluginInfo(ep.name, dist.name if dist else "unknown", dist.version if dist else "unknown")
         _infos[ep.name] = info
-        try:
-            module = ep.load()
-            pm.register(module, name=ep.name)
-        except Exception as exc:  # a broken plugin must not take zoo down with it
-            record_failure(ep.name, "import", exc)
+        started = time.perf_counter()
+        with guarded(ep.name, "import"):  # a broken plugin must not take zoo down with it
+            pm.register(ep.load(), name=ep.name)
+        info.import_seconds = time.perf_counter() - started
 
 
 def plugin_manager() -> pluggy.PluginManager:
@@ -126,12 +156,8 @@ def call_hook(hook_name: str, on_plugin=None, **kwargs) -> None:
     for impl in caller.get_hookimpls():  # in registration order
         if on_plugin is not None:
             on_plugin(impl.plugin_name)
-        try:
+        with guarded(impl.plugin_name, hook_name):
             impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
-        except PluginError:
-            raise
-        except Exception as exc:
-            record_failure(impl.plugin_name, hook_name, exc)
 
 
 def list_plugins() -> list[PluginInfo]:

@@ -140,8 +140,11 @@ class Trainer:
             raise
 
     def _emit(self, hook: str, *args) -> None:
-        for callback in self.callbacks:
-            getattr(callback, hook)(self, *args)
+        # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; they draw from a
+        # fork, so training randomness, and with it bit-exact resume, never depends on which callbacks ran.
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            for callback in self.callbacks:
+                getattr(callback, hook)(self, *args)
 
     def _autocast(self):
         if self.config.precision == "bf16":
