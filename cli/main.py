@@ -28,6 +28,9 @@ class ZooGroup(click.Group):
             raise click.ClickException(_one_line(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except OSError as exc:  # the machine's answer (a full disk, a permission): say it, no traceback
+            where = f": {exc.filename}" if exc.filename else ""
+            raise click.ClickException(f"{exc.strerror or _one_line(exc)}{where}") from None
         except Exception as exc:
             if os.environ.get("ZOO_DEBUG"):
                 raise
@@ -68,8 +71,12 @@ def get_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and a non-zero exit for every error, usage errors included."""
+    group = get_cli()
+    if not (sys.argv[1:] if argv is None else argv):  # bare `zoo`: the help, as it is, not an error
+        click.echo(group.get_help(click.Context(group, info_name="zoo")))
+        sys.exit(0)
     try:
-        code = get_cli().main(args=argv, prog_name="zoo", standalone_mode=False)
+        code = group.main(args=argv, prog_name="zoo", standalone_mode=False)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)

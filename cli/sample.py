@@ -12,11 +12,23 @@ from zoo.errors import ZooError
 OUTPUT_SUFFIXES = (".png", ".npz", ".safetensors")
 
 
-def _check_output(out: Path) -> None:
-    if out.suffix.lower() not in OUTPUT_SUFFIXES:
-        raise ZooError(f"--out {out}: unsupported file type; use one of {', '.join(OUTPUT_SUFFIXES)}")
-    if out.exists() and out.is_dir():
+def _check_output(out: Path, force: bool, suffixes=OUTPUT_SUFFIXES) -> None:
+    """Refuse an output that would destroy a checkpoint (the input's or any run's), or any existing file unless
+    ``--force``; checked before the model is loaded."""
+    from zoo.atomic import blocking_file
+    from zoo.checkpoint import is_checkpoint
+
+    if out.suffix.lower() not in suffixes:
+        raise ZooError(f"--out {out}: unsupported file type; use one of {', '.join(suffixes)}")
+    if out.is_dir():
         raise ZooError(f"--out {out} is a folder; give a file name")
+    if blocking_file(out):
+        raise ZooError(f"--out {out}: {blocking_file(out)} is a file, not a folder")
+    if out.exists():
+        if is_checkpoint(out):
+            raise ZooError(f"--out {out} is a zoo checkpoint; it is never overwritten by samples")
+        if not force:
+            raise ZooError(f"--out {out} already exists; pass --force to replace it")
 
 
 def _write(images, labels, out: Path, nrow: int | None) -> None:
@@ -55,9 +67,10 @@ def _write(images, labels, out: Path, nrow: int | None) -> None:
 @click.option("--interpolate", type=click.IntRange(min=2), default=None,
               help="Rows of K images walking between random latent pairs (about N images in all).")
 @click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or mps.")
-def sample(checkpoint, count, out, seed, label, interpolate, device):
+@click.option("--force", is_flag=True, help="Replace --out if it exists (never a checkpoint).")
+def sample(checkpoint, count, out, seed, label, interpolate, device, force):
     """Draw images from CHECKPOINT (a .safetensors checkpoint or a run folder)."""
-    _check_output(out)
+    _check_output(out, force)
     import torch
 
     from zoo.checkpoint import load_model
@@ -92,10 +105,10 @@ def sample(checkpoint, count, out, seed, label, interpolate, device):
 @click.option("-n", "count", type=click.IntRange(min=1), default=32, show_default=True, help="How many images.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reconstructions.png"), show_default=True)
 @click.option("--device", default="cpu", show_default=True)
-def reconstruct(checkpoint, data, count, out, device):
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+def reconstruct(checkpoint, data, count, out, device, force):
     """Show held-out images (odd columns) beside their reconstructions (even columns)."""
-    if out.suffix.lower() != ".png":
-        raise ZooError(f"--out {out}: reconstruct writes a .png grid")
+    _check_output(out, force, suffixes=(".png",))
     import numpy as np
     import torch
 

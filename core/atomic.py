@@ -43,6 +43,32 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def blocking_file(path: str | os.PathLike) -> Path | None:
+    """The file (if any) that stands where one of ``path``'s folders would have to be created."""
+    return next((p for p in Path(path).parents if p.exists() and not p.is_dir()), None)
+
+
+def remove_stale_temp_files(folder: Path) -> list[Path]:
+    """Delete the temporary files that processes killed mid-write left in ``folder`` (their pid is gone)."""
+    removed = []
+    for tmp in Path(folder).rglob(".*.tmp"):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but is someone else's
+        return True
+    return True
+
+
 def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     with atomic_write(path) as fh:
         fh.write(data)

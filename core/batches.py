@@ -40,4 +40,7 @@ class InMemoryBatches:
         return {"epoch": self.epoch, "position": self.position}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch, self.position, self._order = int(state["epoch"]), int(state["position"]), None
+        epoch, position = int(state["epoch"]), int(state["position"])
+        if epoch < 0 or not 0 <= position <= len(self.images):
+            raise ValueError(f"data position (epoch {epoch}, image {position}) is outside this dataset")
+        self.epoch, self.position, self._order = epoch, position, None

@@ -15,13 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as st_load
+from safetensors.torch import load_file as st_load_file
 from safetensors.torch import save as st_save
 
 from .atomic import write_bytes
 from .config import to_dict
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ZooError
 from .registry import create_model, get_model
 
 FORMAT = "zoo-checkpoint/1"
@@ -54,8 +53,10 @@ def resolve(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         path = path / FILENAME
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: not a regular file")
     return path
 
 
@@ -68,11 +69,14 @@ def _flatten_optimizer(name: str, optimizer: torch.optim.Optimizer) -> tuple[dic
                 tensors[f"optimizer.{name}.{pid}.{key}"] = value
             else:
                 scalars[f"{pid}.{key}"] = value
-    return tensors, {"param_groups": state["param_groups"], "scalars": scalars}
+    return tensors, {"param_groups": state["param_groups"], "scalars": scalars, "tensors": sorted(tensors)}
 
 
 def _optimizer_state(ckpt: Checkpoint, name: str) -> dict:
     meta = ckpt.json("optimizers")[name]
+    missing = [key for key in meta.get("tensors", []) if key not in ckpt.tensors]
+    if missing:
+        raise KeyError(f"tensor {missing[0]} is missing")
     state: dict[int, dict] = {}
     for key, value in ckpt.group(f"optimizer.{name}.").items():
         pid, _, field = key.partition(".")
@@ -115,27 +119,73 @@ def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers
     return write_bytes(path, st_save(tensors, metadata=header))
 
 
-def _read_metadata(blob: bytes) -> dict[str, str]:
-    if len(blob) < 8:
-        raise ValueError("file too short")
-    size = int.from_bytes(blob[:8], "little")
-    if size <= 0 or 8 + size > len(blob):
-        raise ValueError("header length out of range")
-    return json.loads(blob[8 : 8 + size]).get("__metadata__") or {}
+MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+MAX_CHANNELS, MAX_SIDE = 4, 4096  # nothing zoo trains is larger; a lying header must not make it build a giant
+JSON_FIELDS = {"config": dict, "data_shape": list, "optimizers": dict, "num_classes": (int, type(None)),
+               "trainer": dict, "classes": (list, type(None))}
+
+
+def read_header(path: Path) -> dict:
+    """The safetensors header of ``path``, read and checked before any tensor is: a lying length or offsets
+    past the end of the file are refused without reading (or allocating) the rest."""
+    with open(path, "rb") as fh:
+        size_bytes = fh.read(8)
+        total = os.fstat(fh.fileno()).st_size
+        if len(size_bytes) < 8:
+            raise ValueError("file too short")
+        size = int.from_bytes(size_bytes, "little")
+        if not 0 < size <= min(MAX_HEADER_BYTES, total - 8):
+            raise ValueError("header length out of range")
+        header = json.loads(fh.read(size))
+    if not isinstance(header, dict):
+        raise ValueError("header is not a JSON object")
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = (entry.get("data_offsets") or [None, None]) if isinstance(entry, dict) else (None, None)
+        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= total - 8 - size):
+            raise ValueError(f"tensor '{name}' lies outside the file")
+    return header
+
+
+def _check_metadata(path: Path, meta: Any) -> dict[str, str]:
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a safetensors file, but not a zoo checkpoint")
+    for key in ("architecture", "config", "step", "data_shape", "num_classes"):
+        if not isinstance(meta.get(key), str):
+            raise CheckpointError(f"{path}: a zoo checkpoint without '{key}'")
+    for key, kind in JSON_FIELDS.items():
+        if key in meta and not isinstance(json.loads(meta[key]), kind):
+            raise CheckpointError(f"{path}: its '{key}' is not what a zoo checkpoint holds")
+    if not meta["step"].isdigit():
+        raise CheckpointError(f"{path}: step {meta['step']!r} is not a number of steps")
+    shape = json.loads(meta["data_shape"])
+    if not (len(shape) == 3 and all(isinstance(d, int) for d in shape) and 0 < shape[0] <= MAX_CHANNELS
+            and 0 < shape[1] <= MAX_SIDE and 0 < shape[2] <= MAX_SIDE):
+        raise CheckpointError(f"{path}: data_shape {shape} is not (channels <= {MAX_CHANNELS}, height, width <= {MAX_SIDE})")
+    return meta
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
     """Read and validate a checkpoint; raises CheckpointError with one line for anything wrong with the file."""
     path = resolve(path)
-    blob = path.read_bytes()
     try:
-        meta = _read_metadata(blob)
-        tensors = st_load(blob)
-    except (SafetensorError, ValueError, UnicodeDecodeError, RuntimeError) as exc:
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: a safetensors file, but not a zoo checkpoint")
+        meta = _check_metadata(path, read_header(path).get("__metadata__"))
+        tensors = st_load_file(str(path))
+    except CheckpointError:
+        raise
+    except Exception as exc:  # whatever a hostile file provokes (RecursionError, MemoryError, ...) is one line
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({type(exc).__name__}: {first})") from None
     return Checkpoint(path, meta, tensors)
+
+
+def is_checkpoint(path: str | os.PathLike) -> bool:
+    """Whether ``path`` is a zoo checkpoint (by its header alone)."""
+    try:
+        return read_header(Path(path)).get("__metadata__", {}).get("format") == FORMAT
+    except Exception:
+        return False
 
 
 def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
@@ -146,8 +196,9 @@ def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
     try:
         model = create_model(name, data_shape=tuple(ckpt.json("data_shape")), num_classes=ckpt.json("num_classes"),
                              **ckpt.json("config"))
-    except ConfigError as exc:
-        raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: {exc}") from None
+    except (ZooError, ValueError, TypeError, RuntimeError) as exc:  # a config the installed plugin cannot build
+        raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: "
+                              f"{(str(exc).splitlines() or [''])[0][:300]}") from None
     load_weights(model, ckpt)
     return model.to(device).eval()
 
@@ -158,9 +209,10 @@ def load_weights(model, ckpt: Checkpoint) -> None:
         raise CheckpointError(f"{ckpt.path} is a '{ckpt.architecture}' checkpoint, not '{model.name}'")
     try:
         model.load_state_dict(ckpt.group("model."))
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise CheckpointError(f"{ckpt.path}: weights do not fit {model.name}: {first}") from None
+    except RuntimeError as exc:  # torch's first line names the class; the next ones name the keys
+        lines = [line.strip() for line in str(exc).strip().splitlines()]
+        detail = (lines[1] if len(lines) > 1 else lines[0])[:300]
+        raise CheckpointError(f"{ckpt.path}: weights do not fit {model.name}: {detail}") from None
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
@@ -172,7 +224,7 @@ def restore_optimizers(ckpt: Checkpoint, optimizers: dict) -> None:
     for name, opt in optimizers.items():
         try:
             opt.load_state_dict(_optimizer_state(ckpt, name))
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError, IndexError, RuntimeError) as exc:
             raise CheckpointError(f"{ckpt.path}: optimiser '{name}' state does not fit: {exc}") from None
 
 

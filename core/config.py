@@ -8,6 +8,7 @@ field's type here, so a typo fails before any model is built.
 from __future__ import annotations
 
 import dataclasses
+import math
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -19,12 +20,15 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def option(default: Any, help: str = "", choices: tuple | str | None = None, minimum: float | None = None) -> Any:
+def option(default: Any, help: str = "", choices: tuple | str | None = None, minimum: float | None = None,
+           maximum: float | None = None) -> Any:
     """A config field with a default, one line of help and optional allowed values.
 
-    ``choices`` is a tuple of values or the name of a registered kind (``"losses"``, ``"penalties"``, ...).
+    ``choices`` is a tuple of values or the name of a registered kind (``"losses"``, ``"penalties"``, ...);
+    ``minimum`` and ``maximum`` bound numbers (inclusive). Floats must be finite in any case.
     """
-    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum})
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum,
+                                                        "maximum": maximum})
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class FieldInfo:
     help: str
     choices: tuple | None
     minimum: float | None = None
+    maximum: float | None = None
 
     @property
     def type_name(self) -> str:
@@ -43,16 +48,27 @@ class FieldInfo:
         return getattr(self.type, "__name__", str(self.type))
 
 
+def _checks(config_cls: type, name: str, key: str) -> Any:
+    """A field's ``choices``/``minimum``/``maximum``, inherited from a base config when a subclass only changes
+    the default (``width: int = option(48, "...")`` keeps GANConfig's minimum)."""
+    for cls in config_cls.__mro__:
+        found = getattr(cls, "__dataclass_fields__", {}).get(name)
+        if found is not None and found.metadata.get(key) is not None:
+            return found.metadata[key]
+    return None
+
+
 def describe(config_cls: type) -> list[FieldInfo]:
     """The fields of a config dataclass, in declaration order."""
     hints = typing.get_type_hints(config_cls)
     out = []
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        choices = f.metadata.get("choices")
+        choices = _checks(config_cls, f.name, "choices")
         if isinstance(choices, str):
             choices = tuple(list_registered(choices))
-        out.append(FieldInfo(f.name, hints[f.name], default, f.metadata.get("help", ""), choices, f.metadata.get("minimum")))
+        out.append(FieldInfo(f.name, hints[f.name], default, f.metadata.get("help", ""), choices,
+                             _checks(config_cls, f.name, "minimum"), _checks(config_cls, f.name, "maximum")))
     return out
 
 
@@ -74,7 +90,10 @@ def _coerce(info: FieldInfo, value: Any) -> Any:
     if kind is float:
         if isinstance(value, bool):
             raise ValueError("expected a number")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("expected a finite number")
+        return number
     if kind is str:
         return str(value)
     raise ValueError(f"unsupported config type {kind!r}")
@@ -91,6 +110,8 @@ def check_value(info: FieldInfo, raw: Any, label: str) -> Any:
         raise ConfigError(f"bad value {raw!r} for {label}; choose one of: {allowed}")
     if info.minimum is not None and value < info.minimum:
         raise ConfigError(f"{label} must be at least {info.minimum}, got {value}")
+    if info.maximum is not None and value > info.maximum:
+        raise ConfigError(f"{label} must be at most {info.maximum}, got {value}")
     return value
 
 

@@ -9,14 +9,15 @@ from .config import option
 
 @dataclass
 class GANConfig:
-    latent_dim: int = option(100, "size of the noise vector z")
-    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    latent_dim: int = option(100, "size of the noise vector z", minimum=1)
+    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", minimum=1)
     loss: str = option("non-saturating", "adversarial loss (zoo list --kind losses)", choices="losses")
-    lr_g: float = option(2e-4, "generator learning rate (Adam)")
-    lr_d: float = option(2e-4, "discriminator learning rate (Adam)")
-    beta1: float = option(0.5, "Adam beta1")
-    beta2: float = option(0.999, "Adam beta2")
+    lr_g: float = option(2e-4, "generator learning rate (Adam)", minimum=0.0)
+    lr_d: float = option(2e-4, "discriminator learning rate (Adam)", minimum=0.0)
+    beta1: float = option(0.5, "Adam beta1", minimum=0.0, maximum=0.9999)
+    beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=0.9999)
     n_critic: int = option(1, "discriminator updates per generator update", minimum=1)
     gp_weight: float = option(0.0, "weight of the penalty (0: off; WGAN-GP uses 10)", minimum=0.0)
     penalty: str = option("gradient-penalty", "discriminator penalty weighted by gp_weight (zoo list --kind penalties)", choices="penalties")
-    ema_decay: float = option(0.0, "decay of an EMA of the generator used for sampling (0: off, e.g. 0.999)")
+    ema_decay: float = option(0.0, "decay of an EMA of the generator used for sampling (0: off, e.g. 0.999)",
+                              minimum=0.0, maximum=0.99999)

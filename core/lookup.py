@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib
 import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -53,6 +54,9 @@ def _architecture(reg: Registration) -> None:
     config = reg.extras.get("config")
     if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         raise TypeError(f"'{reg.name}': config= must be a dataclass, got {config!r}")
+    if isinstance(reg.value, str) and plugins.strict():  # strict: a factory that cannot load fails its plugin now
+        module, _, attr = reg.value.partition(":")
+        getattr(importlib.import_module(module), attr)
     shapes = reg.extras.get("data_shapes", [(1, 28, 28)])
     if not (isinstance(shapes, (list, tuple)) and shapes
             and all(isinstance(s, (list, tuple)) and len(s) == 3 and all(isinstance(d, int) and d > 0 for d in s) for s in shapes)):

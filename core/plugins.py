@@ -53,7 +53,7 @@ _infos: dict[str, PluginInfo] = {}
 _reported: set[tuple[str, str]] = set()
 
 
-def _strict() -> bool:
+def strict() -> bool:
     return os.environ.get("ZOO_STRICT_PLUGINS", "") not in ("", "0")
 
 
@@ -76,7 +76,7 @@ def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
     if message not in info.errors:
         info.errors.append(message)
     text = f"plugin {info.label} failed in {message}"
-    if _strict():
+    if strict():
         raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)") from exc
     if (plugin, message) not in _reported:
         _reported.add((plugin, message))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .config import build_config, describe
-from .errors import DataError
+from .errors import DataError, PluginError
 from .lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
@@ -57,7 +57,11 @@ class ModelSpec:
         """The architecture class, importing its module now if it was registered as a string."""
         if isinstance(self.factory, str):
             module, _, attr = self.factory.partition(":")
-            return getattr(importlib.import_module(module), attr)
+            try:
+                return getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise PluginError(f"model '{self.name}' of plugin '{self.plugin}' ({self.distribution} {self.version}) "
+                                  f"points at {self.factory}, which cannot be loaded: {type(exc).__name__}: {exc}") from None
         return self.factory
 
 

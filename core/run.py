@@ -15,8 +15,10 @@ nothing: a mistake costs a one-line error, never a half-made folder.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,12 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from . import datasets
-from .atomic import write_text
+from .atomic import blocking_file, remove_stale_temp_files, write_text
 from .config import build_config, to_dict
 from .errors import DataError, ZooError
 from .lookup import lookup, registered
 from .registry import get_model
 from .train_config import RESUMABLE, TrainConfig, flag
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; one process per run folder is then the user's to keep
+    fcntl = None
 
 RECORD_FORMAT = "zoo-run/2"
 
@@ -46,8 +53,32 @@ class RunFolder:
     losses_plot = property(lambda self: self.path / "losses.png")
     eval_report = property(lambda self: self.path / "eval.json")
 
+    def is_empty_shell(self) -> bool:
+        """Whether the folder holds nothing but what a process killed at its start left (a lock, temp files)."""
+        return self.path.is_dir() and all(p.name == ".lock" or p.name.endswith(".tmp") for p in self.path.iterdir())
+
     def sample_grid(self, step: int) -> Path:
         return self.path / "samples" / f"step-{step:06d}.png"
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold the folder for one training process: a second one gets a one-line error, not interleaved files.
+        Also clears what processes killed mid-write left behind."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "a+") as fh:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    fh.seek(0)
+                    owner = fh.read().strip() or "another process"
+                    raise ZooError(f"{self.path} is being trained by {owner}; wait for it or stop it first") from None
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"process {os.getpid()}")
+            fh.flush()
+            remove_stale_temp_files(self.path)
+            yield self
 
     def read_record(self) -> dict:
         if not self.config.is_file():
@@ -68,25 +99,31 @@ class RunFolder:
         with open(self.metrics, "a") as fh:
             fh.write(json.dumps(entry) + "\n")
 
-    def read_metrics(self) -> list[dict]:
-        """Every complete record; a torn last line (a crash or full disk mid-append) is skipped."""
+    def read_metrics(self) -> tuple[list[dict], int]:
+        """Every complete record, and how many lines were not one (a crash or a full disk mid-append tears
+        the last line)."""
         if not self.metrics.exists():
-            return []
-        records = []
+            return [], 0
+        records, torn = [], 0
         for line in self.metrics.read_text(errors="replace").splitlines():
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                continue
+                record = None
             if isinstance(record, dict) and isinstance(record.get("step"), int):
                 records.append(record)
-        return records
+            elif line.strip():
+                torn += 1
+        return records, torn
 
     def keep_metrics_until(self, step: int) -> list[dict]:
-        """Drop records past ``step`` (a resume redoes those steps) and return the rest."""
-        records = self.read_metrics()
+        """Drop records past ``step`` (a resume trains those steps again) and torn lines; return the rest."""
+        records, torn = self.read_metrics()
         kept = [r for r in records if r["step"] <= step]
-        if self.metrics.exists():
+        if torn:
+            print(f"zoo: {self.metrics}: dropped {torn} torn line{'s' if torn > 1 else ''} (a write cut short)",
+                  file=sys.stderr)
+        if len(kept) < len(records) or torn:
             write_text(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
         return kept
 
@@ -187,9 +224,11 @@ def plan_new(model: str, *, out: str | Path | None = None, data: str = "mnist", 
     model_options = dict(model_options or {})
     build_config(spec.config_class, model_options, model=model)
     folder = RunFolder(out or Path("runs") / f"{model}-{datetime.now():%Y%m%d-%H%M%S}")
-    if folder.path.exists():
+    if folder.path.exists() and not folder.is_empty_shell():
         hint = f"continue it with --resume {folder.path}" if folder.config.exists() else "choose another folder"
         raise ZooError(f"--out {folder.path} already exists; {hint}")
+    if blocking_file(folder.path):
+        raise ZooError(f"--out {folder.path}: {blocking_file(folder.path)} is a file, not a folder")
     train, heldout = _load_data(data, "train")
     settings = {k: v for k, v in spec.train_defaults.items() if k in TrainConfig.__dataclass_fields__}
     given = dict(options or {})

@@ -112,10 +112,34 @@ def check_checkpoint_roundtrip(name: str, tmp_path: Path) -> None:
         assert torch.equal(model.reconstruct(x), loaded.reconstruct(x)), f"{name}: reconstructions differ after reload"
 
 
+def check_resume_exact(name: str, tmp_path: Path) -> None:
+    """4 steps straight and 2 + 2 with a resume end with identical weights, with every default callback on and
+    evaluation every 2 steps: nothing but the training step may consume training randomness."""
+    import numpy as np
+
+    from .checkpoint import load_checkpoint
+    from .trainer import train
+
+    tmp_path = Path(tmp_path)
+    shape = get_model(name).data_shapes[0]
+    rng = np.random.default_rng(0)
+    data = tmp_path / "resume-data.npz"
+    np.savez(data, images=rng.integers(0, 256, (40, *shape), dtype=np.uint8), labels=np.arange(40) % NUM_CLASSES)
+    options = dict(data=str(data), batch_size=BATCH, sample_every=2, checkpoint_every=2, log_every=1, eval_every=2,
+                   eval_samples=10)
+    train(name, out=tmp_path / "straight", steps=4, **options)
+    train(name, out=tmp_path / "resumed", steps=2, **options)
+    train(resume=tmp_path / "resumed", steps=4)
+    a, b = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "resumed")
+    differ = sorted(k for k in a.tensors if k.startswith("model.") and not torch.equal(a.tensors[k], b.tensors[k]))
+    assert not differ, f"{name}: a resumed run differs from an uninterrupted one in {differ[:3]}"
+
+
 ARCHITECTURE_CHECKS = (
     check_registered,
     check_builds_for_declared_shapes,
     check_training_step,
     check_sampling,
     check_checkpoint_roundtrip,
+    check_resume_exact,
 )

@@ -20,8 +20,8 @@ RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every",
 
 @dataclass
 class TrainConfig:
-    steps: int = option(2000, "optimisation steps [default: the model's, see zoo info NAME]", minimum=1)
-    batch_size: int = option(64, "images per step [default: the model's]", minimum=1)
+    steps: int = option(2000, "optimisation steps [default: the model's, see zoo info NAME]", minimum=1, maximum=10**9)
+    batch_size: int = option(64, "images per step [default: the model's]", minimum=1, maximum=1 << 20)
     seed: int = option(0, "random seed: same seed, same run")
     device: str = option("auto", "where to train", choices=DEVICES)
     precision: str = option("fp32", "bf16 runs each step under autocast", choices=PRECISIONS)

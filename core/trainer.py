@@ -19,8 +19,9 @@ from . import checkpoint as ckpt_io
 from . import run
 from .batches import InMemoryBatches
 from .callbacks import Callback
+from .config import to_dict
 from .datasets import ImageData
-from .errors import DataError, TrainingError, ZooError
+from .errors import CheckpointError, DataError, TrainingError, ZooError
 from .images import to_float
 from .lookup import lookup, registered
 from .registry import create_model
@@ -109,35 +110,36 @@ class Trainer:
         self.folder.append_metrics(entry)
 
     def fit(self) -> None:
-        if self.step == 0:
-            if self.folder.checkpoint.exists():
-                raise ZooError(f"{self.out_dir} already holds a trained run; continue it (zoo train --resume, "
-                               "zoo.train(resume=...), Trainer.restore) or choose another folder")
-            seed_everything(self.config.seed)
-        self.history = self.folder.keep_metrics_until(self.step)  # a resume trains the steps past it again
-        self.folder.write_record(run.record(self))
-        self.start_step = self.step
-        self._started = time.perf_counter()
-        self.model.train()
-        self._emit("on_train_start")
-        try:
-            while self.step < self.total_steps:
-                started = time.perf_counter()
-                batch = self.batches.next()
-                with self._autocast():
-                    logs = self.model.training_step(batch, self.step)
-                figures = {name: float(value) for name, value in logs.items()}
-                self.step += 1
-                self._check_finite(figures)
-                self._measure_speed(time.perf_counter() - started)
-                self._emit("on_step_end", self.step, figures)
-                if self.batches.epoch_finished:
-                    self._emit("on_epoch_end", self.batches.epoch + 1)
-            self.model.on_train_end(self.batches.images, self.batches.labels)
-            self._emit("on_train_end")
-        except BaseException as exc:
-            self._emit("on_exception", exc)
-            raise
+        with self.folder.lock():
+            if self.step == 0:
+                if self.folder.checkpoint.exists():
+                    raise ZooError(f"{self.out_dir} already holds a trained run; continue it (zoo train --resume, "
+                                   "zoo.train(resume=...), Trainer.restore) or choose another folder")
+                seed_everything(self.config.seed)
+            self.history = self.folder.keep_metrics_until(self.step)  # a resume trains the steps past it again
+            self.folder.write_record(run.record(self))
+            self.start_step = self.step
+            self._started = time.perf_counter()
+            self.model.train()
+            self._emit("on_train_start")
+            try:
+                while self.step < self.total_steps:
+                    started = time.perf_counter()
+                    batch = self.batches.next()
+                    with self._autocast():
+                        logs = self.model.training_step(batch, self.step)
+                    figures = {name: float(value) for name, value in logs.items()}
+                    self.step += 1
+                    self._check_finite(figures)
+                    self._measure_speed(time.perf_counter() - started)
+                    self._emit("on_step_end", self.step, figures)
+                    if self.batches.epoch_finished:
+                        self._emit("on_epoch_end", self.batches.epoch + 1)
+                self.model.on_train_end(self.batches.images, self.batches.labels)
+                self._emit("on_train_end")
+            except BaseException as exc:
+                self._emit("on_exception", exc)
+                raise
 
     def _emit(self, hook: str, *args) -> None:
         # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; they draw from a
@@ -178,14 +180,23 @@ class Trainer:
 
     def restore(self, checkpoint: ckpt_io.Checkpoint) -> None:
         """Continue from ``checkpoint``: weights, optimisers, RNG states, step and data position."""
+        if "trainer" not in checkpoint.meta or "rng.torch" not in checkpoint.tensors:
+            raise CheckpointError(f"{checkpoint.path} holds weights only (no training state); it cannot be resumed")
+        if (checkpoint.json("config") != to_dict(self.model.config)
+                or tuple(checkpoint.json("data_shape")) != tuple(self.model.data_shape)):
+            raise CheckpointError(f"{checkpoint.path} does not belong to this run: its config or data shape differ "
+                                  "from the run's config.json")
         ckpt_io.load_weights(self.model, checkpoint)
         ckpt_io.restore_optimizers(checkpoint, self.model.optimizers)
-        torch.set_rng_state(checkpoint.tensors["rng.torch"])
-        if "rng.cuda" in checkpoint.tensors and self.device.type == "cuda":
-            torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], self.device)
-        state = checkpoint.json("trainer")
-        self.batches.load_state_dict(state["batches"])
-        self._seconds_before = float(state.get("elapsed", 0.0))
+        try:
+            torch.set_rng_state(checkpoint.tensors["rng.torch"])
+            if "rng.cuda" in checkpoint.tensors and self.device.type == "cuda":
+                torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], self.device)
+            state = checkpoint.json("trainer")
+            self.batches.load_state_dict(state["batches"])
+            self._seconds_before = float(state.get("elapsed", 0.0))
+        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise CheckpointError(f"{checkpoint.path}: its training state is damaged ({type(exc).__name__}: {exc})") from None
         self.step = checkpoint.step
 
 

@@ -16,10 +16,12 @@ from toy import ToyPlugin  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def isolated_plugins(monkeypatch):
-    """Every test starts from freshly discovered plugins and leaves none of its own behind."""
+def isolated_plugins(monkeypatch, tmp_path_factory):
+    """Every test starts from freshly discovered plugins and leaves none of its own behind; caches (evaluation
+    classifiers) go to one folder of the session, never the user's."""
     for var in ("ZOO_STRICT_PLUGINS", "ZOO_LOAD_PLUGINS", "ZOO_DATASET_MIRROR"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path_factory.getbasetemp() / "zoo-home"))
     plugins.reset()
     yield
     plugins.reset()

@@ -1,5 +1,6 @@
 """Plugin discovery: in-process plugins, real entry-point metadata, and plugins that break."""
 
+import json
 import subprocess
 import sys
 
@@ -178,3 +179,52 @@ def test_train_on_a_model_whose_plugin_failed_shows_that_error(site, zoo_cli):
     assert code == 1
     assert "unknown model 'fancy'" in err and "plugin 'fancy' (zoo-fancy 2.0) failed to load" in err
     assert "torchvision missing" in err.splitlines()[-1]
+
+
+@pytest.mark.parametrize("body, error", [
+    ("import sys\nsys.exit('needs torchvision: pip install torchvision')\n", "SystemExit: needs torchvision"),
+    ("raise KeyboardInterrupt\n", "KeyboardInterrupt"),
+    ("import zoo\n@zoo.hookimpl\ndef register_architectures(register):\n    raise SystemExit(3)\n", "SystemExit: 3"),
+], ids=["sys-exit-at-import", "keyboard-interrupt-at-import", "system-exit-in-a-hook"])
+def test_a_plugin_that_exits_or_interrupts_is_isolated(site, zoo_cli, capsys, body, error):
+    write_plugin(site, "zoo-rude", "0.9", "zoo_rude", body)
+    write_plugin(site, "zoo-outside", "0.3.1", "zoo_outside", GOOD)
+    plugins.reset()
+    assert "outside-model" in zoo.list_models()
+    err = capsys.readouterr().err
+    assert "plugin 'zoo_rude' (zoo-rude 0.9) failed in" in err and error in err
+    code, out, _ = zoo_cli("--help")
+    assert code == 0 and "train" in out
+
+
+def test_a_plugin_that_exits_is_fatal_in_strict_mode(site, monkeypatch):
+    write_plugin(site, "zoo-rude", "0.9", "zoo_rude", "import sys\nsys.exit(1)\n")
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    plugins.reset()
+    with pytest.raises(PluginError, match="zoo_rude.*SystemExit"):
+        zoo.list_models()
+
+
+MISSING_FACTORY = GOOD.replace('"toy_model:ToyGAN"', '"zoo_ghost.model:Ghost"')
+
+
+def test_a_factory_that_cannot_be_imported_names_its_plugin(site, zoo_cli, monkeypatch):
+    write_plugin(site, "zoo-ghost", "1.1", "zoo_ghost", MISSING_FACTORY)
+    plugins.reset()
+    assert "outside-model" in zoo.list_models()  # registered lazily: listing does not import it
+    code, _, err = zoo_cli("train", "outside-model", "--quiet", "--out", site / "run")
+    assert code == 1 and err.count("\n") == 1
+    assert "plugin 'zoo_ghost' (zoo-ghost 1.1) points at zoo_ghost.model:Ghost, which cannot be loaded" in err
+    assert not (site / "run").exists()
+    monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")
+    plugins.reset()
+    with pytest.raises(PluginError, match="zoo_ghost.*ModuleNotFoundError"):
+        zoo.list_models()
+
+
+def test_zoo_plugins_shows_what_each_import_cost(site, zoo_cli):
+    write_plugin(site, "zoo-slow", "1.0", "zoo_slow", "\n    import time\n    time.sleep(0.3)" + GOOD)
+    plugins.reset()
+    code, out, _ = zoo_cli("plugins", "--json")
+    rows = {row["name"]: row for row in json.loads(out)}
+    assert rows["zoo_slow"]["import_seconds"] >= 0.3 and rows["zoo"]["import_seconds"] < 0.3

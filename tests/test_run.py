@@ -6,6 +6,7 @@ import json
 import pytest
 import torch
 from fake_dist import write_plugin
+from runs import same_weights
 
 import zoo
 from zoo import datasets, plugins
@@ -26,12 +27,6 @@ STEP_LOG = """
     def register_callbacks(register):
         register("step-log", StepLog, summary="append each step to steps.txt")
 """
-
-
-def same_weights(a, b) -> bool:
-    a, b = load_checkpoint(a), load_checkpoint(b)
-    keys = [k for k in a.tensors if k.startswith("model.")]
-    return bool(keys) and all(torch.equal(a.tensors[k], b.tensors[k]) for k in keys)
 
 
 @pytest.fixture

@@ -48,6 +48,10 @@ def load_npz(path: Path) -> ImageData:
     if images.ndim != 4 or images.shape[1] not in (1, 3):
         raise DataError(f"{path}: images of shape {images.shape}; expected (N, H, W), (N, C, H, W) or (N, H, W, C) with C 1 or 3")
     if images.dtype != np.uint8:
+        if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+            bad = (~np.isfinite(images)).reshape(len(images), -1).any(axis=1)
+            raise DataError(f"{path}: {int(bad.sum())} images hold NaN or infinite pixels (the first is image "
+                            f"{int(np.argmax(bad))})")
         if not np.issubdtype(images.dtype, np.floating) or images.min() < 0 or images.max() > 1:
             raise DataError(f"{path}: images must be uint8 or floats in [0, 1], got {images.dtype}")
         images = np.round(images * 255).astype(np.uint8)

@@ -21,6 +21,7 @@ from ..lookup import lookup
 from . import metrics
 
 SAMPLE_CHUNK = 500
+MIN_SAMPLES = 10  # FID needs a covariance, precision/recall k=3 neighbours
 MAX_MANIFOLD_POINTS = 2000  # precision/recall is quadratic in memory; a random subset of this size is used
 
 
@@ -86,6 +87,8 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     heldout_images = to_float(heldout.images)
     if samples is None:
         samples = generate(model, n, seed)
+    if len(samples) < MIN_SAMPLES:
+        raise DataError(f"{len(samples)} samples are too few to score; give at least {MIN_SAMPLES}")
     report = Report(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
                           "features": features, "seed": seed})
     if hasattr(extractor, "accuracy"):

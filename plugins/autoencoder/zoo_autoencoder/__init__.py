@@ -8,11 +8,11 @@ from zoo.config import option
 
 @dataclass
 class AutoencoderConfig:
-    latent_dim: int = option(16, "size of the latent code")
-    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)")
+    latent_dim: int = option(16, "size of the latent code", minimum=1)
+    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)", minimum=1)
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
     loss: str = option("bce", "reconstruction loss: bce on (x+1)/2 (sigmoid output) or mse (tanh output)", choices=("bce", "mse"))
-    lr: float = option(1e-3, "learning rate (Adam)")
+    lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
 
 
 @zoo.hookimpl

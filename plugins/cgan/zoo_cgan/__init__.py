@@ -11,7 +11,7 @@ from zoo.gan_config import GANConfig
 class CGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z")
     width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
-    embed_dim: int = option(16, "size of the label embedding concatenated to z in the generator")
+    embed_dim: int = option(16, "size of the label embedding concatenated to z in the generator", minimum=1)
     conditioning: str = option(
         "concat", "label in the discriminator: an input plane (concat) or a projection head (Miyato & Koyama 2018)",
         choices=("concat", "projection"))

@@ -8,14 +8,14 @@ from zoo.config import option
 
 @dataclass
 class VAEConfig:
-    latent_dim: int = option(16, "size of the latent code z (prior N(0, I))")
-    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)")
+    latent_dim: int = option(16, "size of the latent code z (prior N(0, I))", minimum=1)
+    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)", minimum=1)
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
     likelihood: str = option("bernoulli", "decoder p(x|z): bernoulli on (x+1)/2 (MNIST-like) or gaussian", choices=("bernoulli", "gaussian"))
-    decoder_std: float = option(0.1, "std of the gaussian likelihood in [-1, 1] pixel units (unused for bernoulli)")
-    beta: float = option(1.0, "weight of the KL term in the training loss (beta-VAE; 1: the ELBO)")
-    kl_warmup_steps: int = option(0, "steps over which the KL weight rises linearly from 0 to beta (0: off)")
-    lr: float = option(1e-3, "learning rate (Adam)")
+    decoder_std: float = option(0.1, "std of the gaussian likelihood in [-1, 1] pixel units (unused for bernoulli)", minimum=1e-6)
+    beta: float = option(1.0, "weight of the KL term in the training loss (beta-VAE; 1: the ELBO)", minimum=0.0)
+    kl_warmup_steps: int = option(0, "steps over which the KL weight rises linearly from 0 to beta (0: off)", minimum=0)
+    lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
 
 
 @zoo.hookimpl

@@ -1,0 +1,12 @@
+"""Helpers for tests that compare runs."""
+
+import torch
+
+from zoo.checkpoint import load_checkpoint
+
+
+def same_weights(a, b) -> bool:
+    """Whether two checkpoints (or run folders) hold bit-identical model weights."""
+    a, b = load_checkpoint(a), load_checkpoint(b)
+    keys = [k for k in a.tensors if k.startswith("model.")]
+    return bool(keys) and all(torch.equal(a.tensors[k], b.tensors[k]) for k in keys)

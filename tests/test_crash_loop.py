@@ -1,0 +1,69 @@
+"""kill -9 at random moments of a real ``zoo train`` process with a checkpoint every step: the run always
+resumes, and ends with exactly the weights of an uninterrupted run."""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from zoo.checkpoint import load_checkpoint
+
+ZOO = str(Path(sys.executable).with_name("zoo"))
+ARGS = ["--set", "width=4", "--set", "latent_dim=8", "--batch-size", "8", "--steps", "300", "--checkpoint-every", "1",
+        "--sample-every", "10", "--log-every", "1", "--quiet"]
+
+
+def env() -> dict:
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}, "OMP_NUM_THREADS": "1"}
+
+
+def command(out: Path, data: Path) -> list[str]:
+    if (out / "config.json").exists():
+        return [ZOO, "train", "--resume", str(out), "--quiet"]
+    return [ZOO, "train", "dcgan", "--data", str(data), "--out", str(out), *ARGS]
+
+
+def crash_loop(tmp_path: Path, kills: int, seed: int) -> None:
+    data = tmp_path / "tiny.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=np.arange(64) % 2)
+    straight = tmp_path / "straight"
+    subprocess.run(command(straight, data), check=True, env=env(), capture_output=True)
+
+    out, chance, killed = tmp_path / "killed", random.Random(seed), 0
+    while killed < kills:
+        process = subprocess.Popen(command(out, data), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(chance.uniform(1.0, 3.5))  # from start-up (imports) to the last steps
+        if process.poll() is not None:  # finished before the kill
+            _, err = process.communicate()
+            assert process.returncode == 0 or b"already at step 300" in err, err.decode()
+            break
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        killed += 1
+    for _ in range(3):
+        result = subprocess.run(command(out, data), env=env(), capture_output=True, text=True)
+        if result.returncode == 0 or "already at step 300" in result.stderr:
+            break
+    else:
+        raise AssertionError(result.stderr)
+    a, b = load_checkpoint(straight), load_checkpoint(out)
+    assert b.step == 300
+    assert all(torch.equal(a.tensors[k], b.tensors[k]) for k in a.tensors if k.startswith("model."))
+    assert not list(out.rglob("*.tmp"))
+
+
+def test_three_kills(tmp_path):
+    crash_loop(tmp_path, kills=3, seed=1)
+
+
+@pytest.mark.slow
+def test_twenty_kills(tmp_path):
+    crash_loop(tmp_path, kills=20, seed=2)
