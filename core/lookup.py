@@ -149,7 +149,10 @@ def _collect(kind: Kind) -> _Table:
     for name, regs in seen.items():
         if len({r.plugin for r in regs}) > 1:
             conflicts[name] = regs
-            plugins.record_failure(regs[-1].plugin, kind.hook, DuplicateNameError(kind.name, name, regs))
+            conflict = DuplicateNameError(kind.name, name, regs)
+            for reg in regs[:-1]:  # neither is at fault alone: both show it in zoo plugins, one warning is printed
+                plugins.note_problem(reg.plugin, kind.hook, conflict)
+            plugins.record_failure(regs[-1].plugin, kind.hook, conflict)
         else:
             entries[name] = regs[-1]
     return _Table(entries, conflicts)

@@ -69,12 +69,18 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
-    """Note that ``plugin`` failed at ``stage`` (``import`` or a hook name); warn once, or raise when strict."""
+def note_problem(plugin: str, stage: str, exc: BaseException) -> tuple["PluginInfo", str]:
+    """Add a problem to what ``zoo plugins`` shows for ``plugin``, without a warning."""
     info = _infos.setdefault(plugin, PluginInfo(plugin, "unknown", "unknown"))
     message = f"{stage}: {_one_line(exc)}"
     if message not in info.errors:
         info.errors.append(message)
+    return info, message
+
+
+def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
+    """Note that ``plugin`` failed at ``stage`` (``import`` or a hook name); warn once, or raise when strict."""
+    info, message = note_problem(plugin, stage, exc)
     text = f"plugin {info.label} failed in {message}"
     if strict():
         raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)") from exc

@@ -27,13 +27,15 @@ def disk_full(*args, **kwargs):
 
 
 FAILS = {  # which write the full disk hits: (file name, how many writes of it succeed first)
+    "run record": ("config.json", 0),
     "checkpoint": ("checkpoint.safetensors", 1),
     "sample grid": ("step-000004.png", 0),
     "loss plot": ("losses.png", 0),
 }
 
 
-@pytest.mark.parametrize("victim", ["checkpoint", "sample grid", "metrics line", "torn metrics line", "loss plot"])
+@pytest.mark.parametrize("victim", ["run record", "checkpoint", "sample grid", "metrics line", "torn metrics line",
+                                    "loss plot"])
 def test_a_full_disk_at_any_write_costs_no_run(toy, straight, zoo_cli, tmp_path, tiny_npz, monkeypatch, victim):
     """The disk fills up at one write (the step-4 checkpoint, grid or metrics line, or the final plot): one line,
     and --resume then finishes the run exactly as an uninterrupted one."""
@@ -73,7 +75,8 @@ def test_a_full_disk_at_any_write_costs_no_run(toy, straight, zoo_cli, tmp_path,
     if victim == "loss plot":  # the last write: the run itself is complete
         assert load_checkpoint(out).step == 6 and same_weights(out, straight)
         return
-    code, _, err = zoo_cli("train", "--resume", out, "--quiet")
+    again = ["--resume", out] if victim != "run record" else [toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS]
+    code, _, err = zoo_cli("train", *again, "--quiet")
     assert code == 0, err
     assert same_weights(out, straight)
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

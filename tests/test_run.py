@@ -148,3 +148,22 @@ def test_resume_refuses_changes_that_define_the_run(toy, zoo_cli, tmp_path, tiny
 def test_resume_of_a_folder_that_is_not_a_run(zoo_cli, tmp_path):
     code, _, err = zoo_cli("train", "--resume", tmp_path, "--quiet")
     assert code == 1 and err == f"Error: {tmp_path} is not a run folder (no config.json)\n"
+
+
+def test_a_callback_that_draws_random_numbers_does_not_change_training(toy, straight, register_plugin, zoo_cli,
+                                                                        tmp_path, tiny_npz):
+    class Noisy(zoo.Callback):
+        def on_step_end(self, trainer, step, logs):
+            torch.rand(1000)  # e.g. a plugin's own sampling or augmentation preview
+
+    class NoisyPlugin:
+        @zoo.hookimpl
+        def register_callbacks(self, register):
+            register("noisy", Noisy, summary="draws from the global RNG at every step")
+
+    register_plugin(NoisyPlugin(), "noisy")
+    out = tmp_path / "noisy"
+    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, "--callback", "noisy", *OPTIONS)
+    assert code == 0, err
+    assert zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")[0] == 0
+    assert same_weights(out, straight)
