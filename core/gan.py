@@ -72,7 +72,12 @@ class GAN(Architecture):
             critic.requires_grad_(False)  # the generator step needs no critic weight gradients
             try:
                 fake = self.generator(torch.randn_like(noise), labels)
-                loss_g = self.loss.generator(critic(fake, labels))
+                if getattr(self.loss, "uses_real_scores", False):
+                    with torch.no_grad():
+                        real_scores = critic(real, labels)
+                    loss_g = self.loss.generator(critic(fake, labels), real_scores)
+                else:
+                    loss_g = self.loss.generator(critic(fake, labels))
                 opt_g = self.optimizers["generator"]
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()

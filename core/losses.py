@@ -11,12 +11,18 @@ import torch.nn.functional as F
 
 
 class AdversarialLoss:
+    """Subclasses implement both players' losses from raw scores. A loss whose generator objective also needs
+    the real images' scores (the relativistic losses) sets ``uses_real_scores = True`` and implements
+    ``generator(fake, real)``; the GAN step then passes the real scores (from the discriminator as it is after
+    its own update, without gradient). Losses written before this existed keep ``generator(fake)``."""
+
     name = ""
+    uses_real_scores = False
 
     def discriminator(self, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def generator(self, fake: torch.Tensor) -> torch.Tensor:
+    def generator(self, fake: torch.Tensor, real: torch.Tensor | None = None) -> torch.Tensor:
         raise NotImplementedError
 
 
@@ -28,7 +34,7 @@ class NonSaturating(AdversarialLoss):
     def discriminator(self, real, fake):
         return F.softplus(-real).mean() + F.softplus(fake).mean()
 
-    def generator(self, fake):
+    def generator(self, fake, real=None):
         return F.softplus(-fake).mean()
 
 
@@ -40,7 +46,7 @@ class Wasserstein(AdversarialLoss):
     def discriminator(self, real, fake):
         return fake.mean() - real.mean()
 
-    def generator(self, fake):
+    def generator(self, fake, real=None):
         return -fake.mean()
 
 
@@ -52,7 +58,7 @@ class Hinge(AdversarialLoss):
     def discriminator(self, real, fake):
         return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
 
-    def generator(self, fake):
+    def generator(self, fake, real=None):
         return -fake.mean()
 
 
@@ -64,8 +70,35 @@ class LeastSquares(AdversarialLoss):
     def discriminator(self, real, fake):
         return 0.5 * ((real - 1.0) ** 2).mean() + 0.5 * (fake**2).mean()
 
-    def generator(self, fake):
+    def generator(self, fake, real=None):
         return 0.5 * ((fake - 1.0) ** 2).mean()
 
 
-BUILTIN = (NonSaturating(), Wasserstein(), Hinge(), LeastSquares())
+class RelativisticAverage(AdversarialLoss):
+    """RaGAN (Jolicoeur-Martineau 2018): each player asks whether real data looks more real than the average
+    fake (and the generator, the reverse), with the non-saturating log loss."""
+
+    name = "ragan"
+    uses_real_scores = True
+
+    def discriminator(self, real, fake):
+        return F.softplus(-(real - fake.mean())).mean() + F.softplus(fake - real.mean()).mean()
+
+    def generator(self, fake, real=None):
+        return F.softplus(-(fake - real.mean())).mean() + F.softplus(real - fake.mean()).mean()
+
+
+class RelativisticAverageHinge(AdversarialLoss):
+    """The relativistic average hinge loss (Jolicoeur-Martineau 2018), as in ESRGAN-style and SN-GAN variants."""
+
+    name = "rahinge"
+    uses_real_scores = True
+
+    def discriminator(self, real, fake):
+        return F.relu(1.0 - (real - fake.mean())).mean() + F.relu(1.0 + (fake - real.mean())).mean()
+
+    def generator(self, fake, real=None):
+        return F.relu(1.0 - (fake - real.mean())).mean() + F.relu(1.0 + (real - fake.mean())).mean()
+
+
+BUILTIN = (NonSaturating(), Wasserstein(), Hinge(), LeastSquares(), RelativisticAverage(), RelativisticAverageHinge())

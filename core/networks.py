@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
+from torch.nn.utils.parametrizations import spectral_norm
 
 from .errors import DataError
 
@@ -45,14 +47,27 @@ def plan(data_shape: tuple[int, int, int]) -> tuple[int, int]:
     return base, n
 
 
+NORMS = ("batch", "layer", "none", "spectral")
+"""Normalisations of the convolution stacks; ``spectral`` (Miyato et al. 2018, torch's parametrization) is for
+discriminators and encoders: it constrains each layer's weight rather than normalising activations."""
+
+
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
     if kind == "layer":
         return nn.GroupNorm(1, channels)
-    if kind == "none":
+    if kind in ("none", "spectral"):
         return nn.Identity()
-    raise ValueError(f"unknown norm {kind!r}")
+    raise ValueError(f"unknown norm {kind!r}; choose one of {', '.join(NORMS)}")
+
+
+def spectral_norm_(module: nn.Module) -> nn.Module:
+    """Put every convolution and linear layer of ``module`` under spectral normalisation."""
+    for m in list(module.modules()):
+        if isinstance(m, (nn.Conv2d, nn.Linear)) and not parametrize.is_parametrized(m, "weight"):
+            spectral_norm(m)
+    return module
 
 
 def _widths(width: int, n: int) -> list[int]:
@@ -68,9 +83,12 @@ class ConvBody(nn.Module):
         widths = _widths(width, n)
         layers: list[nn.Module] = [nn.Conv2d(data_shape[0] + extra_in_channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2)]
         for c_in, c_out in zip(widths, widths[1:]):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm == "none"), _norm(norm, c_out), nn.LeakyReLU(0.2)]
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm in ("none", "spectral")), _norm(norm, c_out),
+                       nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(*layers)
         self.out_channels, self.base = widths[-1], base
+        if norm == "spectral":
+            spectral_norm_(self)
 
     def forward(self, x):
         return self.net(x)
@@ -82,6 +100,8 @@ class ConvGenerator(Generator):
     def __init__(self, latent_dim: int, data_shape, width: int = 64, num_classes: int | None = None,
                  embed_dim: int = 16, output: str = "tanh", norm: str = "batch"):
         super().__init__()
+        if norm == "spectral":
+            raise ValueError("spectral normalisation is for discriminators; the generator takes batch, layer or none")
         base, n = plan(data_shape)
         widths = _widths(width, n)[::-1]
         self.latent_dim = latent_dim
@@ -114,6 +134,8 @@ class ConvDiscriminator(Discriminator):
         self.body = ConvBody(data_shape, width, norm, extra_in_channels=1 if concat else 0)
         features = self.body.out_channels
         self.head = nn.Conv2d(features, 1, self.body.base, 1, 0)
+        if norm == "spectral":
+            spectral_norm_(self.head)
         if concat:
             self.label_plane = nn.Embedding(num_classes, height * width_px)
         elif self.conditioning == "projection":
@@ -151,7 +173,8 @@ def dcgan_init_(module: nn.Module, std: float = 0.02) -> None:
     """
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            nn.init.normal_(m.weight, 0.0, std)
+            weight = m.parametrizations.weight.original if parametrize.is_parametrized(m, "weight") else m.weight
+            nn.init.normal_(weight, 0.0, std)
             if getattr(m, "bias", None) is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):

@@ -45,7 +45,7 @@ def test_plugins_lists_builtin_and_registered_hooks(toy, zoo_cli):
 
 @pytest.mark.parametrize("kind, expected", [
     ("models", ["toy-gan"]),
-    ("losses", ["hinge", "least-squares", "non-saturating", "wasserstein"]),
+    ("losses", ["hinge", "least-squares", "non-saturating", "ragan", "rahinge", "wasserstein"]),
     ("penalties", ["gradient-penalty"]),
     ("datasets", ["fashion-mnist", "mnist", "mnist-full"]),
     ("callbacks", ["checkpoints", "evaluation", "loss-plot", "metrics", "samples", "validation"]),
@@ -60,7 +60,7 @@ def test_list_kind_lists_every_kind_in_python_and_on_the_command_line(toy, zoo_c
 
 def test_info_lists_the_registered_losses_as_choices(toy, zoo_cli):
     code, out, _ = zoo_cli("info", toy)
-    assert "hinge|least-squares|non-saturating|wasserstein" in out
+    assert "hinge|least-squares|non-saturating|ragan|rahinge|wasserstein" in out
 
 
 def test_an_unknown_name_is_one_plain_line(toy, zoo_cli):

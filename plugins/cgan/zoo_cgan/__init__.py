@@ -16,6 +16,8 @@ class CGANConfig(GANConfig):
         "concat", "label in the discriminator: an input plane (concat) or a projection head (Miyato & Koyama 2018)",
         choices=("concat", "projection"))
     ema_decay: float = option(0.999, "decay of an EMA of the generator used for sampling (0: off)")
+    d_norm: str = option("batch", "normalisation in the discriminator (spectral: Miyato et al. 2018)",
+                         choices=("batch", "layer", "none", "spectral"))
 
 
 @zoo.hookimpl

@@ -19,7 +19,7 @@ class CGAN(GAN):
 
     def build_discriminator(self):
         c = self.config
-        net = ConvDiscriminator(self.data_shape, c.width, norm="batch", num_classes=self.num_classes,
+        net = ConvDiscriminator(self.data_shape, c.width, norm=c.d_norm, num_classes=self.num_classes,
                                 conditioning=c.conditioning)
         dcgan_init_(net)
         return net

@@ -12,6 +12,8 @@ class DCGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z")
     width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
     ema_decay: float = option(0.999, "decay of an EMA of the generator used for sampling (0: off)")
+    d_norm: str = option("batch", "normalisation in the discriminator; spectral with loss=hinge is an SN-GAN",
+                         choices=("batch", "layer", "none", "spectral"))
 
 
 @zoo.hookimpl

@@ -14,6 +14,6 @@ class DCGAN(GAN):
         return net
 
     def build_discriminator(self):
-        net = ConvDiscriminator(self.data_shape, self.config.width, norm="batch")
+        net = ConvDiscriminator(self.data_shape, self.config.width, norm=self.config.d_norm)
         dcgan_init_(net)
         return net

@@ -19,7 +19,7 @@ class WGANGPConfig(GANConfig):
     n_critic: int = option(5, "critic updates per generator update")
     gp_weight: float = option(10.0, "weight lambda of the gradient penalty")
     critic_norm: str = option("layer", "normalisation in the critic; never batch norm, which breaks the penalty",
-                              choices=("layer", "none"))
+                              choices=("layer", "none", "spectral"))
 
 
 @zoo.hookimpl
