@@ -28,15 +28,18 @@ def _read_toml(path: Path) -> dict:
 FILE_KEYS = ("data", "epochs", *train_config.names())
 
 
-def _split_config_file(doc: dict, path: Path) -> tuple[dict, dict]:
-    """A config file holds model keys at the top level and trainer options in a ``[train]`` table."""
-    train = doc.pop("train", {})
+def _split_config_file(doc: dict, path: Path) -> tuple[dict, dict, dict]:
+    """A config file holds model keys at the top level, trainer options in a ``[train]`` table and callbacks to
+    run, with their options, as ``[callbacks.NAME]`` tables."""
+    train, callbacks = doc.pop("train", {}), doc.pop("callbacks", {})
     if not isinstance(train, dict):
         raise ConfigError(f"--config {path}: 'train' must be a table")
+    if not isinstance(callbacks, dict) or not all(isinstance(v, dict) for v in callbacks.values()):
+        raise ConfigError(f"--config {path}: callbacks go in [callbacks.NAME] tables of options")
     unknown = set(train) - set(FILE_KEYS)
     if unknown:
         raise ConfigError(f"--config {path}: unknown [train] keys {', '.join(sorted(unknown))}; valid: {', '.join(FILE_KEYS)}")
-    return doc, train
+    return doc, train, callbacks
 
 
 def train_options(command):
@@ -59,7 +62,8 @@ def train_options(command):
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Override a model config key (repeatable).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="TOML file: model keys, plus a [train] table.")
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue the run in this folder.")
-@click.option("--callback", "callback_names", multiple=True, help="Also run this registered callback (repeatable; zoo list --kind callbacks).")
+@click.option("--callback", "callback_names", multiple=True, metavar="NAME[:KEY=VALUE,...]",
+              help="Also run this registered callback, with options (repeatable; zoo list --kind callbacks).")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(name, data, epochs, out, assignments, config_file, resume, callback_names, quiet, **options):
     """Train architecture NAME and write a run folder: config, metrics, sample grids, losses.png, checkpoint."""
@@ -69,9 +73,10 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     from zoo.trainer import Trainer
 
     given = {k: v for k, v in {**options, "epochs": epochs}.items() if v is not None}
-    model_keys, file_train = {}, {}
+    model_keys, file_train, file_callbacks = {}, {}, {}
     if config_file is not None:
-        model_keys, file_train = _split_config_file(_read_toml(config_file), config_file)
+        model_keys, file_train, file_callbacks = _split_config_file(_read_toml(config_file), config_file)
+    callbacks = [*file_callbacks.items(), *callback_names]
     model_keys.update(parse_assignments(assignments))
     data = data or file_train.pop("data", None)
     if given.keys() & {"steps", "epochs"}:  # the command line's length replaces the file's
@@ -81,12 +86,12 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
         if out is not None and Path(out) != Path(resume):
             raise ZooError("--resume continues in its own folder; leave out --out")
         plan = run.plan_resume(resume, model=name, data=data, options=settings, model_options=model_keys,
-                               callbacks=callback_names)
+                               callbacks=callbacks)
     elif name is None:
         raise ZooError("which model? e.g. 'zoo train dcgan' (see 'zoo list')")
     else:
         plan = run.plan_new(name, out=out, data=data or "mnist", options=settings, model_options=model_keys,
-                            callbacks=callback_names)
+                            callbacks=callbacks)
 
     extra = []
     if not quiet:

@@ -8,7 +8,7 @@ from importlib import import_module
 from importlib.metadata import version as _version
 
 from .errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError
-from .hookspecs import hookimpl
+from .hookspecs import API_VERSION, hookimpl
 from .lookup import UnknownNameError, list_registered
 from .registry import DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model, list_models
 
@@ -40,6 +40,7 @@ def __getattr__(name: str):
 
 __all__ = [
     "__version__",
+    "API_VERSION",
     "hookimpl",
     "list_models",
     "get_model",

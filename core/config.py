@@ -8,6 +8,7 @@ field's type here, so a typo fails before any model is built.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import math
 import typing
 from dataclasses import dataclass
@@ -128,14 +129,44 @@ def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, m
     return config_cls(**values)
 
 
-def parse_assignments(items: typing.Iterable[str]) -> dict[str, str]:
-    """Parse ``key=value`` strings as given to ``--set``."""
+def parse_assignments(items: typing.Iterable[str], flag: str = "--set") -> dict[str, str]:
+    """Parse ``key=value`` strings as given to ``--set`` (or to ``flag``)."""
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got {item!r}")
+            raise ConfigError(f"{flag} expects key=value, got {item!r}")
         out[key.strip()] = value.strip()
+    return out
+
+
+SIMPLE_TYPES = (bool, int, float, str)
+
+
+def describe_callable(factory: typing.Callable) -> list[FieldInfo]:
+    """The keyword options a factory takes (a callback's, say), typed by their defaults; a parameter without a
+    default is required and typed by its annotation, else taken as a string."""
+    fields = []
+    for p in inspect.signature(factory).parameters.values():
+        if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            continue
+        kind = type(p.default) if p.default not in (p.empty, None) else p.annotation
+        fields.append(FieldInfo(p.name, kind if kind in SIMPLE_TYPES else str,
+                                dataclasses.MISSING if p.default is p.empty else p.default, "", None))
+    return fields
+
+
+def build_options(factory: typing.Callable, options: dict[str, Any], what: str) -> dict[str, Any]:
+    """``options`` checked against what ``factory`` accepts and converted to its types (a ConfigError if not)."""
+    fields = {f.name: f for f in describe_callable(factory)}
+    out = {}
+    for key, raw in options.items():
+        if key not in fields:
+            raise ConfigError(f"unknown option '{key}' for {what}; it takes: {', '.join(fields) or 'no options'}")
+        out[key] = check_value(fields[key], raw, f"{what} option '{key}'")
+    missing = [f.name for f in fields.values() if f.default is dataclasses.MISSING and f.name not in out]
+    if missing:
+        raise ConfigError(f"{what} needs the option{'s' if len(missing) > 1 else ''} {', '.join(missing)} (NAME:key=value)")
     return out
 
 

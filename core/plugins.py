@@ -115,6 +115,33 @@ def guarded(plugin: str, stage: str):
             signal.signal(signal.SIGINT, previous)
 
 
+class IncompatiblePlugin(Exception):
+    """The plugin declares a ``ZOO_API`` this core does not provide."""
+
+
+def _check_api(module, info: PluginInfo) -> None:
+    declared = getattr(module, "ZOO_API", None)
+    if declared is None:
+        return  # plugins that declare nothing keep loading
+    ours = tuple(int(x) for x in hookspecs.API_VERSION.split("."))
+    try:
+        wanted = tuple(int(x) for x in str(declared).split("."))[:2] + (0,) * (2 - len(str(declared).split(".")))
+    except ValueError:
+        raise IncompatiblePlugin(f"ZOO_API = {declared!r} is not a MAJOR.MINOR version") from None
+    if wanted[0] > ours[0] or (wanted[0] == ours[0] and wanted[1] > ours[1]):
+        raise IncompatiblePlugin(f"written for zoo API {declared}, but zoo-core {_core_version()} has API "
+                                 f"{hookspecs.API_VERSION}: upgrade zoo-core")
+    if wanted[0] < ours[0]:
+        raise IncompatiblePlugin(f"written for zoo API {declared}, which zoo-core {_core_version()} (API "
+                                 f"{hookspecs.API_VERSION}) no longer provides: upgrade {info.distribution}")
+
+
+def _core_version() -> str:
+    from importlib.metadata import version
+
+    return version("zoo-core")
+
+
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     allowed = _allowed_names()
     for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -125,7 +152,9 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
         _infos[ep.name] = info
         started = time.perf_counter()
         with guarded(ep.name, "import"):  # a broken plugin must not take zoo down with it
-            pm.register(ep.load(), name=ep.name)
+            module = ep.load()
+            _check_api(module, info)
+            pm.register(module, name=ep.name)
         info.import_seconds = time.perf_counter() - started
 
 

@@ -27,7 +27,7 @@ from typing import Any
 
 from . import datasets
 from .atomic import blocking_file, remove_stale_temp_files, write_text
-from .config import build_config, to_dict
+from .config import build_config, build_options, parse_assignments, to_dict
 from .errors import DataError, ZooError
 from .lookup import lookup, registered
 from .registry import get_model
@@ -133,9 +133,23 @@ def default_callbacks() -> list[str]:
     return [name for name, reg in registered("callbacks").items() if reg.extras.get("default")]
 
 
-def callback_entry(name: str) -> dict:
+def callback_entry(name: str, options: dict) -> dict:
     reg = lookup("callbacks", name)
-    return {"name": name, "distribution": reg.distribution, "version": reg.version}
+    return {"name": name, "options": options, "distribution": reg.distribution, "version": reg.version}
+
+
+def callback_specs(given) -> dict[str, dict]:
+    """``{name: options}`` from registered names, ``"NAME:key=value,key=value"`` strings (as ``--callback``
+    takes them), ``(name, options)`` pairs or such a dict; options of a name given twice are merged."""
+    specs: dict[str, dict] = {}
+    for item in (given.items() if isinstance(given, dict) else given):
+        if isinstance(item, str):
+            name, _, rest = item.partition(":")
+            options = parse_assignments(rest.split(","), flag=f"--callback {name}:") if rest else {}
+        else:
+            name, options = item
+        specs.setdefault(name, {}).update(options or {})
+    return specs
 
 
 def record(trainer) -> dict:
@@ -155,7 +169,7 @@ def record(trainer) -> dict:
                  "shape": list(data.shape), "num_classes": data.num_classes, "train_images": len(data),
                  "classes": list(data.classes) if data.classes else None},
         "plugin": {"distribution": spec.distribution, "version": spec.version},
-        "callbacks": [callback_entry(name) for name in trainer.callback_names],
+        "callbacks": [callback_entry(name, options) for name, options in trainer.callback_specs],
         "versions": {"zoo-core": __version__, spec.distribution: spec.version, "torch": torch.__version__},
         "device": str(trainer.device),
         "created": trainer.created,
@@ -171,7 +185,7 @@ class Plan:
     train: TrainConfig
     data: datasets.ImageData
     heldout: datasets.ImageData | None
-    callbacks: list[str]
+    callbacks: dict[str, dict]  # registered name -> options, in the order they run
     folder: RunFolder
     checkpoint: Any = None  # a zoo.checkpoint.Checkpoint when resuming
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
@@ -210,10 +224,10 @@ def _train_config(model: str, settings: dict, data: datasets.ImageData) -> Train
     return config
 
 
-def _callbacks(names: list[str]) -> list[str]:
-    for name in names:
-        lookup("callbacks", name)
-    return list(dict.fromkeys(names))
+def _callbacks(specs: dict[str, dict]) -> dict[str, dict]:
+    """Each callback looked up and its options checked against what its factory takes."""
+    return {name: build_options(lookup("callbacks", name).value, options, f"callback '{name}'")
+            for name, options in specs.items()}
 
 
 def plan_new(model: str, *, out: str | Path | None = None, data: str = "mnist", options: dict | None = None,
@@ -236,7 +250,7 @@ def plan_new(model: str, *, out: str | Path | None = None, data: str = "mnist", 
         settings.pop("steps", None)
     settings.update(given)
     return Plan(model, model_options, _train_config(model, settings, train), train, heldout,
-                _callbacks(default_callbacks() + list(callbacks)), folder)
+                _callbacks(callback_specs([*default_callbacks(), *callback_specs(callbacks).items()])), folder)
 
 
 def plan_resume(path: str | Path, *, model: str | None = None, data: str | None = None, options: dict | None = None,
@@ -271,7 +285,7 @@ def plan_resume(path: str | Path, *, model: str | None = None, data: str | None 
     for entry in _recorded_callbacks(saved):
         lookup("callbacks", entry["name"], wanted_by=str(folder.config), distribution=entry.get("distribution"),
                version=entry.get("version"))
-        kept.append(entry["name"])
+        kept.append((entry["name"], entry.get("options") or {}))
 
     part = saved["data"].get("part", "train")
     train, heldout = _load_data(source or data, part)
@@ -284,7 +298,8 @@ def plan_resume(path: str | Path, *, model: str | None = None, data: str | None 
     elif checkpoint.step >= config.steps:
         raise ZooError(f"{folder.path} is already at step {checkpoint.step} of {config.steps}; "
                        f"pass --steps N with N > {checkpoint.step} to train further")
-    return Plan(saved["model"], saved["config"], config, train, heldout, _callbacks(kept + list(callbacks)), folder,
+    specs = callback_specs([*kept, *callback_specs(callbacks).items()])  # new options update the recorded ones
+    return Plan(saved["model"], saved["config"], config, train, heldout, _callbacks(specs), folder,
                 checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"))
 
 

@@ -50,8 +50,9 @@ def seed_everything(seed: int) -> None:
 class Trainer:
     """Trains ``model`` on ``data``, writing the run folder ``out_dir``.
 
-    ``callbacks`` are Callback objects or names of registered callbacks; None means zoo's defaults (metrics,
-    validation, sample grids, checkpoints, evaluation, loss plot), as ``zoo train`` uses.
+    ``callbacks`` are Callback objects, names of registered callbacks or ``(name, options)`` pairs, and run in
+    the order given; None means zoo's defaults (metrics, validation, sample grids, checkpoints, evaluation,
+    loss plot), as ``zoo train`` uses. Registered ones are recorded in ``config.json`` with their options.
     """
 
     def __init__(self, model, data: ImageData, config: TrainConfig, out_dir: str | Path,
@@ -64,7 +65,7 @@ class Trainer:
         self.model = model.to(self.device)
         self.data = data
         self.folder = run.RunFolder(out_dir)
-        self.callbacks, self.callback_names = _build_callbacks(run.default_callbacks() if callbacks is None else callbacks)
+        self.callbacks, self.callback_specs = _build_callbacks(run.default_callbacks() if callbacks is None else callbacks)
         self.batches = InMemoryBatches(*self._tensors(data), config.batch_size, config.seed)
         self.heldout_data = heldout
         self.heldout = None if heldout is None else self._tensors(heldout)
@@ -84,7 +85,7 @@ class Trainer:
         seed_everything(plan.train.seed)  # initial weights come from the seed (a resume then loads its own)
         model = create_model(plan.model, data_shape=plan.data.shape, num_classes=plan.data.num_classes,
                              **plan.model_options)
-        trainer = cls(model, plan.data, plan.train, plan.folder.path, [*plan.callbacks, *callbacks], plan.heldout)
+        trainer = cls(model, plan.data, plan.train, plan.folder.path, [*plan.callbacks.items(), *callbacks], plan.heldout)
         trainer.created = plan.created
         if plan.checkpoint is not None:
             trainer.restore(plan.checkpoint)
@@ -200,17 +201,21 @@ class Trainer:
         self.step = checkpoint.step
 
 
-def _build_callbacks(given) -> tuple[list[Callback], list[str]]:
-    """Callback objects for ``given`` (objects or registered names), and the registered names among them."""
+def _build_callbacks(given) -> tuple[list[Callback], list[tuple[str, dict]]]:
+    """Callback objects for ``given`` (objects, registered names or (name, options) pairs), and the registered
+    ones among them with their options, for the run record."""
     factories = {reg.value: name for name, reg in registered("callbacks").items()}
-    objects, names = [], []
+    objects, specs = [], []
     for item in given:
-        callback = lookup("callbacks", item).value() if isinstance(item, str) else item
-        name = item if isinstance(item, str) else factories.get(type(callback))
-        objects.append(callback)
-        if name is not None:
-            names.append(name)
-    return objects, names
+        if not isinstance(item, (str, tuple)):  # a callback object
+            objects.append(item)
+            if type(item) in factories:
+                specs.append((factories[type(item)], {}))
+            continue
+        name, options = (item, {}) if isinstance(item, str) else item
+        objects.append(lookup("callbacks", name).value(**options))
+        specs.append((name, dict(options)))
+    return objects, specs
 
 
 def train(model: str | None = None, *, out: str | Path | None = None, data: str = "mnist", resume: str | Path | None = None,

@@ -230,3 +230,24 @@ def test_zoo_plugins_shows_what_each_import_cost(site, zoo_cli):
     code, out, _ = zoo_cli("plugins", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
     assert rows["zoo_slow"]["import_seconds"] >= 0.3 and rows["zoo"]["import_seconds"] < 0.3
+
+
+@pytest.mark.parametrize("declared, loads, advice", [
+    ('"1.0"', True, None),
+    (f'"{zoo.API_VERSION}"', True, None),
+    ('"1.99"', False, "written for zoo API 1.99, but zoo-core"),
+    ('"2.0"', False, "upgrade zoo-core"),
+    ('"0.3"', False, "no longer provides: upgrade zoo-versioned"),
+    ('"soon"', False, "is not a MAJOR.MINOR version"),
+])
+def test_a_plugin_outside_the_api_range_is_skipped_with_one_warning(site, zoo_cli, capsys, declared, loads, advice):
+    write_plugin(site, "zoo-versioned", "3.0", "zoo_versioned", f"\n    ZOO_API = {declared}" + GOOD)
+    plugins.reset()
+    assert ("outside-model" in zoo.list_models()) is loads
+    err = capsys.readouterr().err
+    if advice:
+        assert err.count("\n") == 1 and "plugin 'zoo_versioned' (zoo-versioned 3.0)" in err and advice in err, err
+        code, out, _ = zoo_cli("plugins", "--json")
+        assert any(advice in e for row in json.loads(out) if row["name"] == "zoo_versioned" for e in row["errors"])
+    else:
+        assert not err

@@ -19,9 +19,13 @@ STEP_LOG = """
     import zoo
 
     class StepLog(zoo.Callback):
+        def __init__(self, filename="steps.txt", every=1):
+            self.filename, self.every = filename, every
+
         def on_step_end(self, trainer, step, logs):
-            with open(trainer.out_dir / "steps.txt", "a") as fh:
-                fh.write(f"{step}\\n")
+            if step % self.every == 0:
+                with open(trainer.out_dir / self.filename, "a") as fh:
+                    fh.write(f"{step}\\n")
 
     @zoo.hookimpl
     def register_callbacks(register):
@@ -85,7 +89,29 @@ def test_a_resumed_run_keeps_its_plugin_callbacks_and_adds_new_ones(site, toy, z
     assert (out / "steps.txt").read_text().split() == ["1", "2", "3", "4", "5", "6"]
     record = json.loads((out / "config.json").read_text())
     entry = [c for c in record["callbacks"] if c["name"] == "step-log"]
-    assert entry == [{"name": "step-log", "distribution": "zoo-steplog", "version": "1.2"}]
+    assert entry == [{"name": "step-log", "options": {}, "distribution": "zoo-steplog", "version": "1.2"}]
+
+
+def test_callback_options_are_checked_recorded_and_restored(site, toy, zoo_cli, tmp_path, tiny_npz):
+    write_plugin(site, "zoo-steplog", "1.2", "zoo_steplog", STEP_LOG)
+    plugins.reset()
+    plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    out = tmp_path / "run"
+    config = tmp_path / "c.toml"
+    config.write_text('[callbacks.step-log]\nfilename = "even.txt"\n')
+    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, "--config", config,
+                           "--callback", "step-log:every=2", *OPTIONS)
+    assert code == 0, err
+    record = json.loads((out / "config.json").read_text())
+    assert [c["options"] for c in record["callbacks"] if c["name"] == "step-log"] == [{"filename": "even.txt", "every": 2}]
+    assert zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")[0] == 0
+    assert (out / "even.txt").read_text().split() == ["2", "4", "6"]
+
+    for option, message in [("every=often", "bad value 'often' for callback 'step-log' option 'every' (int)"),
+                            ("colour=red", "unknown option 'colour' for callback 'step-log'; it takes: filename, every"),
+                            ("every", "--callback step-log: expects key=value")]:
+        code, _, err = zoo_cli("train", toy, "--callback", f"step-log:{option}", "--out", tmp_path / "x", "--quiet")
+        assert code == 1 and message in err and not (tmp_path / "x").exists(), err
 
 
 def test_resuming_without_a_callbacks_plugin_names_the_distribution(site, toy, zoo_cli, tmp_path, tiny_npz):

@@ -6,6 +6,8 @@ import zoo
 from zoo.config import option
 from zoo.gan_config import GANConfig
 
+ZOO_API = "1.1"  # the zoo plugin API this plugin is written against
+
 
 @dataclass
 class CGANConfig(GANConfig):
