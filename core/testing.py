@@ -1,6 +1,6 @@
-"""The checks every architecture must pass, for zoo's plugins and third-party ones alike.
+"""The checks every plugin must pass, for zoo's own and third-party ones alike.
 
-Use them from a plugin's tests (the way timm parametrises over its models)::
+Architectures: use the kit from a plugin's tests (the way timm parametrises over its models)::
 
     import pytest
     from zoo.testing import ARCHITECTURE_CHECKS
@@ -9,7 +9,8 @@ Use them from a plugin's tests (the way timm parametrises over its models)::
     def test_conformance(check, tmp_path):
         check("my-model", tmp_path)
 
-Each check builds tiny batches of random data, so the whole kit runs in seconds on a CPU.
+The other kinds have one check each: :func:`check_callback`, :func:`check_loss`, :func:`check_dataset` and
+:func:`check_feature_extractor`. Everything runs on tiny random data, in seconds on a CPU.
 """
 
 from __future__ import annotations
@@ -18,8 +19,19 @@ from pathlib import Path
 
 import torch
 
+import contextlib
+from dataclasses import dataclass
+
+from . import plugins
 from .architecture import Batch
-from .checkpoint import load_model, save_checkpoint
+from .checkpoint import load_checkpoint, load_model, save_checkpoint
+from .config import option
+from .datasets import ImageData
+from .gan import GAN
+from .gan_config import GANConfig
+from .hookspecs import hookimpl
+from .lookup import lookup
+from .networks import ConvDiscriminator, ConvGenerator
 from .registry import create_model, get_model
 
 BATCH = 8
@@ -112,27 +124,35 @@ def check_checkpoint_roundtrip(name: str, tmp_path: Path) -> None:
         assert torch.equal(model.reconstruct(x), loaded.reconstruct(x)), f"{name}: reconstructions differ after reload"
 
 
-def check_resume_exact(name: str, tmp_path: Path) -> None:
-    """4 steps straight and 2 + 2 with a resume end with identical weights, with every default callback on and
-    evaluation every 2 steps: nothing but the training step may consume training randomness."""
+def _random_dataset(folder: Path, shape) -> Path:
     import numpy as np
 
-    from .checkpoint import load_checkpoint
+    rng = np.random.default_rng(0)
+    path = Path(folder) / f"random-{'x'.join(map(str, shape))}.npz"
+    np.savez(path, images=rng.integers(0, 256, (40, *shape), dtype=np.uint8), labels=np.arange(40) % NUM_CLASSES)
+    return path
+
+
+def _straight_and_resumed(name: str, tmp_path: Path, callbacks=()) -> None:
+    """Train ``name`` 4 steps straight and 2 + 2 with a resume, every default callback on (evaluation every 2
+    steps), and assert both end with identical weights."""
     from .trainer import train
 
     tmp_path = Path(tmp_path)
-    shape = get_model(name).data_shapes[0]
-    rng = np.random.default_rng(0)
-    data = tmp_path / "resume-data.npz"
-    np.savez(data, images=rng.integers(0, 256, (40, *shape), dtype=np.uint8), labels=np.arange(40) % NUM_CLASSES)
-    options = dict(data=str(data), batch_size=BATCH, sample_every=2, checkpoint_every=2, log_every=1, eval_every=2,
-                   eval_samples=10)
+    options = dict(data=str(_random_dataset(tmp_path, get_model(name).data_shapes[0])), batch_size=BATCH,
+                   sample_every=2, checkpoint_every=2, log_every=1, eval_every=2, eval_samples=10, callbacks=callbacks)
     train(name, out=tmp_path / "straight", steps=4, **options)
     train(name, out=tmp_path / "resumed", steps=2, **options)
     train(resume=tmp_path / "resumed", steps=4)
     a, b = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "resumed")
     differ = sorted(k for k in a.tensors if k.startswith("model.") and not torch.equal(a.tensors[k], b.tensors[k]))
     assert not differ, f"{name}: a resumed run differs from an uninterrupted one in {differ[:3]}"
+
+
+def check_resume_exact(name: str, tmp_path: Path) -> None:
+    """4 steps straight and 2 + 2 with a resume end with identical weights, with every default callback on and
+    evaluation every 2 steps: nothing but the training step may consume training randomness."""
+    _straight_and_resumed(name, tmp_path)
 
 
 ARCHITECTURE_CHECKS = (
@@ -143,3 +163,96 @@ ARCHITECTURE_CHECKS = (
     check_checkpoint_roundtrip,
     check_resume_exact,
 )
+
+
+# --- the other kinds a plugin can register ---------------------------------------------------------------------
+TEST_GAN = "zoo-testing-gan"
+
+
+@dataclass
+class _TinyConfig(GANConfig):
+    latent_dim: int = option(8, "size of z", minimum=1)
+    width: int = option(4, "conv width", minimum=1)
+
+
+class _TinyGAN(GAN):
+    """A GAN small enough to train a callback with in a second."""
+
+    def build_generator(self):
+        return ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
+
+    def build_discriminator(self):
+        return ConvDiscriminator(self.data_shape, self.config.width, norm="layer")
+
+
+class _TestingPlugin:
+    @hookimpl
+    def register_architectures(self, register):
+        register(TEST_GAN, _TinyGAN, config=_TinyConfig, summary="a tiny GAN that zoo.testing trains callbacks with")
+
+
+@contextlib.contextmanager
+def testing_architecture():
+    """Register ``zoo-testing-gan`` (a tiny GAN) for the duration of the block."""
+    plugin = _TestingPlugin()
+    manager = plugins.plugin_manager()
+    manager.register(plugin, name="zoo.testing")
+    try:
+        yield TEST_GAN
+    finally:
+        manager.unregister(plugin)
+
+
+def check_callback(name: str, tmp_path: Path, **options) -> None:
+    """The callback (with ``options``) runs through a whole run and a resume of a tiny GAN after zoo's own
+    callbacks, is recorded with its options, and leaves training bit-exact."""
+    import json
+
+    with testing_architecture():
+        _straight_and_resumed(TEST_GAN, tmp_path, callbacks=[(name, options)])
+    record = json.loads((Path(tmp_path) / "resumed" / "config.json").read_text())
+    assert any(c["name"] == name for c in record["callbacks"]), f"callback {name} is missing from the run record"
+
+
+def check_loss(name: str) -> None:
+    """Finite, differentiable, and the right sign on an obvious case: a discriminator that tells real from fake
+    has a lower loss than one that swaps them, and a generator whose fakes are judged real a lower loss."""
+    loss = lookup("losses", name).value
+    relativistic = getattr(loss, "uses_real_scores", False)
+    high, low = torch.tensor([3.0, 2.0, 4.0], requires_grad=True), torch.tensor([-3.0, -2.0, -4.0], requires_grad=True)
+
+    def generator(fake, real):
+        return loss.generator(fake, real) if relativistic else loss.generator(fake)
+
+    values = {"d right": loss.discriminator(high, low), "d wrong": loss.discriminator(low, high),
+              "g fooled": generator(high, low), "g caught": generator(low, high)}
+    for key, value in values.items():
+        assert value.dim() == 0 and torch.isfinite(value), f"loss {name}: {key} is {value}"
+    assert values["d right"] < values["d wrong"], f"loss {name}: the discriminator is rewarded for being wrong"
+    assert values["g fooled"] < values["g caught"], f"loss {name}: the generator is rewarded for being caught"
+    (values["d right"] + values["g caught"]).backward()
+    assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (high, low)), f"loss {name}: no gradient"
+
+
+def check_dataset(name: str) -> None:
+    """The loader returns a valid ImageData (uint8, N x C x H x W, labels if any per image), the same twice."""
+    loader = lookup("datasets", name).value
+    first, second = loader(), loader()
+    assert isinstance(first, ImageData), f"dataset {name}: the loader returned {type(first).__name__}, not ImageData"
+    assert first.shape[0] in (1, 3), f"dataset {name}: {first.shape[0]} channels (zoo trains on 1 or 3)"
+    assert (first.images == second.images).all(), f"dataset {name}: two loads differ"
+
+
+def check_feature_extractor(name: str, tmp_path: Path | None = None) -> None:
+    """Features are (N, D) and finite, logits (N, classes) or None, and both are the same for the same images."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    train = ImageData(rng.integers(0, 256, (60, 1, 28, 28), dtype=np.uint8), np.arange(60) % NUM_CLASSES, "random")
+    extractor = lookup("features", name).value(train)
+    images = random_images(10, (1, 28, 28))
+    features = np.asarray(extractor.features(images))
+    assert features.ndim == 2 and len(features) == 10 and np.isfinite(features).all(), f"features {name}: {features.shape}"
+    assert np.array_equal(features, np.asarray(extractor.features(images))), f"features {name}: not deterministic"
+    logits = extractor.logits(images)
+    assert logits is None or np.asarray(logits).shape == (10, NUM_CLASSES), f"features {name}: logits {np.shape(logits)}"
