@@ -143,10 +143,12 @@ class Trainer:
                 raise
 
     def _emit(self, hook: str, *args) -> None:
-        # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; they draw from a
-        # fork, so training randomness, and with it bit-exact resume, never depends on which callbacks ran.
-        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-            for callback in self.callbacks:
+        # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; each draws from a
+        # fork of its own, so training randomness, and the RNG state a checkpoint saves, never depends on which
+        # callbacks ran before: resume stays bit-exact.
+        devices = [self.device] if self.device.type == "cuda" else []
+        for callback in self.callbacks:
+            with torch.random.fork_rng(devices=devices):
                 getattr(callback, hook)(self, *args)
 
     def _autocast(self):

@@ -193,3 +193,29 @@ def test_a_callback_that_draws_random_numbers_does_not_change_training(toy, stra
     assert code == 0, err
     assert zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")[0] == 0
     assert same_weights(out, straight)
+
+
+def test_a_callback_drawing_random_numbers_before_the_checkpoint_leaves_resume_exact(toy, tmp_path, tiny_npz):
+    """Each callback draws from its own fork: the RNG state a checkpoint saves is training's, whatever ran first."""
+    from zoo.callbacks import Checkpointing
+
+    class Noisy(zoo.Callback):
+        def on_step_end(self, trainer, step, logs):
+            torch.rand(1000)
+
+        on_train_end = lambda self, trainer: torch.rand(1000)  # noqa: E731
+
+    data = datasets.split(datasets.load(str(tiny_npz)), "train")
+
+    def trainer(out, steps):
+        torch.manual_seed(0)
+        model = zoo.create_model(toy, data_shape=data.shape)
+        config = TrainConfig(steps=steps, batch_size=8, checkpoint_every=2)
+        return Trainer(model, data, config, out, callbacks=[Noisy(), Checkpointing()])
+
+    trainer(tmp_path / "straight", 4).fit()
+    trainer(tmp_path / "resumed", 2).fit()
+    resumed = trainer(tmp_path / "resumed", 4)
+    resumed.restore(load_checkpoint(tmp_path / "resumed"))
+    resumed.fit()
+    assert same_weights(tmp_path / "straight", tmp_path / "resumed")
