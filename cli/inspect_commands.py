@@ -66,10 +66,15 @@ def info(name, as_json):
     click.echo(_table([[f"  {f.name}", f.type_name, repr(f.default), f.help] for f in fields], ["  KEY", "TYPE", "DEFAULT", "HELP"]))
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def plugins(as_json):
-    """List installed plugins: distribution, version, what each registered, and load errors."""
+@click.pass_context
+def plugins(ctx, as_json):
+    """List installed plugins: distribution, version, what each registered, and load errors.
+
+    'zoo plugins check' runs zoo's conformance checks on them."""
+    if ctx.invoked_subcommand is not None:
+        return
     provided: dict[str, dict[str, list[str]]] = {}
     for kind in KINDS:  # runs every registration hook, so hook failures show up below
         for name, reg in sorted(registered(kind).items()):
@@ -87,3 +92,47 @@ def plugins(as_json):
         seconds = "-" if i.import_seconds is None else f"{i.import_seconds:.2f}s"
         rows.append([i.name, i.distribution, i.version, seconds, what or ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"])
     click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "IMPORT", "REGISTERED", "STATUS"]))
+
+
+@plugins.command("check")
+@click.argument("distributions", nargs=-1)
+def check(distributions):
+    """Run zoo's conformance checks (zoo.testing) on what the installed DISTRIBUTIONS register (default: every
+    plugin but zoo-core): architectures, losses, datasets, callbacks and feature spaces. Exits 1 on a failure."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from zoo import testing
+
+    targets = []
+    for kind in ("models", "losses", "datasets", "callbacks", "features"):
+        for name, reg in sorted(registered(kind).items()):
+            if (reg.distribution in distributions) if distributions else reg.distribution != "zoo-core":
+                targets.append((kind, name))
+    unknown = set(distributions) - {reg.distribution for kind in KINDS for reg in registered(kind).values()}
+    if unknown:
+        raise click.ClickException(f"no installed plugin distribution registers anything as {', '.join(sorted(unknown))}")
+    if not targets:
+        click.echo("nothing to check: no plugin besides zoo-core is installed", err=True)
+        return
+    checks = {"models": list(testing.ARCHITECTURE_CHECKS), "losses": [testing.check_loss],
+              "datasets": [testing.check_dataset], "callbacks": [testing.check_callback],
+              "features": [testing.check_feature_extractor]}
+    rows, failed = [], 0
+    for kind, name in targets:
+        for check in checks[kind]:
+            started = time.perf_counter()
+            with tempfile.TemporaryDirectory() as tmp:
+                try:
+                    check(name, Path(tmp))
+                    result = "ok"
+                except Exception as exc:  # a failed check is a row of the table, not the end of the run
+                    failed += 1
+                    result = f"FAILED: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:120]}"
+            rows.append([f"{KINDS[kind].name} {name}", check.__name__, result,
+                         f"{time.perf_counter() - started:.1f}s"])
+    click.echo(_table(rows, ["TARGET", "CHECK", "RESULT", "TIME"]))
+    click.echo(f"{len(rows) - failed} passed, {failed} failed")
+    if failed:
+        raise SystemExit(1)

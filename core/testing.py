@@ -214,7 +214,7 @@ def check_callback(name: str, tmp_path: Path, **options) -> None:
     assert any(c["name"] == name for c in record["callbacks"]), f"callback {name} is missing from the run record"
 
 
-def check_loss(name: str) -> None:
+def check_loss(name: str, tmp_path: Path | None = None) -> None:
     """Finite, differentiable, and the right sign on an obvious case: a discriminator that tells real from fake
     has a lower loss than one that swaps them, and a generator whose fakes are judged real a lower loss."""
     loss = lookup("losses", name).value
@@ -234,7 +234,7 @@ def check_loss(name: str) -> None:
     assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (high, low)), f"loss {name}: no gradient"
 
 
-def check_dataset(name: str) -> None:
+def check_dataset(name: str, tmp_path: Path | None = None) -> None:
     """The loader returns a valid ImageData (uint8, N x C x H x W, labels if any per image), the same twice."""
     loader = lookup("datasets", name).value
     first, second = loader(), loader()

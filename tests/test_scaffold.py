@@ -1,0 +1,84 @@
+"""``zoo new-plugin`` (each kind) -> pip install -e -> its own tests pass; ``zoo plugins check`` runs the
+conformance checks on installed plugins and fails on a broken one."""
+
+import os
+import subprocess
+import sys
+import sysconfig
+import venv
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def env_with_site_packages(tmp_path_factory):
+    """A venv that sees this one's packages (torch, zoo) and takes editable installs of its own."""
+    root = tmp_path_factory.mktemp("authors-venv")
+    venv.create(root, with_pip=False)
+    python = root / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    parent = sysconfig.get_paths()["purelib"]  # this venv's packages, editable installs (.pth files) included
+    (Path(site) / "_parent_venv.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    env["ZOO_HOME"] = str(root / "zoo-home")
+    return {"python": str(python), "site": site, "env": env, "root": root}
+
+
+def run(env, *argv, cwd=None):
+    return subprocess.run(argv, cwd=cwd, env=env["env"], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("kind", ["gan", "architecture", "callback"])
+def test_a_new_plugin_installs_and_passes_its_tests(env_with_site_packages, tmp_path, kind):
+    env = env_with_site_packages
+    folder = tmp_path / f"zoo-demo-{kind}"
+    result = run(env, env["python"], "-m", "zoo", "new-plugin", f"demo-{kind}", "--dir", str(folder), "--kind", kind)
+    assert result.returncode == 0 and "pip install -e" in result.stdout, result.stderr
+    install = run(env, sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                  "--prefix", str(env["root"]), "-e", str(folder))
+    assert install.returncode == 0, install.stderr
+    tests = run(env, env["python"], "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder), cwd=folder)
+    assert tests.returncode == 0, tests.stdout[-3000:]
+    listed = run(env, env["python"], "-m", "zoo", "list", "--kind", "callbacks" if kind == "callback" else "models")
+    assert f"demo-{kind}" in listed.stdout
+    checked = run(env, env["python"], "-m", "zoo", "plugins", "check", f"zoo-demo-{kind}")
+    assert checked.returncode == 0 and " 0 failed" in checked.stdout, checked.stdout + checked.stderr
+
+
+def test_new_plugin_refuses_bad_names_and_full_folders(zoo_cli, tmp_path):
+    code, _, err = zoo_cli("new-plugin", "My_Plugin", "--dir", tmp_path / "x")
+    assert code == 1 and "lower-case letters" in err
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    code, _, err = zoo_cli("new-plugin", "demo", "--dir", tmp_path / "full")
+    assert code == 1 and "not empty" in err and (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_plugins_check_reports_a_failing_plugin(site, zoo_cli):
+    from fake_dist import write_plugin
+
+    from zoo import plugins
+
+    write_plugin(site, "zoo-backwards", "0.1", "zoo_backwards", """
+        import zoo
+
+        class Backwards:
+            def discriminator(self, real, fake):
+                return real.mean() - fake.mean()
+
+            def generator(self, fake):
+                return fake.mean()
+
+        @zoo.hookimpl
+        def register_losses(register):
+            register("backwards", Backwards(), summary="signs the wrong way round")
+    """)
+    plugins.reset()
+    code, out, _ = zoo_cli("plugins", "check", "zoo-backwards")
+    assert code == 1 and "loss backwards" in out and "FAILED" in out and "0 passed, 1 failed" in out
+    code, _, err = zoo_cli("plugins", "check", "zoo-nothing")
+    assert code == 1 and "zoo-nothing" in err
