@@ -129,7 +129,8 @@ class Trainer:
                     batch = self.batches.next()
                     with self._autocast():
                         logs = self.model.training_step(batch, self.step)
-                    figures = {name: float(value) for name, value in logs.items()}
+                    figures = {name: float(value.detach() if torch.is_tensor(value) else value)
+                               for name, value in logs.items()}
                     self.step += 1
                     self._check_finite(figures)
                     self._measure_speed(time.perf_counter() - started)

@@ -1,0 +1,138 @@
+"""Plugins written against the first wave's API (API 1.0, no ZOO_API declared) keep working unchanged: the
+README's GAN example as it was printed, a non-GAN Architecture and a callback plugin."""
+
+import importlib
+import sys
+import textwrap
+
+import pytest
+
+from zoo import plugins
+from zoo.checkpoint import load_checkpoint
+
+OLD_README_GAN = {
+    "zoo_mygan/__init__.py": '''
+        # zoo_mygan/__init__.py: keep this module light (no torch), zoo imports it on every start
+        from dataclasses import dataclass
+        import zoo
+        from zoo.config import option
+        from zoo.gan_config import GANConfig
+
+        @dataclass
+        class MyGANConfig(GANConfig):
+            width: int = option(48, "channels of the first conv layer")
+            loss: str = option("hinge", "adversarial loss")
+
+        @zoo.hookimpl
+        def register_architectures(register):
+            register("mygan", "zoo_mygan.model:MyGAN", config=MyGANConfig,
+                     summary="My GAN", data_shapes=[(1, 28, 28), (3, 32, 32)],
+                     train_defaults={"steps": 3000, "batch_size": 64})
+    ''',
+    "zoo_mygan/model.py": '''
+        # zoo_mygan/model.py: imported only when the model is built
+        from zoo.gan import GAN
+        from zoo.networks import ConvDiscriminator, ConvGenerator
+
+        class MyGAN(GAN):
+            def build_generator(self):
+                return ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
+
+            def build_discriminator(self):
+                return ConvDiscriminator(self.data_shape, self.config.width, norm="layer")
+    ''',
+}
+
+OLD_ARCHITECTURE_AND_CALLBACK = {
+    "zoo_oldies/__init__.py": '''
+        from dataclasses import dataclass
+
+        import zoo
+
+
+        @dataclass
+        class LinearConfig:
+            latent_dim: int = 4
+            lr: float = 1e-3
+
+
+        class StepCounter(zoo.Callback):
+            def on_train_end(self, trainer):
+                (trainer.out_dir / "counted.txt").write_text(str(trainer.step))
+
+
+        @zoo.hookimpl
+        def register_architectures(register):
+            register("linear-decoder", "zoo_oldies.model:LinearDecoder", config=LinearConfig,
+                     summary="a linear map from noise to images, fitted to the batch mean")
+
+
+        @zoo.hookimpl
+        def register_callbacks(register):
+            register("step-counter", StepCounter, summary="write the last step to counted.txt")
+    ''',
+    "zoo_oldies/model.py": '''
+        import math
+
+        import torch
+        from torch import nn
+
+        from zoo.architecture import Architecture, Batch
+
+
+        class LinearDecoder(Architecture):
+            def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
+                super().__init__(config, data_shape, num_classes)
+                self.decoder = nn.Linear(config.latent_dim, math.prod(data_shape))
+
+            def configure_optimizers(self):
+                return {"decoder": torch.optim.Adam(self.decoder.parameters(), lr=self.config.lr)}
+
+            def training_step(self, batch: Batch, step):
+                z = torch.randn(len(batch.images), self.config.latent_dim, device=batch.images.device)
+                loss = ((self.generate(z) - batch.images.mean(0)) ** 2).mean()
+                self.optimizers["decoder"].zero_grad()
+                loss.backward()
+                self.optimizers["decoder"].step()
+                return {"loss": loss}
+
+            def sample_latent(self, n, generator=None):
+                return torch.randn(n, self.config.latent_dim, generator=generator)
+
+            def generate(self, z, labels=None):
+                return torch.tanh(self.decoder(z)).view(len(z), *self.data_shape)
+    ''',
+}
+
+
+def install(site, dist, package, files):
+    for path, body in files.items():
+        (site / path).parent.mkdir(parents=True, exist_ok=True)
+        (site / path).write_text(textwrap.dedent(body))
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[zoo.plugins]\n{package} = {package}\n")
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        sys.modules.pop(name)
+    importlib.invalidate_caches()
+    plugins.reset()
+
+
+@pytest.mark.parametrize("model, files, extra", [
+    ("mygan", OLD_README_GAN, ["--set", "width=8"]),
+    ("linear-decoder", OLD_ARCHITECTURE_AND_CALLBACK, ["--callback", "step-counter"]),
+], ids=["readme-gan-example", "architecture-and-callback"])
+def test_a_first_wave_plugin_trains_samples_and_resumes(site, zoo_cli, tmp_path, tiny_npz, model, files, extra):
+    package = next(iter(files)).split("/")[0]
+    install(site, f"zoo-{package}", package, files)
+    out = tmp_path / "run"
+    common = ["--batch-size", "8", "--checkpoint-every", "2", "--sample-every", "2", "--quiet"]
+    code, _, err = zoo_cli("train", model, "--data", tiny_npz, "--steps", "2", "--out", out, *extra, *common)
+    assert code == 0 and "warning" not in err, err
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "4", "--quiet")
+    assert code == 0, err
+    assert load_checkpoint(out).step == 4
+    assert zoo_cli("sample", out, "-n", "4", "--out", tmp_path / "s.png")[0] == 0
+    if model == "linear-decoder":
+        assert (out / "counted.txt").read_text() == "4", "the callback was not restored on resume"
