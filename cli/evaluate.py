@@ -9,25 +9,36 @@ import click
 
 from zoo.errors import ZooError
 
-ORDER = ("n", "fid", "kid", "kid_std", "precision", "recall", "confidence", "diversity", "inception_score",
-         "classes_covered", "min_class_share", "max_class_share")
+BETTER = {  # which way each figure is better; "real" means: as close as possible to the held-out real images
+    "n": "", "fid": "lower", "kid": "lower", "kid_std": "", "precision": "higher", "recall": "higher",
+    "confidence": "higher", "diversity": "real", "inception_score": "higher", "classes_covered": "higher",
+    "min_class_share": "real", "max_class_share": "real", "recon_mse": "lower",
+}
 
 
-def format_report(report: dict) -> str:
+def _cell(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) >= 100 else f"{value:.4g}" if value == value else "nan"
+    return str(value)
+
+
+def format_report(report: dict, classes: list[str] | None = None) -> str:
+    """The report as a table: each figure, which way is better, the model's value and the held-out floor."""
     model, baseline = report["model"], report["baseline"]
-    keys = [k for k in ORDER if k in model] + [k for k in model if k not in ORDER and k != "shares"]
-    lines = [f"{'metric':<18}{'model':>12}{'held-out real':>16}"]
+    keys = [k for k in BETTER if k in model] + [k for k in model if k not in BETTER and k != "shares"]
+    lines = [f"{'metric':<18}{'better':<8}{'model':>12}{'held-out real':>16}"]
     for key in keys:
-        cells = []
-        for table in (model, baseline):
-            value = table.get(key)
-            cells.append("-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
-        lines.append(f"{key:<18}{cells[0]:>12}{cells[1]:>16}")
+        better = BETTER.get(key, "higher" if "elbo" in key else "lower" if "nll" in key else "")
+        lines.append(f"{key:<18}{better:<8}{_cell(model.get(key)):>12}{_cell(baseline.get(key)):>16}")
     info = report["info"]
     lines.append(f"features: {info['features']} on {info['data']} ({info['train_images']} training images"
-                 + (f", classifier held-out accuracy {info['classifier_heldout_accuracy']:.1%})" if "classifier_heldout_accuracy" in info else ")"))
+                 + (f", classifier held-out accuracy {info['classifier_heldout_accuracy']:.1%})" if "classifier_heldout_accuracy" in info else ")")
+                 + f"; {model.get('n')} samples, seed {info['seed']}; KID in the feature space's own units")
     if "shares" in model:
-        lines.append("class shares: " + " ".join(f"{s:.2f}" for s in model["shares"]))
+        names = classes or [str(i) for i in range(len(model["shares"]))]
+        lines.append("class shares: " + "  ".join(f"{name} {share:.1%}" for name, share in zip(names, model["shares"])))
     return "\n".join(lines)
 
 
@@ -62,4 +73,12 @@ def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_js
     images = None if samples is None else load_samples(samples, train.shape)
     report = run(train, heldout, model=model, samples=images, n=count, seed=seed, features=features, iw_samples=iw_samples).to_dict()
     report["info"]["source"] = str(checkpoint or samples)
-    click.echo(json.dumps(report, indent=2) if as_json else format_report(report))
+    report["info"]["classes"] = list(loaded.classes) if loaded.classes else None
+    click.echo(json.dumps(report, indent=2) if as_json else format_report(report, report["info"]["classes"]))
+    if checkpoint is not None and Path(checkpoint).is_dir():  # a run folder keeps its latest evaluation
+        from zoo.atomic import write_text
+        from zoo.run import RunFolder
+
+        folder = RunFolder(checkpoint)
+        write_text(folder.eval_report, json.dumps(report, indent=2) + "\n")
+        click.echo(f"saved to {folder.eval_report}", err=True)

@@ -11,7 +11,7 @@ from zoo import plugins as plugin_host
 from zoo.lookup import KINDS, registered
 
 
-def _table(rows: list[list[str]], headers: list[str]) -> str:
+def format_table(rows: list[list[str]], headers: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in rows + [headers]) for i in range(len(headers))]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
     lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
@@ -31,7 +31,7 @@ def list_registered(pattern, kind, as_json):
         click.echo(json.dumps([{"name": r.name, "summary": r.summary, "plugin": r.plugin,
                                 "distribution": r.distribution, "version": r.version} for r in regs], indent=2))
     elif regs:
-        click.echo(_table([[r.name, r.summary, r.distribution, r.version] for r in regs],
+        click.echo(format_table([[r.name, r.summary, r.distribution, r.version] for r in regs],
                           ["NAME", "SUMMARY", "PLUGIN", "VERSION"]))
     else:
         hint = " Install a plugin, e.g. pip install -e plugins/dcgan" if kind == "models" else ""
@@ -63,7 +63,7 @@ def info(name, as_json):
     for net, count in networks.items():
         click.echo(f"  {net}: {count:,} parameters")
     click.echo("config (zoo train --set key=value):")
-    click.echo(_table([[f"  {f.name}", f.type_name, repr(f.default), f.help] for f in fields], ["  KEY", "TYPE", "DEFAULT", "HELP"]))
+    click.echo(format_table([[f"  {f.name}", f.type_name, repr(f.default), f.help] for f in fields], ["  KEY", "TYPE", "DEFAULT", "HELP"]))
 
 
 @click.group(invoke_without_command=True)
@@ -91,7 +91,7 @@ def plugins(ctx, as_json):
         what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in provided.get(i.name, {}).items())
         seconds = "-" if i.import_seconds is None else f"{i.import_seconds:.2f}s"
         rows.append([i.name, i.distribution, i.version, seconds, what or ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"])
-    click.echo(_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "IMPORT", "REGISTERED", "STATUS"]))
+    click.echo(format_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "IMPORT", "REGISTERED", "STATUS"]))
 
 
 @plugins.command("check")
@@ -132,7 +132,7 @@ def check(distributions):
                     result = f"FAILED: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:120]}"
             rows.append([f"{KINDS[kind].name} {name}", check.__name__, result,
                          f"{time.perf_counter() - started:.1f}s"])
-    click.echo(_table(rows, ["TARGET", "CHECK", "RESULT", "TIME"]))
+    click.echo(format_table(rows, ["TARGET", "CHECK", "RESULT", "TIME"]))
     click.echo(f"{len(rows) - failed} passed, {failed} failed")
     if failed:
         raise SystemExit(1)

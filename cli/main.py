@@ -60,10 +60,11 @@ def get_cli() -> click.Group:
         _commands_added = True
         from zoo.plugins import call_hook
 
-        from . import evaluate, inspect_commands, sample, scaffold, train
+        from . import evaluate, inspect_commands, runs, sample, scaffold, train
 
         for command in (inspect_commands.list_registered, inspect_commands.info, inspect_commands.plugins,
-                        scaffold.new_plugin, train.train, sample.sample, sample.reconstruct, evaluate.evaluate):
+                        scaffold.new_plugin, train.train, runs.runs, sample.sample, sample.reconstruct,
+                        evaluate.evaluate):
             cli.add_command(command)
         call_hook("register_commands", cli=cli)
     return cli

@@ -1,39 +1,83 @@
-"""The progress bar of ``zoo train``: a callback like any other, living in the CLI because it talks to people."""
+"""Progress of ``zoo train``, fitted to where it goes: a live bar on a terminal; off a terminal (``> log.txt``,
+nohup, CI, a cluster job) a plain line on stdout every ``ZOO_PROGRESS_SECONDS`` (10 by default), next to the
+closing lines. A callback like any other, living in the CLI because it talks to people."""
 
 from __future__ import annotations
+
+import os
+import sys
+import time
 
 import click
 
 from zoo.callbacks import Callback
 
+DEFAULT_SECONDS = 10.0
 
-class ProgressBar(Callback):
-    def __init__(self):
-        self.figures: dict[str, float] = {}
 
-    def _describe(self, _item) -> str:
-        parts = [f"{k} {v:.3f}" for k, v in self.figures.items()]
-        return "  ".join(parts + [f"{self.rate:,.0f} img/s"]) if self.figures else ""
+def clock(seconds: float) -> str:
+    """``75`` -> ``1:15``, ``3700`` -> ``1:01:40``."""
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class Progress(Callback):
+    def __init__(self, interactive: bool | None = None, seconds: float | None = None):
+        self.interactive = sys.stdout.isatty() and sys.stderr.isatty() if interactive is None else interactive
+        self.seconds = float(os.environ.get("ZOO_PROGRESS_SECONDS", DEFAULT_SECONDS)) if seconds is None else seconds
+        self.bar = None
 
     def on_train_start(self, trainer):
-        self.rate = 0.0
-        self.bar = click.progressbar(length=trainer.total_steps, label=f"{trainer.model.name}", show_pos=True,
-                                     item_show_func=self._describe, file=click.get_text_stream("stderr"))
-        self.bar.__enter__()
-        self.bar.update(trainer.step)
+        self.figures: dict[str, float] = {}
+        self.event, self.checkpoint_step = "", None
+        self.first_step, self.started = trainer.step, time.perf_counter()
+        self.last_line = self.started
+        if self.interactive:
+            self.bar = click.progressbar(length=trainer.total_steps, label=trainer.model.name, show_pos=True,
+                                         item_show_func=lambda _: self.status(trainer), file=sys.stderr)
+            self.bar.__enter__()
+            self.bar.update(trainer.step)
+        else:
+            start = f"from step {trainer.step} " if trainer.step else ""
+            click.echo(f"{trainer.model.name}: training {start}to step {trainer.total_steps} on {trainer.device}")
+
+    def eta(self, trainer) -> float | None:
+        done = trainer.step - self.first_step
+        if done == 0:
+            return None
+        return (time.perf_counter() - self.started) / done * (trainer.total_steps - trainer.step)
+
+    def status(self, trainer) -> str:
+        eta = self.eta(trainer)
+        parts = [f"{k} {v:.3g}" for k, v in self.figures.items()]
+        parts += [f"{trainer.images_per_second:,.0f} img/s", f"elapsed {clock(trainer.elapsed)}",
+                  f"eta {clock(eta)}" if eta is not None else "eta -"]
+        return "  ".join(parts + ([f"[{self.event}]"] if self.event else []))
 
     def on_step_end(self, trainer, step, logs):
         self.figures.update(logs)
-        self.rate = trainer.images_per_second
-        self.bar.update(1)
+        every = trainer.config.sample_every
+        if every and step % every == 0 and step != trainer.total_steps:
+            self.event = f"grid step-{step:06d}.png" + (", checkpoint" if self.checkpoint_step == step else "")
+        if self.bar is not None:
+            self.bar.update(1)
+        elif time.perf_counter() - self.last_line >= self.seconds:
+            self.last_line = time.perf_counter()
+            click.echo(f"step {step}/{trainer.total_steps}  {self.status(trainer)}")
+
+    def on_checkpoint_saved(self, trainer, path):  # arrives before this step's on_step_end
+        self.checkpoint_step, self.event = trainer.step, "checkpoint"
 
     def _close(self):
-        if getattr(self, "bar", None) is not None:
+        if self.bar is not None:
             self.bar.__exit__(None, None, None)
             self.bar = None
 
     def on_train_end(self, trainer):
         self._close()
+        if not self.interactive:
+            click.echo(f"step {trainer.step}/{trainer.total_steps}  {self.status(trainer)}")
 
     def on_exception(self, trainer, exception):
         self._close()

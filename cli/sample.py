@@ -31,7 +31,7 @@ def _check_output(out: Path, force: bool, suffixes=OUTPUT_SUFFIXES) -> None:
             raise ZooError(f"--out {out} already exists; pass --force to replace it")
 
 
-def _write(images, labels, out: Path, nrow: int | None) -> None:
+def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> None:
     import numpy as np
 
     from zoo.atomic import atomic_write, write_bytes
@@ -40,7 +40,7 @@ def _write(images, labels, out: Path, nrow: int | None) -> None:
     array = to_uint8(images)
     suffix = out.suffix.lower()
     if suffix == ".png":
-        save_png(grid(array, nrow), out)
+        save_png(grid(array, nrow, scale=scale), out)
     elif suffix == ".npz":
         payload = {"images": array[:, 0] if array.shape[1] == 1 else array}
         if labels is not None:
@@ -68,7 +68,9 @@ def _write(images, labels, out: Path, nrow: int | None) -> None:
               help="Rows of K images walking between random latent pairs (about N images in all).")
 @click.option("--device", default="cpu", show_default=True, help="auto, cpu, cuda or mps.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists (never a checkpoint).")
-def sample(checkpoint, count, out, seed, label, interpolate, device, force):
+@click.option("--scale", type=click.IntRange(min=1, max=16), default=None,
+              help="Enlarge each tile of a .png grid this many times. [default: to about 96 pixels]")
+def sample(checkpoint, count, out, seed, label, interpolate, device, force, scale):
     """Draw images from CHECKPOINT (a .safetensors checkpoint or a run folder)."""
     _check_output(out, force)
     import torch
@@ -95,7 +97,7 @@ def sample(checkpoint, count, out, seed, label, interpolate, device, force):
     elif model.conditional:
         labels, nrow = (torch.full((count,), label), None) if label is not None else class_rows(model.num_classes, count)
     images = model.sample(count, seed=seed, labels=labels, z=None if z is None else z.to(model.device))
-    _write(images, labels, out, nrow)
+    _write(images, labels, out, nrow, scale)
     click.echo(f"wrote {count} images to {out}")
 
 

@@ -95,9 +95,9 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
 
     extra = []
     if not quiet:
-        from .progress import ProgressBar
+        from .progress import Progress
 
-        extra.append(ProgressBar())
+        extra.append(Progress())
     trainer = Trainer.from_plan(plan, extra)
     started = time.perf_counter()
     trainer.fit()

@@ -23,8 +23,20 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     return scaled.round().to(torch.uint8).numpy()
 
 
-def grid(images: np.ndarray, nrow: int | None = None, pad: int = 2) -> np.ndarray:
-    """Tile uint8 (N, C, H, W) images into one (H', W', C) array, ``nrow`` images per row."""
+VIEWABLE_TILE = 96  # pixels: grids of small images are enlarged until each tile is about this big
+
+
+def viewable_scale(side: int) -> int:
+    """The whole-number enlargement that brings a tile of ``side`` pixels near VIEWABLE_TILE (28 -> 3, 64 -> 1)."""
+    return max(1, round(VIEWABLE_TILE / side))
+
+
+def grid(images: np.ndarray, nrow: int | None = None, pad: int = 2, scale: int | None = None) -> np.ndarray:
+    """Tile uint8 (N, C, H, W) images into one (H', W', C) array, ``nrow`` images per row, each enlarged
+    ``scale`` times by pixel repetition (nearest neighbour; default: :func:`viewable_scale`), ``pad`` dark
+    pixels between tiles."""
+    scale = viewable_scale(images.shape[2]) if scale is None else scale
+    images = images.repeat(scale, axis=2).repeat(scale, axis=3)
     n, c, h, w = images.shape
     nrow = nrow or max(1, math.ceil(math.sqrt(n)))
     rows = math.ceil(n / nrow)
@@ -44,8 +56,8 @@ def save_png(array: np.ndarray, path: Path) -> None:
         img.save(fh, format="PNG")
 
 
-def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None) -> None:
-    save_png(grid(to_uint8(images), nrow), path)
+def save_grid(images: torch.Tensor, path: Path, nrow: int | None = None, scale: int | None = None) -> None:
+    save_png(grid(to_uint8(images), nrow, scale=scale), path)
 
 
 def class_rows(num_classes: int, n: int) -> tuple[torch.Tensor, int]:

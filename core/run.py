@@ -52,6 +52,49 @@ class RunFolder:
     checkpoint = property(lambda self: self.path / "checkpoint.safetensors")
     losses_plot = property(lambda self: self.path / "losses.png")
     eval_report = property(lambda self: self.path / "eval.json")
+    status_file = property(lambda self: self.path / "status.json")
+
+    def write_status(self, status: str, step: int, error: str = "") -> None:
+        """How the last training session ended: finished, failed (with the error) or interrupted."""
+        write_text(self.status_file, json.dumps({"status": status, "step": step, "error": error}) + "\n")
+
+    def summary(self) -> dict:
+        """What ``zoo runs`` shows of this run, read from its files alone (no torch)."""
+        record = self.read_record()
+        metrics, _ = self.read_metrics()
+        losses = next((r for r in reversed(metrics) if any(k.startswith("loss") for k in r)), {})
+        try:
+            ended = json.loads(self.status_file.read_text())
+        except (OSError, ValueError):
+            ended = {}
+        status = ended.get("status", "interrupted")
+        if self.is_locked():
+            status = "running"
+        evaluation = {}
+        if self.eval_report.exists():
+            try:
+                evaluation = {k: v for k, v in json.loads(self.eval_report.read_text())["model"].items()
+                              if isinstance(v, (int, float))}
+            except (ValueError, KeyError, TypeError):
+                pass
+        return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
+                "step": metrics[-1]["step"] if metrics else 0, "steps": record["train"]["steps"],
+                "time_s": next((r["time_s"] for r in reversed(metrics) if "time_s" in r), None),
+                "losses": {k: v for k, v in losses.items() if k.startswith("loss")}, "eval": evaluation,
+                "status": status, "error": ended.get("error", ""), "created": record.get("created")}
+
+    def is_locked(self) -> bool:
+        """Whether a training process holds the folder right now."""
+        lock = self.path / ".lock"
+        if fcntl is None or not lock.exists():
+            return False
+        with open(lock) as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(fh, fcntl.LOCK_UN)
+        return False
 
     def is_empty_shell(self) -> bool:
         """Whether the folder holds nothing but what a process killed at its start left (a lock, temp files)."""

@@ -141,7 +141,12 @@ class Trainer:
                 self._emit("on_train_end")
             except BaseException as exc:
                 self._emit("on_exception", exc)
+                ended = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                with contextlib.suppress(OSError):  # a full disk must not hide the error itself
+                    error = str(exc) if isinstance(exc, ZooError) else f"{type(exc).__name__}: {exc}"
+                    self.folder.write_status(ended, self.step, error[:500])
                 raise
+            self.folder.write_status("finished", self.step)
 
     def _emit(self, hook: str, *args) -> None:
         # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; each draws from a

@@ -113,8 +113,12 @@ def test_eval_of_a_checkpoint_reports_model_and_baseline(toy, zoo_cli, tmp_path,
     for table in ("model", "baseline"):
         assert {"fid", "kid", "kid_std", "precision", "recall", "classes_covered"} <= set(report[table])
     assert report["model"]["n"] == 40 and report["baseline"]["n"] == 6
-    code, table, _ = zoo_cli("eval", out, "-n", "40")
-    assert "held-out real" in table and "fid" in table
+    assert json.loads((out / "eval.json").read_text())["model"]["n"] == 40, "a run folder keeps its evaluation"
+    code, table, err = zoo_cli("eval", out, "-n", "40")
+    assert "held-out real" in table and f"saved to {out / 'eval.json'}" in err
+    rows = {line.split()[0]: line.split()[1:] for line in table.splitlines()[1:] if line and line[0] != " "}
+    assert rows["fid"][0] == "lower" and rows["precision"][0] == "higher" and rows["diversity"][0] == "real"
+    assert "40 samples, seed 0" in table and "class shares: 0 " in table and "%" in table
 
 
 def test_eval_of_samples_from_anywhere(zoo_cli, tmp_path, tiny_eval_data):

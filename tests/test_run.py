@@ -2,6 +2,7 @@
 and resuming survives what a crash leaves behind."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -219,3 +220,35 @@ def test_a_callback_drawing_random_numbers_before_the_checkpoint_leaves_resume_e
     resumed.restore(load_checkpoint(tmp_path / "resumed"))
     resumed.fit()
     assert same_weights(tmp_path / "straight", tmp_path / "resumed")
+
+
+def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, tmp_path, tiny_npz):
+    from dataclasses import dataclass
+
+    from toy import ToyConfig
+
+    class Exploding:
+        @zoo.hookimpl
+        def register_architectures(self, register):
+            register("exploding", "toy_model:ExplodingGAN", config=dataclass(type("C", (ToyConfig,), {})),
+                     summary="NaN from step 5")
+
+    register_plugin(Exploding(), "exploding")
+    root = tmp_path / "runs"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--out", root / "done", *OPTIONS)[0] == 0
+    assert zoo_cli("train", "exploding", "--data", tiny_npz, "--steps", "8", "--out", root / "nan", *OPTIONS)[0] == 1
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--out", root / "cut", *OPTIONS)[0] == 0
+    (root / "cut" / "status.json").unlink()  # as if killed: no session end was recorded
+    (root / "broken").mkdir()
+    (root / "broken" / "config.json").write_text("{not json")
+    code, out, err = zoo_cli("runs", root, "--json")
+    assert code == 0, err
+    rows = {Path(r["run"]).name: r for r in json.loads(out)}
+    assert rows["done"]["status"] == "finished" and rows["done"]["step"] == 4 and "loss_d" in rows["done"]["losses"]
+    assert rows["nan"]["status"] == "failed" and "became nan at step 5" in rows["nan"]["error"]
+    assert rows["cut"]["status"] == "interrupted"
+    assert rows["broken"]["status"] == "unreadable"
+    with zoo.run.RunFolder(root / "cut").lock():
+        assert {Path(r["run"]).name: r for r in json.loads(zoo_cli("runs", root, "--json")[1])}["cut"]["status"] == "running"
+    code, table, _ = zoo_cli("runs", root)
+    assert code == 0 and "STATUS" in table and "finished" in table and "failed ('loss_d' became nan" in table

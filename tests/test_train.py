@@ -182,3 +182,45 @@ def test_sample_outputs(toy, zoo_cli, tmp_path):
     assert code != 0 and "needs a conditional model" in err
     code, _, err = zoo_cli("reconstruct", out, "--out", tmp_path / "r.png")
     assert code != 0 and "cannot reconstruct" in err
+
+
+def test_off_a_terminal_progress_is_plain_lines_on_stdout(toy, zoo_cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_PROGRESS_SECONDS", "0")
+    code, out, err = zoo_cli("train", toy, "--out", tmp_path / "run", *[a for a in FAST if a != "--quiet"])
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("toy-gan: training to step 6 on cpu")
+    steps = [line for line in lines if line.startswith("step ")]
+    assert [line.split()[1] for line in steps] == ["1/6", "2/6", "3/6", "4/6", "5/6", "6/6", "6/6"]
+    assert "loss_d" in steps[0] and "img/s" in steps[0] and "elapsed 0:0" in steps[0] and "eta 0:0" in steps[0]
+    assert "[grid step-000003.png, checkpoint]" in steps[2]
+    assert lines[-3].startswith("trained toy-gan for 6 steps")
+    code, out, _ = zoo_cli("train", toy, "--out", tmp_path / "quiet", *FAST)
+    assert code == 0 and not [line for line in out.splitlines() if line.startswith("step ")]
+
+
+def test_zoo_train_redirected_to_a_log_file_writes_progress_lines(tmp_path, tiny_npz):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}, "ZOO_PROGRESS_SECONDS": "0"}
+    with open(tmp_path / "log.txt", "w") as log:
+        subprocess.run([str(Path(sys.executable).with_name("zoo")), "train", "dcgan", "--data", str(tiny_npz), "--steps",
+                        "3", "--batch-size", "8", "--set", "width=4", "--out", str(tmp_path / "run")],
+                       stdout=log, stderr=subprocess.STDOUT, env=env, check=True)
+    text = (tmp_path / "log.txt").read_text()
+    assert "dcgan: training to step 3" in text and "step 2/3" in text and "trained dcgan for 3 steps" in text
+
+
+def test_png_grids_are_enlarged_to_a_viewable_size(toy, zoo_cli, tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "run"
+    assert zoo_cli("train", toy, "--out", out, *FAST)[0] == 0
+    assert Image.open(out / "samples" / "step-000006.png").size == (8 * (84 + 2) + 2,) * 2  # 28-pixel tiles x3
+    assert zoo_cli("sample", out, "-n", "9", "--out", tmp_path / "auto.png")[0] == 0
+    assert Image.open(tmp_path / "auto.png").size == (3 * 86 + 2,) * 2
+    assert zoo_cli("sample", out, "-n", "9", "--out", tmp_path / "small.png", "--scale", "1")[0] == 0
+    assert Image.open(tmp_path / "small.png").size == (3 * 30 + 2,) * 2
