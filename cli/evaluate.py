@@ -19,8 +19,8 @@ BETTER = {  # which way each figure is better; "real" means: as close as possibl
 def _cell(value) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.2f}" if abs(value) >= 100 else f"{value:.4g}" if value == value else "nan"
+    if isinstance(value, float):  # fixed decimals by magnitude, so a column reads at a glance
+        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) >= 10 else f"{value:.3f}"
     return str(value)
 
 

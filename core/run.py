@@ -67,7 +67,8 @@ class RunFolder:
             ended = json.loads(self.status_file.read_text())
         except (OSError, ValueError):
             ended = {}
-        status = ended.get("status", "interrupted")
+        step = metrics[-1]["step"] if metrics else 0
+        status = ended.get("status") or ("finished" if step >= record["train"]["steps"] else "interrupted")
         if self.is_locked():
             status = "running"
         evaluation = {}
@@ -78,7 +79,7 @@ class RunFolder:
             except (ValueError, KeyError, TypeError):
                 pass
         return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
-                "step": metrics[-1]["step"] if metrics else 0, "steps": record["train"]["steps"],
+                "step": step, "steps": record["train"]["steps"],
                 "time_s": next((r["time_s"] for r in reversed(metrics) if "time_s" in r), None),
                 "losses": {k: v for k, v in losses.items() if k.startswith("loss")}, "eval": evaluation,
                 "status": status, "error": ended.get("error", ""), "created": record.get("created")}

@@ -238,7 +238,8 @@ def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, t
     assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--out", root / "done", *OPTIONS)[0] == 0
     assert zoo_cli("train", "exploding", "--data", tiny_npz, "--steps", "8", "--out", root / "nan", *OPTIONS)[0] == 1
     assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--out", root / "cut", *OPTIONS)[0] == 0
-    (root / "cut" / "status.json").unlink()  # as if killed: no session end was recorded
+    (root / "cut" / "status.json").unlink()  # as if killed at step 2: no session end was recorded
+    zoo.run.RunFolder(root / "cut").keep_metrics_until(2)
     (root / "broken").mkdir()
     (root / "broken" / "config.json").write_text("{not json")
     code, out, err = zoo_cli("runs", root, "--json")
