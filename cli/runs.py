@@ -17,11 +17,24 @@ def find_runs(root: Path) -> list[Path]:
 
 
 @click.command("runs")
-@click.argument("root", required=False, default="runs", type=click.Path(path_type=Path))
+@click.argument("args", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def runs(root, as_json):
-    """List the runs under ROOT (default: runs): model, data, progress, wall time, last losses, latest eval
-    figures, and whether each finished, failed, was interrupted or is running."""
+@click.option("--out", type=click.Path(path_type=Path), default=Path("compare.png"), show_default=True,
+              help="With compare: where to draw the comparison.")
+def runs(args, as_json, out):
+    """zoo runs [DIR]: the runs under DIR (default: runs) with model, data, progress, wall time, last losses,
+    latest eval figures and whether each finished, failed, was interrupted or is running.
+
+    zoo runs compare RUN_A RUN_B ...: their loss curves and eval figures in one PNG (--out), and a table of
+    each figure side by side with its change from the first run."""
+    if args[:1] == ("compare",):
+        return compare([Path(a) for a in args[1:]], out, as_json)
+    if len(args) > 1:
+        raise click.UsageError("give one folder to list, or: zoo runs compare RUN_A RUN_B ...")
+    listing(Path(args[0]) if args else Path("runs"), as_json)
+
+
+def listing(root: Path, as_json: bool) -> None:
     from zoo.errors import ZooError
     from zoo.run import RunFolder
 
@@ -51,3 +64,41 @@ def runs(root, as_json):
         rows.append([s["run"], s["model"], Path(str(s["data"])).name, f"{s['step']}/{s['steps']}", minutes, losses,
                      figures, status])
     click.echo(format_table(rows, ["RUN", "MODEL", "DATA", "STEPS", "TIME", "LAST LOSSES", "EVAL", "STATUS"]))
+
+
+def compare(paths: list[Path], out: Path, as_json: bool) -> None:
+    from zoo.errors import ZooError
+    from zoo.plots import plot_comparison
+    from zoo.run import RunFolder
+
+    if len(paths) < 2:
+        raise ZooError("zoo runs compare needs two runs or more")
+    folders = [RunFolder(p) for p in paths]
+    summaries = [f.summary() for f in folders]
+    labels = _labels(paths)
+    plot_comparison({label: f.read_metrics()[0] for label, f in zip(labels, folders)},
+                    {label: s["eval"] for label, s in zip(labels, summaries) if s["eval"]}, out)
+    figures: dict[str, list] = {"steps": [s["step"] for s in summaries],
+                                "minutes": [None if s["time_s"] is None else s["time_s"] / 60 for s in summaries]}
+    for source in ("losses", "eval"):
+        for key in sorted({k for s in summaries for k in s[source]}):
+            if key != "n":
+                figures[key] = [s[source].get(key) for s in summaries]
+    if as_json:
+        click.echo(json.dumps({"runs": [str(p) for p in paths], "figures": figures, "plot": str(out)}, indent=2))
+        return
+    rows = []
+    for key, values in figures.items():
+        first = values[0]
+        changes = ["-" if v is None or first is None else f"{v - first:+.3g}" + (f" ({(v - first) / abs(first):+.0%})" if first else "")
+                   for v in values[1:]]
+        rows.append([key, *("-" if v is None else f"{v:.4g}" for v in values), *changes])
+    headers = ["FIGURE", *labels, *(f"{label} - {labels[0]}" for label in labels[1:])]
+    click.echo(format_table(rows, headers))
+    click.echo(f"plot: {out}", err=True)
+
+
+def _labels(paths: list[Path]) -> list[str]:
+    """Short names that tell the runs apart: the folder names, or more of the path where those repeat."""
+    names = [p.name for p in paths]
+    return names if len(set(names)) == len(names) else [str(p) for p in paths]

@@ -1,4 +1,4 @@
-"""The loss plot of a run (matplotlib, imported only here)."""
+"""Plots of runs: one run's losses, and several runs side by side (matplotlib, imported only here)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,53 @@ from pathlib import Path
 from .atomic import atomic_write
 
 NOT_LOSSES = {"step", "epoch", "images_per_s", "time_s"}
+EVAL_FIGURES = ("fid", "kid", "precision", "recall")
 
 
-def plot_losses(history: list[dict], path: Path, title: str = "") -> None:
+def _pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    keys = sorted({k for record in history for k in record if k not in NOT_LOSSES and "/" not in k})
-    fig, axes = plt.subplots(max(1, len(keys)), 1, figsize=(7, 1.9 * max(1, len(keys)) + 0.6), dpi=100,
-                             sharex=True, squeeze=False)
-    for ax, key in zip(axes[:, 0], keys):  # one panel each: figures differ in scale (a penalty ~0.01, a loss ~20)
-        points = [(r["step"], r[key]) for r in history if key in r]
-        ax.plot([p[0] for p in points], [p[1] for p in points], linewidth=1.2)
-        ax.set_ylabel(key)
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel("step")
-    fig.suptitle(f"{title} training figures" if title else "training figures")
+    return plt
+
+
+def loss_keys(history: list[dict]) -> list[str]:
+    return sorted({k for record in history for k in record if k not in NOT_LOSSES and "/" not in k})
+
+
+def _save(fig, plt, path: Path) -> None:
     fig.tight_layout()
     with atomic_write(path) as fh:
         fig.savefig(fh, format="png")
     plt.close(fig)
+
+
+def plot_losses(history: list[dict], path: Path, title: str = "") -> None:
+    plot_comparison({title or "run": history}, {}, path, title=f"{title} training figures" if title else "training figures")
+
+
+def plot_comparison(histories: dict[str, list[dict]], evals: dict[str, dict], path: Path, title: str = "") -> None:
+    """One panel per logged figure with a curve per run (figures differ in scale: a penalty ~0.01, a loss ~20),
+    and, when runs were evaluated, one bar panel per eval figure."""
+    plt = _pyplot()
+    keys = sorted({k for history in histories.values() for k in loss_keys(history)})
+    figures = [f for f in EVAL_FIGURES if any(f in e for e in evals.values())]
+    panels = max(1, len(keys) + len(figures))
+    fig, axes = plt.subplots(panels, 1, figsize=(7, 1.9 * panels + 0.6), dpi=100, squeeze=False)
+    for ax, key in zip(axes[:, 0], keys):
+        for label, history in histories.items():
+            points = [(r["step"], r[key]) for r in history if key in r]
+            ax.plot([p[0] for p in points], [p[1] for p in points], linewidth=1.2, label=label)
+        ax.set_ylabel(key)
+        ax.set_xlabel("step")
+        ax.grid(alpha=0.3)
+    if len(histories) > 1 and keys:
+        axes[0, 0].legend(fontsize=8)
+    for ax, figure in zip(axes[len(keys):, 0], figures):
+        labels = [label for label in evals if figure in evals[label]]
+        ax.barh(labels, [evals[label][figure] for label in labels], color="tab:gray")
+        ax.set_xlabel(f"{figure} ({'lower' if figure in ('fid', 'kid') else 'higher'} is better)")
+    fig.suptitle(title or "runs compared")
+    _save(fig, plt, path)

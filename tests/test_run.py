@@ -253,3 +253,21 @@ def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, t
         assert {Path(r["run"]).name: r for r in json.loads(zoo_cli("runs", root, "--json")[1])}["cut"]["status"] == "running"
     code, table, _ = zoo_cli("runs", root)
     assert code == 0 and "STATUS" in table and "finished" in table and "failed ('loss_d' became nan" in table
+
+
+def test_zoo_runs_compare_draws_and_tabulates_the_change(toy, zoo_cli, tmp_path, tiny_npz):
+    for name, loss in (("a", "non-saturating"), ("b", "hinge")):
+        code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--set", f"loss={loss}",
+                               "--out", tmp_path / name, *OPTIONS)
+        assert code == 0, err
+    code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "cmp.png")
+    assert code == 0, err
+    header, *rows = out.splitlines()
+    assert header.split() == ["FIGURE", "a", "b", "b", "-", "a"]
+    steps = next(r for r in rows if r.startswith("steps")).split()
+    assert steps[1:4] == ["4", "4", "+0"]
+    assert any(r.startswith("loss_d") for r in rows) and (tmp_path / "cmp.png").stat().st_size > 5000
+    code, out, _ = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--json", "--out", tmp_path / "c2.png")
+    assert json.loads(out)["figures"]["steps"] == [4, 4]
+    code, _, err = zoo_cli("runs", "compare", tmp_path / "a")
+    assert code == 1 and "two runs or more" in err
