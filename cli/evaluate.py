@@ -79,6 +79,10 @@ def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_js
         from zoo.atomic import write_text
         from zoo.run import RunFolder
 
+        from zoo.report import write_report
+
         folder = RunFolder(checkpoint)
         write_text(folder.eval_report, json.dumps(report, indent=2) + "\n")
+        if folder.config.exists():
+            write_report(folder, folder.read_metrics()[0])
         click.echo(f"saved to {folder.eval_report}", err=True)

@@ -123,6 +123,23 @@ class LossPlot(Callback):
         plot_losses(trainer.history, trainer.folder.losses_plot, title=trainer.model.name)
 
 
+class Report(Callback):
+    """Write ``report.html`` (config, loss curves, grids over time, evaluation) at each sample interval and at
+    the end; it runs after the other default callbacks, so the grid and evaluation of the step are in it."""
+
+    def on_step_end(self, trainer, step, logs):
+        if _due(step, trainer.config.sample_every, trainer):
+            self.write(trainer)
+
+    def on_train_end(self, trainer):
+        self.write(trainer)
+
+    def write(self, trainer):
+        from .report import write_report
+
+        write_report(trainer.folder, trainer.history)
+
+
 class Evaluation(Callback):
     """With ``eval_every`` > 0: zoo eval's figures every so many steps into metrics.jsonl, and at the end
     into ``eval.json`` in the run folder."""

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .atomic import atomic_write
+import io
+
+from .atomic import write_bytes
 
 NOT_LOSSES = {"step", "epoch", "images_per_s", "time_s"}
 EVAL_FIGURES = ("fid", "kid", "precision", "recall")
@@ -23,18 +25,28 @@ def loss_keys(history: list[dict]) -> list[str]:
     return sorted({k for record in history for k in record if k not in NOT_LOSSES and "/" not in k})
 
 
-def _save(fig, plt, path: Path) -> None:
+def _png(fig, plt) -> bytes:
     fig.tight_layout()
-    with atomic_write(path) as fh:
-        fig.savefig(fh, format="png")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
     plt.close(fig)
+    return buffer.getvalue()
+
+
+def losses_png(history: list[dict], title: str = "") -> bytes:
+    """One run's logged figures as PNG bytes."""
+    return comparison_png({title or "run": history}, {}, title=f"{title} training figures" if title else "training figures")
 
 
 def plot_losses(history: list[dict], path: Path, title: str = "") -> None:
-    plot_comparison({title or "run": history}, {}, path, title=f"{title} training figures" if title else "training figures")
+    write_bytes(path, losses_png(history, title))
 
 
 def plot_comparison(histories: dict[str, list[dict]], evals: dict[str, dict], path: Path, title: str = "") -> None:
+    write_bytes(path, comparison_png(histories, evals, title))
+
+
+def comparison_png(histories: dict[str, list[dict]], evals: dict[str, dict], title: str = "") -> bytes:
     """One panel per logged figure with a curve per run (figures differ in scale: a penalty ~0.01, a loss ~20),
     and, when runs were evaluated, one bar panel per eval figure."""
     plt = _pyplot()
@@ -56,4 +68,4 @@ def plot_comparison(histories: dict[str, list[dict]], evals: dict[str, dict], pa
         ax.barh(labels, [evals[label][figure] for label in labels], color="tab:gray")
         ax.set_xlabel(f"{figure} ({'lower' if figure in ('fid', 'kid') else 'higher'} is better)")
     fig.suptitle(title or "runs compared")
-    _save(fig, plt, path)
+    return _png(fig, plt)

@@ -26,7 +26,7 @@ def test_the_kit_catches_a_model_whose_step_changes_nothing(register_plugin, tmp
         check_training_step("lazy", tmp_path)
 
 
-@pytest.mark.parametrize("name", ["metrics", "validation", "samples", "checkpoints", "evaluation", "loss-plot"])
+@pytest.mark.parametrize("name", ["metrics", "validation", "samples", "checkpoints", "evaluation", "loss-plot", "report"])
 def test_zoo_callbacks_pass_the_callback_check(name, tmp_path):
     from zoo.testing import check_callback
 

@@ -134,7 +134,7 @@ def test_resuming_without_a_callbacks_plugin_names_the_distribution(site, toy, z
 def test_an_unknown_callback_is_refused_before_anything_is_written(toy, zoo_cli, tmp_path):
     code, _, err = zoo_cli("train", toy, "--callback", "sampels", "--out", tmp_path / "run", "--quiet")
     assert code == 1 and err == ("Error: unknown callback 'sampels'; did you mean 'samples'? registered: checkpoints, "
-                                 "evaluation, loss-plot, metrics, samples, validation\n")
+                                 "evaluation, loss-plot, metrics, report, samples, validation\n")
     assert not (tmp_path / "run").exists()
 
 
