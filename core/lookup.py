@@ -68,6 +68,13 @@ def _adversarial_loss(reg: Registration) -> None:
         raise TypeError(f"'{reg.name}' is not an adversarial loss: it needs discriminator(real, fake) and generator(fake)")
 
 
+ZOOS_OWN = {  # names that zoo's own plugin distributions provide, so a missing one can say what to install
+    ("models", "autoencoder"): "zoo-autoencoder", ("models", "vae"): "zoo-vae", ("models", "dcgan"): "zoo-dcgan",
+    ("models", "wgan-gp"): "zoo-wgan-gp", ("models", "cgan"): "zoo-cgan",
+    ("callbacks", "tensorboard"): "zoo-tensorboard (also the extra zoo-core[tensorboard])",
+}
+
+
 @dataclass(frozen=True)
 class Kind:
     name: str  # singular, for messages
@@ -182,9 +189,12 @@ def lookup(kind: str, name: str, *, not_found: str = "", wanted_by: str | None =
     if name in table.conflicts:
         raise DuplicateNameError(k.name, name, table.conflicts[name])
     known = sorted(table.entries)
-    if wanted_by and distribution:
+    ours = ZOOS_OWN.get((k.plural, name))
+    if wanted_by and (distribution or ours):
         message = (f"{wanted_by} needs {k.name} '{name}', which no installed plugin provides; "
-                   f"install {distribution}" + (f" (version {version})" if version else ""))
+                   f"install {distribution or ours}" + (f" (version {version})" if version else ""))
+    elif ours:
+        message = f"{k.name} '{name}' comes with {ours}, which is not installed: pip install {ours.split()[0]}"
     else:
         message = f"unknown {k.name} '{name}'{not_found}; "
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)

@@ -128,6 +128,7 @@ def _random_dataset(folder: Path, shape) -> Path:
     import numpy as np
 
     rng = np.random.default_rng(0)
+    Path(folder).mkdir(parents=True, exist_ok=True)
     path = Path(folder) / f"random-{'x'.join(map(str, shape))}.npz"
     np.savez(path, images=rng.integers(0, 256, (40, *shape), dtype=np.uint8), labels=np.arange(40) % NUM_CLASSES)
     return path
