@@ -27,6 +27,7 @@ from .lookup import lookup, registered
 from .registry import create_model
 from .train_config import TrainConfig
 
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         if torch.cuda.is_available():
@@ -52,7 +53,7 @@ class Trainer:
 
     ``callbacks`` are Callback objects, names of registered callbacks or ``(name, options)`` pairs, and run in
     the order given; None means zoo's defaults (metrics, validation, sample grids, checkpoints, evaluation,
-    loss plot), as ``zoo train`` uses. Registered ones are recorded in ``config.json`` with their options.
+    loss plot, report), as ``zoo train`` uses. Registered ones are recorded in ``config.json`` with their options.
     """
 
     def __init__(self, model, data: ImageData, config: TrainConfig, out_dir: str | Path,
@@ -191,7 +192,8 @@ class Trainer:
         """Continue from ``checkpoint``: weights, optimisers, RNG states, step and data position."""
         if "trainer" not in checkpoint.meta or "rng.torch" not in checkpoint.tensors:
             raise CheckpointError(f"{checkpoint.path} holds weights only (no training state); it cannot be resumed")
-        if (checkpoint.json("config") != to_dict(self.model.config)
+        ours = to_dict(self.model.config)  # keys added to a config since the checkpoint keep their defaults
+        if (any(key not in ours or ours[key] != value for key, value in checkpoint.json("config").items())
                 or tuple(checkpoint.json("data_shape")) != tuple(self.model.data_shape)):
             raise CheckpointError(f"{checkpoint.path} does not belong to this run: its config or data shape differ "
                                   "from the run's config.json")

@@ -282,3 +282,25 @@ def test_a_callback_of_a_missing_zoo_plugin_names_the_package(toy, zoo_cli, tmp_
     assert code == 1 and err.count("\n") == 1
     assert "callback 'tensorboard' comes with zoo-tensorboard (also the extra zoo-core[tensorboard]), which is not " \
            "installed: pip install zoo-tensorboard" in err
+
+
+def test_a_run_of_the_first_wave_resumes(toy, straight, zoo_cli, tmp_path, tiny_npz):
+    """zoo 0.1 wrote no record format, no plugin entry, callbacks as extra names only, and configs without the
+    keys added since (a GAN's penalty): such a run still resumes, exactly."""
+    from safetensors.torch import load_file, save_file
+
+    out = tmp_path / "old"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "3", "--out", out, *OPTIONS)[0] == 0
+    record = json.loads((out / "config.json").read_text())
+    for key in ("format", "plugin"):
+        record.pop(key)
+    record["callbacks"] = []
+    record["config"].pop("penalty")
+    record["data"].pop("part")
+    (out / "config.json").write_text(json.dumps(record))
+    ckpt = load_checkpoint(out)
+    meta = dict(ckpt.meta, config=json.dumps({k: v for k, v in json.loads(ckpt.meta["config"]).items() if k != "penalty"}))
+    save_file(load_file(str(ckpt.path)), str(ckpt.path), metadata=meta)
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
+    assert code == 0, err
+    assert same_weights(out, straight)
