@@ -223,17 +223,9 @@ def test_a_callback_drawing_random_numbers_before_the_checkpoint_leaves_resume_e
 
 
 def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, tmp_path, tiny_npz):
-    from dataclasses import dataclass
+    from toy import ExplodingPlugin
 
-    from toy import ToyConfig
-
-    class Exploding:
-        @zoo.hookimpl
-        def register_architectures(self, register):
-            register("exploding", "toy_model:ExplodingGAN", config=dataclass(type("C", (ToyConfig,), {})),
-                     summary="NaN from step 5")
-
-    register_plugin(Exploding(), "exploding")
+    register_plugin(ExplodingPlugin(), "exploding")
     root = tmp_path / "runs"
     assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--out", root / "done", *OPTIONS)[0] == 0
     assert zoo_cli("train", "exploding", "--data", tiny_npz, "--steps", "8", "--out", root / "nan", *OPTIONS)[0] == 1

@@ -97,17 +97,9 @@ def test_batches_visit_every_image_once_per_epoch():
 
 
 def test_nan_loss_stops_naming_step_and_loss_and_keeps_the_last_checkpoint(register_plugin, zoo_cli, tmp_path):
-    from dataclasses import dataclass
+    from toy import ExplodingPlugin
 
-    from toy import ToyConfig
-
-    class Exploding:
-        @zoo.hookimpl
-        def register_architectures(self, register):
-            register("exploding", "toy_model:ExplodingGAN", config=dataclass(type("C", (ToyConfig,), {})),
-                     summary="NaN from step 5")
-
-    register_plugin(Exploding(), "exploding")
+    register_plugin(ExplodingPlugin(), "exploding")
     out = tmp_path / "run"
     code, _, err = zoo_cli("train", "exploding", "--out", out, *FAST)
     assert code == 1

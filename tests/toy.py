@@ -20,3 +20,11 @@ class ToyPlugin:
     def register_architectures(self, register):
         register(NAME, "toy_model:ToyGAN", config=ToyConfig, summary="A tiny GAN for tests",
                  data_shapes=[(1, 28, 28), (3, 32, 32)], train_defaults={"steps": 6, "batch_size": 16})
+
+
+class ExplodingPlugin:
+    """Registers ``exploding``: the toy GAN reporting a NaN loss from its fifth step on."""
+
+    @zoo.hookimpl
+    def register_architectures(self, register):
+        register("exploding", "toy_model:ExplodingGAN", config=ToyConfig, summary="NaN from step 5")
