@@ -103,5 +103,5 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     trainer.fit()
     minutes = (time.perf_counter() - started) / 60
     click.echo(f"trained {plan.model} for {run.steps_summary(trainer.start_step, trainer.step)} in {minutes:.1f} min on {trainer.device}")
-    click.echo(f"run folder: {plan.folder.path}  (checkpoint.safetensors, samples/, metrics.jsonl, losses.png)")
+    click.echo(f"run folder: {plan.folder.path}  (report.html, samples/, metrics.jsonl, checkpoint.safetensors)")
     click.echo(f"next: zoo sample {plan.folder.path} -n 64 --out samples.png")
