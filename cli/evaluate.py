@@ -35,7 +35,7 @@ def format_report(report: dict, classes: list[str] | None = None) -> str:
     info = report["info"]
     lines.append(f"features: {info['features']} on {info['data']} ({info['train_images']} training images"
                  + (f", classifier held-out accuracy {info['classifier_heldout_accuracy']:.1%})" if "classifier_heldout_accuracy" in info else ")")
-                 + f"; {model.get('n')} samples, seed {info['seed']}; KID in the feature space's own units")
+                 + f"; {model.get('n')} samples, seed {info['seed']}; KID {info.get('kid_units', 'in raw feature units')}")
     if "shares" in model:
         names = classes or [str(i) for i in range(len(model["shares"]))]
         lines.append("class shares: " + "  ".join(f"{name} {share:.1%}" for name, share in zip(names, model["shares"])))

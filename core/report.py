@@ -28,12 +28,15 @@ def _img(data: bytes, alt: str, cls: str = "") -> str:
 
 def _evaluation(report: dict) -> str:
     from_model, floor = report.get("model", {}), report.get("baseline", {})
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{v:.4g}</td><td>{floor[k]:.4g}</td></tr>" if isinstance(floor.get(k), (int, float))
-                   else f"<tr><td>{html.escape(k)}</td><td>{v:.4g}</td><td>-</td></tr>"
+    def cell(value) -> str:
+        return f"{value:.4g}" if isinstance(value, (int, float)) else "-"
+
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{cell(v)}</td><td>{cell(floor.get(k))}</td></tr>"
                    for k, v in from_model.items() if isinstance(v, (int, float)) and k != "n")
     info = report.get("info", {})
     return (f'<p class="meta">{from_model.get("n", "?")} samples, seed {info.get("seed", "?")}, features '
-            f'{html.escape(str(info.get("features", "?")))} on {html.escape(str(info.get("data", "?")))}</p>'
+            f'{html.escape(str(info.get("features", "?")))} on {html.escape(str(info.get("data", "?")))}; '
+            f'KID {html.escape(str(info.get("kid_units", "in raw feature units")))}</p>'
             f"<table><tr><th>figure</th><th>model</th><th>held-out real (the floor)</th></tr>{rows}</table>")
 
 

@@ -161,3 +161,27 @@ def test_eval_every_logs_figures_and_writes_eval_json(toy, zoo_cli, tmp_path, ti
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in records if "eval/fid" in r] == [2, 4]
     assert "fid" in json.loads((out / "eval.json").read_text())["model"]
+
+
+def test_kid_does_not_depend_on_the_feature_space_scale():
+    import torch
+
+    from zoo.evaluation import _sample_figures
+
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(300, 16))
+
+    class Features:
+        def __init__(self, scale):
+            self.scale = scale
+
+        def features(self, images):
+            return images.flatten(1).numpy().astype(np.float64) * self.scale
+
+        def logits(self, images):
+            return None
+
+    images = torch.from_numpy(rng.normal(0.3, 1.0, size=(200, 1, 4, 4)))
+    small = _sample_figures(Features(1.0), train, images, seed=0)
+    large = _sample_figures(Features(100.0), train * 100.0, images, seed=0)
+    assert small["kid"] == pytest.approx(large["kid"], rel=1e-6) and 1 < small["kid"] < 1000  # x1e3 units

@@ -60,10 +60,18 @@ def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
     return to_float(samples.images)
 
 
+KID_UNITS = "x1e3, on features scaled to unit RMS over the training images"
+
+
 def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor, seed: int) -> dict:
     features = extractor.features(images)
     figures = {"n": len(images), "fid": metrics.fid(features, train_features)}
-    figures["kid"], figures["kid_std"] = metrics.kid(features, train_features, seed=seed)
+    # KID's kernel (x.y/d + 1)^3 assumes features of about unit scale (as Inception's are); in a feature space of
+    # another scale the cubic term swamps it and values run into the hundreds. One scale for all sets, taken from
+    # the training features, keeps every comparison intact; x1e3 is the customary unit.
+    scale = float(np.sqrt(np.mean(np.square(train_features)))) or 1.0
+    kid, kid_std = metrics.kid(features / scale, train_features / scale, seed=seed)
+    figures["kid"], figures["kid_std"] = 1e3 * kid, 1e3 * kid_std
     rng = np.random.default_rng(seed)
     pick = lambda x: x[rng.choice(len(x), min(len(x), MAX_MANIFOLD_POINTS), replace=False)]  # noqa: E731
     figures["precision"], figures["recall"] = metrics.precision_recall(pick(train_features), pick(features))
@@ -90,7 +98,7 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     if len(samples) < MIN_SAMPLES:
         raise DataError(f"{len(samples)} samples are too few to score; give at least {MIN_SAMPLES}")
     report = Report(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
-                          "features": features, "seed": seed})
+                          "features": features, "seed": seed, "kid_units": KID_UNITS})
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
     report.model = _sample_figures(extractor, train_features, samples, seed)
