@@ -64,9 +64,9 @@ def train_options(command):
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue the run in this folder.")
 @click.option("--callback", "callback_names", multiple=True, metavar="NAME[:KEY=VALUE,...]",
               help="Also run this registered callback, with options (repeatable; zoo list --kind callbacks).")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.option("--quiet", is_flag=True, help="No progress output (bar or lines).")
 def train(name, data, epochs, out, assignments, config_file, resume, callback_names, quiet, **options):
-    """Train architecture NAME and write a run folder: config, metrics, sample grids, losses.png, checkpoint."""
+    """Train architecture NAME and write a run folder: config, metrics, sample grids, report.html, checkpoint."""
     from zoo import run
     from zoo.config import parse_assignments
     from zoo.errors import ZooError
