@@ -80,3 +80,16 @@ def tiny_npz(tmp_path):
     path = tmp_path / "tiny.npz"
     np.savez(path, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=rng.integers(0, 2, 64))
     return path
+
+
+@pytest.fixture
+def straight_run(toy, zoo_cli, tmp_path, tiny_npz):
+    """``straight_run(options)``: an uninterrupted 6-step toy run on tiny_npz, to compare resumed runs with."""
+
+    def train(options):
+        out = tmp_path / "straight"
+        code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *options)
+        assert code == 0, err
+        return out
+
+    return train

@@ -15,11 +15,9 @@ OPTIONS = ["--batch-size", "8", "--sample-every", "2", "--checkpoint-every", "2"
 
 
 @pytest.fixture
-def straight(toy, zoo_cli, tmp_path, tiny_npz):
-    out = tmp_path / "straight"
-    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS)
-    assert code == 0, err
-    return out
+def straight(straight_run):
+    """An uninterrupted 6-step run to compare resumed ones with."""
+    return straight_run(OPTIONS)
 
 
 def disk_full(*args, **kwargs):

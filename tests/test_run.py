@@ -35,12 +35,9 @@ STEP_LOG = """
 
 
 @pytest.fixture
-def straight(toy, zoo_cli, tmp_path, tiny_npz):
+def straight(straight_run):
     """An uninterrupted 6-step run to compare resumed ones with."""
-    out = tmp_path / "straight"
-    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS)
-    assert code == 0, err
-    return out
+    return straight_run(OPTIONS)
 
 
 def test_a_run_made_with_the_trainer_resumes_from_the_cli(toy, straight, zoo_cli, tmp_path, tiny_npz):
