@@ -18,6 +18,12 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def _error(text: str) -> str:
+    """``Error: ...``; from a process other than rank 0 of a torchrun job, saying which rank it is."""
+    rank = os.environ.get("RANK", "0") if os.environ.get("WORLD_SIZE", "1") != "1" else "0"
+    return "Error: " + ("" if rank == "0" else f"rank {rank}: ") + _one_line(text)
+
+
 class ZooGroup(click.Group):
     """Turns ZooError into click's one-line ``Error: ...`` and any other exception into one line too."""
 
@@ -80,15 +86,15 @@ def main(argv: list[str] | None = None) -> None:
         code = group.main(args=argv, prog_name="zoo", standalone_mode=False)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        click.echo(f"Error: {_one_line(exc.format_message())}{hint}", err=True)
+        click.echo(_error(exc.format_message()) + hint, err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(f"Error: {_one_line(exc.format_message())}", err=True)
+        click.echo(_error(exc.format_message()), err=True)
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except ZooError as exc:  # from plugin discovery in strict mode, before any command ran
-        click.echo(f"Error: {_one_line(exc)}", err=True)
+        click.echo(_error(str(exc)), err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)

@@ -98,10 +98,18 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
         from .progress import Progress
 
         extra.append(Progress())
-    trainer = Trainer.from_plan(plan, extra)
-    started = time.perf_counter()
-    trainer.fit()
+    from zoo import distributed
+
+    try:
+        trainer = Trainer.from_plan(plan, extra)
+        started = time.perf_counter()
+        trainer.fit()
+    finally:
+        distributed.leave()
+    if not trainer.world.is_writer:
+        return
     minutes = (time.perf_counter() - started) / 60
-    click.echo(f"trained {plan.model} for {run.steps_summary(trainer.start_step, trainer.step)} in {minutes:.1f} min on {trainer.device}")
+    where = f"{trainer.world.size} processes ({trainer.device.type})" if trainer.world.distributed else trainer.device
+    click.echo(f"trained {plan.model} for {run.steps_summary(trainer.start_step, trainer.step)} in {minutes:.1f} min on {where}")
     click.echo(f"run folder: {plan.folder.path}  (report.html, samples/, metrics.jsonl, checkpoint.safetensors)")
     click.echo(f"next: zoo sample {plan.folder.path} -n 64 --out samples.png")

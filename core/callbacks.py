@@ -11,6 +11,11 @@ from pathlib import Path
 
 
 class Callback:
+    every_rank = False
+    """With several processes, callbacks run on rank 0 alone, which writes the run folder. A callback that changes
+    training itself (say, a learning-rate schedule) sets this True and then runs on every rank; it must not write
+    files then, or only where ``trainer.world.is_writer``."""
+
     def on_train_start(self, trainer) -> None:
         """Before the first step (also when resuming; ``trainer.step`` then says where)."""
 

@@ -12,9 +12,13 @@ import torch
 from .atomic import atomic_write
 
 
-def to_float(images: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float32 tensor in [-1, 1] on ``device``."""
-    return torch.from_numpy(np.ascontiguousarray(images)).to(device, torch.float32).div_(127.5).sub_(1.0)
+def to_float(images: np.ndarray | torch.Tensor, device: str | torch.device = "cpu") -> torch.Tensor:
+    """uint8 (N, C, H, W), an array or a tensor -> float32 tensor in [-1, 1] on ``device``."""
+    if not torch.is_tensor(images):
+        images = torch.from_numpy(np.ascontiguousarray(images))
+    if images.dtype != torch.uint8:
+        raise TypeError(f"images must be uint8, got {images.dtype}")
+    return images.to(device, non_blocking=True).to(torch.float32).div_(127.5).sub_(1.0)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 from . import datasets
 from .atomic import blocking_file, remove_stale_temp_files, write_text
 from .config import build_config, build_options, parse_assignments, to_dict
+from .distributed import BACKENDS, launched_world
 from .errors import DataError, ZooError
 from .lookup import lookup, registered
 from .registry import get_model
@@ -216,6 +217,7 @@ def record(trainer) -> dict:
         "callbacks": [callback_entry(name, options) for name, options in trainer.callback_specs],
         "versions": {"zoo-core": __version__, spec.distribution: spec.version, "torch": torch.__version__},
         "device": str(trainer.device),
+        "world": {"size": trainer.world.size, "backend": BACKENDS.get(trainer.device.type, "gloo")},
         "created": trainer.created,
     }
 
@@ -242,13 +244,15 @@ def _load_data(source: str, part: str | None) -> tuple[datasets.ImageData, datas
     return datasets.split(loaded, part), datasets.split(loaded, "heldout")
 
 
-def check_data(model: str, conditional: bool, data: datasets.ImageData, batch_size: int) -> None:
-    """Whether ``data`` can train ``model`` with batches of ``batch_size`` (for plans and Trainers alike)."""
+def check_data(model: str, conditional: bool, data: datasets.ImageData, batch_size: int, processes: int = 1) -> None:
+    """Whether ``data`` can train ``model`` with batches of ``batch_size`` on each of ``processes`` ranks (for
+    plans and Trainers alike)."""
     if conditional and data.labels is None:
         raise DataError(f"{model} needs a labelled dataset (one subfolder per class, or 'labels' in the .npz); "
                         f"{data.name} has no labels")
-    if batch_size > len(data):
-        raise DataError(f"{flag('batch_size')} {batch_size} does not fit {data.name}, which has {len(data)} images")
+    if batch_size * processes > len(data):
+        each = f" on each of {processes} processes" if processes > 1 else ""
+        raise DataError(f"{flag('batch_size')} {batch_size}{each} does not fit {data.name}, which has {len(data)} images")
 
 
 def _train_config(model: str, settings: dict, data: datasets.ImageData) -> TrainConfig:
@@ -264,7 +268,8 @@ def _train_config(model: str, settings: dict, data: datasets.ImageData) -> Train
     if unknown:
         raise ZooError(f"unknown training option {', '.join(sorted(unknown))}")
     config = TrainConfig(**settings)
-    check_data(model, getattr(get_model(model).load(), "conditional", False), data, config.batch_size)
+    check_data(model, getattr(get_model(model).load(), "conditional", False), data, config.batch_size,
+               launched_world().size)
     return config
 
 
@@ -315,6 +320,9 @@ def plan_resume(path: str | Path, *, model: str | None = None, data: str | None 
     if source is None and data is None:
         raise ZooError(f"{folder.path} was trained on data built in memory; say which with --data")
     get_model(saved["model"], wanted_by=str(folder.config), **saved.get("plugin", {}))
+    trained_by, launched = int(saved.get("world", {}).get("size", 1)), launched_world().size
+    if trained_by != launched:
+        raise ZooError(world_size_message(folder.path, trained_by, launched))
 
     given = dict(options or {})
     fixed = sorted(k for k in given if k not in (*RESUMABLE, "epochs") and given[k] != saved["train"].get(k))
@@ -352,6 +360,12 @@ def _recorded_callbacks(saved: dict) -> list[dict]:
     if saved.get("format") != RECORD_FORMAT:  # zoo 0.1 recorded only the callbacks added with --callback
         entries = [{"name": n} for n in default_callbacks()] + entries
     return entries
+
+
+def world_size_message(run_path, trained_by: int, launched: int) -> str:
+    how = f"{trained_by} processes (torchrun --nproc-per-node {trained_by})" if trained_by > 1 else "one process (no torchrun)"
+    return (f"{run_path} was trained by {trained_by} process{'es' if trained_by > 1 else ''}, this is {launched}; "
+            f"resume it with {how}: another number would change the batch every step sees")
 
 
 def steps_summary(start: int, end: int) -> str:

@@ -13,8 +13,11 @@ from .config import FieldInfo, check_value, describe, option
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16")
+DATA_ACCESS = ("auto", "memory", "stream")
+BATCHNORM = ("per-rank", "sync")
 
-RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_every", "eval_samples")
+RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_every", "eval_samples",
+             "data_access")
 """The options a resumed run may change; the others (batch size, seed, precision) define the run."""
 
 
@@ -30,6 +33,11 @@ class TrainConfig:
     log_every: int = option(10, "steps averaged into each metrics.jsonl record", minimum=1)
     eval_every: int = option(0, "steps between zoo eval figures in metrics.jsonl (0: off); final ones go to eval.json", minimum=0)
     eval_samples: int = option(1000, "samples drawn for each --eval-every evaluation", minimum=10)
+    data_access: str = option("auto", "memory: hold the uint8 images on the device; stream: read each batch from the "
+                              "memory-mapped file (.npy, cached folders); auto: stream when the images take over a "
+                              "quarter of the machine's memory", choices=DATA_ACCESS)
+    batchnorm: str = option("per-rank", "with several processes, BatchNorm's batch statistics per rank, or sync "
+                            "(SyncBatchNorm, CUDA only)", choices=BATCHNORM)
 
     def __post_init__(self):
         for info in fields():

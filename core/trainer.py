@@ -1,23 +1,26 @@
-"""The one training loop of zoo. Architectures declare networks and a step; this runs them.
+"""The one training loop of zoo. Architectures declare networks and a step; this runs them, in one process or in
+several started by torchrun (data parallel, see :mod:`zoo.distributed`).
 
 Read :meth:`Trainer.fit` top to bottom: fetch a batch, let the architecture do its step (under autocast when
 asked), check the figures are finite, tell the callbacks. Everything a run writes (metrics, samples,
-checkpoints, plots) is a callback.
+checkpoints, plots) is a callback, and callbacks run on rank 0 only: one writer per run folder.
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import os
 import time
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from . import checkpoint as ckpt_io
-from . import run
-from .batches import InMemoryBatches
+from . import distributed, run
+from .batches import Batches
 from .callbacks import Callback
 from .config import to_dict
 from .datasets import ImageData
@@ -27,25 +30,43 @@ from .lookup import lookup, registered
 from .registry import create_model
 from .train_config import TrainConfig
 
+HELDOUT_LIMIT = 2000  # held-out images kept on the device for the validation figures
+ON_TRAIN_END_LIMIT = 10_000  # training images handed to Architecture.on_train_end
+IN_MEMORY_FRACTION = 0.25  # --data-access auto streams images that would take more of the machine's memory
 
-def resolve_device(name: str) -> torch.device:
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """The device ``name`` means here; with several processes on a machine, CUDA rank ``local_rank`` gets its own GPU."""
     if name == "auto":
         if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            name = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
             return torch.device("mps")
-        return torch.device("cpu")
+        else:
+            return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
         raise ZooError("--device cuda: no CUDA device is available here (try --device auto)")
     if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
         raise ZooError("--device mps: no Apple MPS device is available here (try --device auto)")
     if name not in ("cpu", "cuda", "mps"):
         raise ZooError(f"unknown device '{name}'; choose auto, cpu, cuda or mps")
+    if name == "cuda":
+        device = torch.device("cuda", local_rank % torch.cuda.device_count())
+        torch.cuda.set_device(device)
+        return device
     return torch.device(name)
 
 
 def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
+
+
+def memory_bytes() -> int:
+    """The machine's physical memory (0 where it cannot be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
 
 
 class Trainer:
@@ -58,19 +79,26 @@ class Trainer:
 
     def __init__(self, model, data: ImageData, config: TrainConfig, out_dir: str | Path,
                  callbacks: list[Callback | str] | None = None, heldout: ImageData | None = None):
-        run.check_data(model.name, model.conditional, data, config.batch_size)
+        launched = distributed.launched_world()
+        run.check_data(model.name, model.conditional, data, config.batch_size, launched.size)
         if tuple(model.data_shape) != data.shape:
             raise DataError(f"{model.name} was built for images of shape {model.data_shape}, {data.name} has {data.shape}")
         self.config = config
-        self.device = resolve_device(config.device)
-        self.model = model.to(self.device)
+        self.device = resolve_device(config.device, launched.local_rank)
+        self.world = distributed.join(self.device.type)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest convolution once
+        self.model = self._prepare(model).to(self.device)
         self.data = data
         self.folder = run.RunFolder(out_dir)
         self.callbacks, self.callback_specs = _build_callbacks(run.default_callbacks() if callbacks is None else callbacks)
-        self.batches = InMemoryBatches(*self._tensors(data), config.batch_size, config.seed)
+        self.batches = self._batches(data)
         self.heldout_data = heldout
-        self.heldout = None if heldout is None else self._tensors(heldout)
+        self.heldout = None if heldout is None else self._tensors(heldout, HELDOUT_LIMIT)
         self.model.optimizers = self.model.configure_optimizers()
+        if self.world.distributed:
+            for optimizer in self.model.optimizers.values():
+                optimizer.register_step_pre_hook(lambda opt, args, kwargs: distributed.average_gradients(opt))
         self.total_steps = config.steps
         self.step = 0
         self.start_step = 0  # where this fit() began: 0, or the step a resume continued from
@@ -101,9 +129,26 @@ class Trainer:
         """Seconds spent in fit() for this run, earlier sessions of a resumed run included."""
         return self._seconds_before + time.perf_counter() - self._started
 
-    def _tensors(self, data: ImageData) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _prepare(self, model):
+        if self.config.batchnorm == "sync" and self.world.distributed:
+            if self.device.type != "cuda":
+                raise ZooError("--batchnorm sync needs CUDA devices (torch's SyncBatchNorm has no CPU kernels); "
+                               "leave it at per-rank")
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return model
+
+    def _batches(self, data: ImageData) -> Batches:
         labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
-        return to_float(data.images, self.device), labels
+        stream = data.mapped and (self.config.data_access == "stream" or (
+            self.config.data_access == "auto" and data.images.nbytes > IN_MEMORY_FRACTION * memory_bytes()))
+        images = data.images if stream else torch.from_numpy(np.asarray(data.images)).to(self.device)
+        return Batches(images, labels, self.config.batch_size, self.config.seed, device=self.device,
+                       rank=self.world.rank, world=self.world.size)
+
+    def _tensors(self, data: ImageData, limit: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+        count = min(len(data), limit)
+        labels = None if data.labels is None else torch.from_numpy(data.labels[:count]).to(self.device)
+        return to_float(data.images[:count], self.device), labels
 
     def record(self, figures: dict) -> None:
         """Append one record (the current step and ``figures``) to ``metrics.jsonl`` and ``self.history``."""
@@ -112,49 +157,72 @@ class Trainer:
         self.folder.append_metrics(entry)
 
     def fit(self) -> None:
-        with self.folder.lock():
+        with self._holding_folder():
             if self.step == 0:
-                if self.folder.checkpoint.exists():
-                    raise ZooError(f"{self.out_dir} already holds a trained run; continue it (zoo train --resume, "
-                                   "zoo.train(resume=...), Trainer.restore) or choose another folder")
                 seed_everything(self.config.seed)
-            self.history = self.folder.keep_metrics_until(self.step)  # a resume trains the steps past it again
-            self.folder.write_record(run.record(self))
-            self.start_step = self.step
-            self._started = time.perf_counter()
+            self._start_session()
             self.model.train()
             self._emit("on_train_start")
             try:
                 while self.step < self.total_steps:
                     started = time.perf_counter()
+                    if self.world.distributed:  # each rank its own noise, resumable without gathering RNG states
+                        torch.manual_seed(distributed.step_seed(self.config.seed, self.world.rank, self.step))
                     batch = self.batches.next()
                     with self._autocast():
                         logs = self.model.training_step(batch, self.step)
                     figures = {name: float(value.detach() if torch.is_tensor(value) else value)
                                for name, value in logs.items()}
+                    if self.world.distributed:
+                        figures = distributed.mean_figures(figures, self.device)
+                        distributed.broadcast_state(self.model.buffers())
                     self.step += 1
                     self._check_finite(figures)
                     self._measure_speed(time.perf_counter() - started)
                     self._emit("on_step_end", self.step, figures)
                     if self.batches.epoch_finished:
                         self._emit("on_epoch_end", self.batches.epoch + 1)
-                self.model.on_train_end(self.batches.images, self.batches.labels)
+                self.model.on_train_end(*self.batches.sample(ON_TRAIN_END_LIMIT, self.config.seed))
                 self._emit("on_train_end")
+                distributed.barrier()  # the others wait while rank 0 writes the last checkpoint
             except BaseException as exc:
                 self._emit("on_exception", exc)
                 ended = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                with contextlib.suppress(OSError):  # a full disk must not hide the error itself
-                    error = str(exc) if isinstance(exc, ZooError) else f"{type(exc).__name__}: {exc}"
-                    self.folder.write_status(ended, self.step, error[:500])
+                if self.world.is_writer:
+                    with contextlib.suppress(OSError):  # a full disk must not hide the error itself
+                        error = str(exc) if isinstance(exc, ZooError) else f"{type(exc).__name__}: {exc}"
+                        self.folder.write_status(ended, self.step, error[:500])
                 raise
-            self.folder.write_status("finished", self.step)
+            if self.world.is_writer:
+                self.folder.write_status("finished", self.step)
+
+    def _holding_folder(self):
+        return self.folder.lock() if self.world.is_writer else contextlib.nullcontext()
+
+    def _start_session(self) -> None:
+        """Check the folder, write the run record, trim metrics a resume trains again; give every rank the
+        same starting state."""
+        if self.world.is_writer:
+            if self.step == 0 and self.folder.checkpoint.exists():
+                raise ZooError(f"{self.out_dir} already holds a trained run; continue it (zoo train --resume, "
+                               "zoo.train(resume=...), Trainer.restore) or choose another folder")
+            self.history = self.folder.keep_metrics_until(self.step)  # a resume trains the steps past it again
+            self.folder.write_record(run.record(self))
+        if self.world.distributed:
+            distributed.broadcast_state([*self.model.parameters(), *self.model.buffers()])
+        self.start_step = self.step
+        self._started = time.perf_counter()
 
     def _emit(self, hook: str, *args) -> None:
         # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; each draws from a
         # fork of its own, so training randomness, and the RNG state a checkpoint saves, never depends on which
         # callbacks ran before: resume stays bit-exact.
+        # Only rank 0 runs them (it alone writes), except callbacks that declare ``every_rank`` (e.g. a schedule
+        # that changes the optimisers).
         devices = [self.device] if self.device.type == "cuda" else []
         for callback in self.callbacks:
+            if not (self.world.is_writer or getattr(callback, "every_rank", False)):
+                continue
             with torch.random.fork_rng(devices=devices):
                 getattr(callback, hook)(self, *args)
 
@@ -170,7 +238,7 @@ class Trainer:
                 raise TrainingError(f"'{name}' became {value} at step {self.step}; training stopped ({kept})")
 
     def _measure_speed(self, seconds: float) -> None:
-        rate = self.config.batch_size / max(seconds, 1e-9)
+        rate = self.config.batch_size * self.world.size / max(seconds, 1e-9)
         self.images_per_second = rate if self.images_per_second == 0 else 0.9 * self.images_per_second + 0.1 * rate
 
     # --- checkpoints ------------------------------------------------------------------------------------------
@@ -182,7 +250,7 @@ class Trainer:
         if self.data.source is not None:
             meta["dataset"] = self.data.source
         meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
-                           "elapsed": round(self.elapsed, 3)}
+                           "elapsed": round(self.elapsed, 3), "world_size": self.world.size}
         path = ckpt_io.save_checkpoint(self.folder.checkpoint, self.model, step=self.step,
                                        optimizers=self.model.optimizers, rng=rng, meta=meta)
         self._emit("on_checkpoint_saved", path)
@@ -204,6 +272,8 @@ class Trainer:
             if "rng.cuda" in checkpoint.tensors and self.device.type == "cuda":
                 torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], self.device)
             state = checkpoint.json("trainer")
+            if int(state.get("world_size", 1)) != self.world.size:
+                raise ZooError(run.world_size_message(checkpoint.path, int(state.get("world_size", 1)), self.world.size))
             self.batches.load_state_dict(state["batches"])
             self._seconds_before = float(state.get("elapsed", 0.0))
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -56,6 +56,42 @@ def test_folder_of_mixed_sizes_is_resized_to_the_common_one(tmp_path, capsys):
     assert "resizing" in capsys.readouterr().err
 
 
+def test_a_folder_is_decoded_once_and_again_when_it_changes(tmp_path, monkeypatch):
+    from zoo.datasets import folder_cache
+
+    folder = tmp_path / "faces"
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 255, (4, 16, 16, 3), dtype=np.uint8)
+    for i, picture in enumerate(pixels):
+        _save(folder / f"{i}.png", picture, "RGB")
+    first = datasets.load(str(folder))
+    assert first.mapped and np.array_equal(np.asarray(first.images), pixels.transpose(0, 3, 1, 2))
+
+    def no_decoding(path):
+        raise AssertionError(f"decoded {path} again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(folder_cache, "_open", no_decoding)
+        assert np.array_equal(np.asarray(datasets.load(str(folder)).images), np.asarray(first.images))
+    _save(folder / "4.png", pixels[0], "RGB")
+    assert len(datasets.load(str(folder))) == 5
+    caches = list(folder_cache.cache_home().glob("datasets/folders/faces-*"))
+    assert len(caches) == 2 and not any(p.name.endswith(".building") for p in caches)
+
+
+def test_an_npy_file_is_read_memory_mapped_and_bad_ones_are_refused(tmp_path):
+    good = np.random.default_rng(0).integers(0, 255, (20, 12, 12), dtype=np.uint8)
+    np.save(tmp_path / "good.npy", good)
+    data = datasets.load(str(tmp_path / "good.npy"))
+    assert data.mapped and data.shape == (1, 12, 12) and np.array_equal(np.asarray(data.images)[:, 0], good)
+    np.save(tmp_path / "floats.npy", good.astype(np.float32))
+    with pytest.raises(DataError, match="uint8"):
+        datasets.load(str(tmp_path / "floats.npy"))
+    (tmp_path / "cut.npy").write_bytes((tmp_path / "good.npy").read_bytes()[:-100])
+    with pytest.raises(DataError, match="shorter than its header"):
+        datasets.load(str(tmp_path / "cut.npy"))
+
+
 @pytest.mark.parametrize("setup, message", [
     (lambda p: None, "no images found"),
     (lambda p: (p / "a.txt").write_text("hello"), "no images found"),

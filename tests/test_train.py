@@ -84,16 +84,50 @@ def test_callbacks_see_every_hook_in_order(toy, tmp_path):
 
 
 def test_batches_visit_every_image_once_per_epoch():
-    from zoo.batches import InMemoryBatches
+    from zoo.batches import Batches
 
-    images = torch.arange(10.0).reshape(10, 1, 1, 1)
-    batches = InMemoryBatches(images, None, 3, seed=1)
+    images = torch.arange(10, dtype=torch.uint8).reshape(10, 1, 1, 1)
+    batches = Batches(images, None, 3, seed=1)
     seen = torch.cat([batches.next().images.flatten() for _ in range(3)])
     assert sorted(seen.tolist()) == sorted(set(seen.tolist())) and len(seen) == 9
     state = batches.state_dict()
     following = batches.next().images
     batches.load_state_dict(state)
     assert torch.equal(batches.next().images, following)
+
+
+def test_ranks_get_disjoint_shards_that_together_are_the_one_process_batches():
+    from zoo.batches import Batches
+
+    images = torch.arange(20, dtype=torch.uint8).reshape(20, 1, 1, 1)
+    whole = Batches(images, None, 6, seed=3)
+    ranks = [Batches(images, None, 2, seed=3, rank=r, world=3) for r in range(3)]
+    for _ in range(7):  # over two epoch boundaries
+        expected = whole.next().images
+        parts = [b.next().images for b in ranks]
+        assert torch.equal(torch.cat(parts), expected)
+        assert whole.epoch == ranks[0].epoch and whole.state_dict() == ranks[2].state_dict()
+    ranks = [Batches(images, None, 2, seed=3, rank=r, world=3) for r in range(3)]
+    epoch = torch.cat([torch.cat([b.next().images for b in ranks]) for _ in range(3)]).flatten().tolist()
+    assert len(set(epoch)) == 18  # one epoch of 3 steps: no image twice across ranks
+
+
+def test_streamed_batches_equal_in_memory_ones(tmp_path):
+    import numpy as np
+
+    from zoo.batches import Batches
+    from zoo.datasets.mapped import MappedImages
+
+    pixels = np.random.default_rng(0).integers(0, 256, (50, 8, 8, 3), dtype=np.uint8)  # channels last on disk
+    np.save(tmp_path / "data.npy", pixels)
+    mapped = MappedImages(tmp_path / "data.npy")
+    assert mapped.shape == (50, 3, 8, 8) and mapped.nbytes == pixels.nbytes
+    in_memory = Batches(torch.from_numpy(pixels.transpose(0, 3, 1, 2).copy()), None, 8, seed=2)
+    streamed = Batches(mapped, None, 8, seed=2)
+    for _ in range(200):  # past the page release
+        assert torch.equal(in_memory.next().images, streamed.next().images)
+    view = mapped.view(np.array([5, 1, 7]))
+    assert np.array_equal(view[np.array([2, 0])], pixels[[7, 5]].transpose(0, 3, 1, 2))
 
 
 def test_nan_loss_stops_naming_step_and_loss_and_keeps_the_last_checkpoint(register_plugin, zoo_cli, tmp_path):
@@ -216,3 +250,23 @@ def test_png_grids_are_enlarged_to_a_viewable_size(toy, zoo_cli, tmp_path):
     assert Image.open(tmp_path / "auto.png").size == (3 * 86 + 2,) * 2
     assert zoo_cli("sample", out, "-n", "9", "--out", tmp_path / "small.png", "--scale", "1")[0] == 0
     assert Image.open(tmp_path / "small.png").size == (3 * 30 + 2,) * 2
+
+
+def test_streaming_from_a_memory_mapped_file_trains_exactly_as_holding_the_images(toy, zoo_cli, tmp_path):
+    np.save(tmp_path / "data.npy", np.random.default_rng(0).integers(0, 256, (64, 1, 28, 28), dtype=np.uint8))
+    for access in ("memory", "stream"):
+        code, _, err = zoo_cli("train", toy, "--data", tmp_path / "data.npy", "--data-access", access,
+                               "--out", tmp_path / access, *FAST)
+        assert code == 0, err
+    held, streamed = load_checkpoint(tmp_path / "memory"), load_checkpoint(tmp_path / "stream")
+    assert all(torch.equal(held.tensors[k], streamed.tensors[k]) for k in held.tensors)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("access", ["memory", "stream"])
+def test_cuda_training_with_images_on_the_device_or_streamed(toy, zoo_cli, tmp_path, access):
+    np.save(tmp_path / "data.npy", np.random.default_rng(0).integers(0, 256, (64, 1, 28, 28), dtype=np.uint8))
+    code, _, err = zoo_cli("train", toy, "--data", tmp_path / "data.npy", "--device", "cuda", "--data-access", access,
+                           "--precision", "bf16", "--out", tmp_path / "run", *FAST)
+    assert code == 0, err
+    assert load_checkpoint(tmp_path / "run").step == 6

@@ -1,9 +1,8 @@
-"""User data: a folder of images (one subfolder per class, like torchvision's ImageFolder) or an ``.npz``."""
+"""User data: a folder of images (one subfolder per class, like torchvision's ImageFolder; decoded once into a
+cache), an ``.npz``, or a uint8 ``.npy`` read memory-mapped."""
 
 from __future__ import annotations
 
-import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -11,16 +10,21 @@ import numpy as np
 from ..errors import DataError
 from .image_data import ImageData
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 MIN_SIDE = 8
 
 
 def load_path(path: Path) -> ImageData:
     if path.is_dir():
-        return load_folder(path)
+        from .folder_cache import load_folder
+
+        return _check_size(load_folder(path))
     if path.suffix.lower() == ".npz":
         return load_npz(path)
-    raise DataError(f"{path}: unsupported data file; give a folder of images or an .npz with 'images'")
+    if path.suffix.lower() == ".npy":
+        from .mapped import MappedImages
+
+        return _check_size(ImageData(MappedImages(path), None, path.stem))
+    raise DataError(f"{path}: unsupported data file; give a folder of images, an .npz with 'images' or a uint8 .npy")
 
 
 def _check_size(data: ImageData) -> ImageData:
@@ -61,36 +65,3 @@ def load_npz(path: Path) -> ImageData:
             raise DataError(f"{path}: labels must be non-negative integers")
         labels = labels.astype(np.int64)
     return _check_size(ImageData(np.ascontiguousarray(images), labels, path.stem))
-
-
-def load_folder(root: Path) -> ImageData:
-    from PIL import Image
-
-    subdirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    groups = [(d.name, d) for d in subdirs] if subdirs else [(None, root)]
-    files, labels = [], []
-    for index, (_, folder) in enumerate(groups):
-        for f in sorted(folder.rglob("*") if subdirs else folder.iterdir()):
-            if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES:
-                files.append(f)
-                labels.append(index)
-    if not files:
-        raise DataError(f"{root}: no images found (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
-    pictures = []
-    for f in files:
-        try:
-            with Image.open(f) as img:
-                img.load()
-                pictures.append(img.copy())
-        except Exception as exc:
-            raise DataError(f"{f}: not a readable image ({type(exc).__name__})") from None
-    mode = "L" if all(p.mode in ("1", "L", "LA", "I", "I;16") for p in pictures) else "RGB"
-    size, _ = Counter(p.size for p in pictures).most_common(1)[0]
-    if any(p.size != size for p in pictures):
-        print(f"zoo: images in {root} differ in size; resizing all to {size[0]}x{size[1]}", file=sys.stderr)
-    arrays = [np.asarray(p.convert(mode).resize(size) if p.size != size else p.convert(mode)) for p in pictures]
-    images = np.stack(arrays)
-    images = images[:, None] if mode == "L" else images.transpose(0, 3, 1, 2)
-    classes = tuple(name for name, _ in groups) if subdirs else None
-    label_array = np.asarray(labels, dtype=np.int64) if subdirs else None
-    return _check_size(ImageData(np.ascontiguousarray(images, dtype=np.uint8), label_array, root.name, classes))

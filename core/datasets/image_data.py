@@ -1,4 +1,4 @@
-"""A dataset in memory: uint8 images (N, C, H, W), optional labels, and where it came from."""
+"""A dataset: uint8 images (N, C, H, W), in memory or memory-mapped, optional labels, and where it came from."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..errors import DataError
 
 @dataclass(frozen=True)
 class ImageData:
-    images: np.ndarray  # uint8, (N, C, H, W)
+    images: np.ndarray  # uint8, (N, C, H, W); or a MappedImages, read from disk by index
     labels: np.ndarray | None  # int64, (N,)
     name: str
     classes: tuple[str, ...] | None = None
@@ -39,6 +39,12 @@ class ImageData:
             return None
         return len(self.classes) if self.classes else int(self.labels.max()) + 1
 
+    @property
+    def mapped(self) -> bool:
+        """Whether the images stay on disk (memory-mapped) until indexed."""
+        return hasattr(self.images, "release")
+
     def subset(self, index: np.ndarray, part: str) -> "ImageData":
         labels = None if self.labels is None else self.labels[index]
-        return replace(self, images=self.images[index], labels=labels, name=f"{self.name}:{part}", part=part)
+        images = self.images.view(index) if self.mapped else self.images[index]
+        return replace(self, images=images, labels=labels, name=f"{self.name}:{part}", part=part)

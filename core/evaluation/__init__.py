@@ -60,6 +60,16 @@ def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
     return to_float(samples.images)
 
 
+REAL_LIMIT = 60_000  # real images scored per set; larger (memory-mapped) datasets give a seeded random subset
+
+
+def _at_most(data: ImageData, limit: int, seed: int) -> ImageData:
+    if len(data) <= limit:
+        return data
+    pick = np.sort(np.random.default_rng(seed).choice(len(data), limit, replace=False))
+    return data.subset(pick, data.part or "subset")
+
+
 KID_UNITS = "x1e3, on features scaled to unit RMS over the training images"
 
 
@@ -90,6 +100,7 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
         raise ValueError("give a model or samples")
     if model is not None and tuple(model.data_shape) != train.shape:
         raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
+    train, heldout = _at_most(train, REAL_LIMIT, seed), _at_most(heldout, REAL_LIMIT, seed)
     extractor = feature_extractor(features, train)
     train_features = extractor.features(to_float(train.images))
     heldout_images = to_float(heldout.images)

@@ -1,0 +1,129 @@
+"""Several processes on one machine: torch.distributed with gloo on 127.0.0.1, as torchrun starts them."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import zoo
+from zoo.checkpoint import load_checkpoint
+
+HERE = Path(__file__).parent
+WORKER = HERE / "distributed_worker.py"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", **extra)
+    return env
+
+
+def ranks(args, world=2, timeout=120, **env):
+    """Start ``world`` processes of ``python args`` as a launcher would; wait for all; return their results."""
+    port = free_port()
+    procs = [subprocess.Popen([sys.executable, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=clean_env(RANK=str(r), LOCAL_RANK=str(r), WORLD_SIZE=str(world),
+                                            MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), **env))
+             for r in range(world)]
+    try:
+        return [(p.wait(timeout=timeout), *p.communicate()) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+
+
+def torchrun(*args, nproc=2, timeout=240):
+    """``torchrun --standalone --nproc-per-node N -m zoo ARGS``, the command a user types."""
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
+               "-m", "zoo", *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=clean_env(ZOO_PROGRESS_SECONDS="0"))
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_ranks_keep_identical_weights_equal_to_one_process_on_the_concatenated_batch(tmp_path):
+    results = ranks([WORKER, "train", tmp_path / "two", 5, 8])
+    assert all(code == 0 for code, _, _ in results), results
+    rank0, rank1 = (load_file(tmp_path / "two" / f"rank-{r}.safetensors") for r in (0, 1))
+    assert all(torch.equal(rank0[k], rank1[k]) for k in rank0)  # identical, not merely close
+    one = subprocess.run([sys.executable, *map(str, [WORKER, "train", tmp_path / "one", 5, 16])], env=clean_env(),
+                         capture_output=True, text=True, timeout=120)
+    assert one.returncode == 0, one.stderr
+    single = load_file(tmp_path / "one" / "rank-0.safetensors")
+    initial = load_file(tmp_path / "one" / "initial.safetensors")
+    assert all(not torch.equal(single[k], initial[k]) for k in single)  # trained: not a comparison of two starts
+    for key in single:
+        torch.testing.assert_close(rank0[key], single[key], rtol=1e-5, atol=1e-6)
+    runs = tmp_path / "two" / "run"
+    assert sorted(p.name for p in runs.iterdir() if not p.name.startswith(".")) == ["config.json", "status.json"]
+
+
+def test_a_failing_rank_ends_every_rank_with_the_error_not_a_hang(tmp_path):
+    results = ranks([WORKER, "train", tmp_path, 5, 8], FAIL_AT="2", timeout=60)
+    (code0, _, err0), (code1, _, err1) = results
+    assert code1 != 0 and "rank 1 broke on purpose" in err1
+    assert code0 != 0  # rank 0 learns of it from its next collective, and stops
+    assert not (tmp_path / "rank-0.safetensors").exists()
+
+
+def tiny(model: str) -> list[str]:
+    sizes = {"dcgan": ["--set", "width=8", "--set", "latent_dim=8"], "wgan-gp": ["--set", "width=8"],
+             "cgan": ["--set", "width=8"], "vae": [], "autoencoder": []}
+    return sizes.get(model, [])
+
+
+def test_torchrun_trains_resumes_exactly_and_the_run_samples_in_one_process(tmp_path):
+    common = ["--batch-size", 8, "--sample-every", 2, "--checkpoint-every", 2, "--quiet", *tiny("dcgan")]
+    code, out, err = torchrun("train", "dcgan", "--steps", 4, "--out", tmp_path / "straight", *common)
+    assert code == 0, err
+    assert out.count("trained dcgan for 4 steps") == 1 and "2 processes (cpu)" in out  # rank 0 alone speaks
+    code, _, err = torchrun("train", "dcgan", "--steps", 2, "--out", tmp_path / "resumed", *common)
+    assert code == 0, err
+    code, _, err = torchrun("train", "--resume", tmp_path / "resumed", "--steps", 4)
+    assert code == 0, err
+    straight, resumed = load_checkpoint(tmp_path / "straight"), load_checkpoint(tmp_path / "resumed")
+    assert resumed.step == 4 and straight.tensors.keys() == resumed.tensors.keys()
+    for key, tensor in straight.tensors.items():
+        if not key.startswith("rng."):
+            assert torch.equal(tensor, resumed.tensors[key]), key
+    record = (tmp_path / "resumed" / "config.json").read_text()
+    assert '"size": 2' in record and (tmp_path / "resumed" / "metrics.jsonl").exists()
+    steps = [line for line in (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()]
+    assert len(steps) == len(set(steps))  # one writer: no record twice
+
+    from zoo.cli.main import main  # one process reads what the two wrote
+
+    for args in (["sample", tmp_path / "straight", "-n", "8", "--out", tmp_path / "s.png"],
+                 ["eval", tmp_path / "straight", "-n", "20"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main([str(a) for a in args])
+        assert exit_info.value.code in (0, None)
+    assert (tmp_path / "s.png").exists()
+
+
+def test_resume_with_another_number_of_processes_is_refused(tmp_path, zoo_cli):
+    code, _, err = torchrun("train", "dcgan", "--steps", 2, "--batch-size", 8, "--quiet", "--out", tmp_path / "run", *tiny("dcgan"))
+    assert code == 0, err
+    code, _, err = zoo_cli("train", "--resume", tmp_path / "run", "--steps", 4)
+    assert code == 1 and "was trained by 2 processes, this is 1" in err and "--nproc-per-node 2" in err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["wgan-gp", "cgan", "vae", "autoencoder"])
+def test_every_architecture_trains_unchanged_on_two_processes(model, tmp_path):
+    if model not in zoo.list_models():
+        pytest.skip(f"{model} is not installed")
+    code, out, err = torchrun("train", model, "--steps", 3, "--batch-size", 8, "--quiet", "--out", tmp_path / model,
+                              "--sample-every", 2, *tiny(model))
+    assert code == 0, err
+    assert load_checkpoint(tmp_path / model).step == 3
