@@ -46,10 +46,13 @@ def train_options(command):
     """A click option for each TrainConfig field, default None so that only what was given is passed on."""
     kinds = {int: int, float: float, str: str}
     for info in reversed(train_config.fields()):
-        kind = click.Choice(info.choices) if info.choices else kinds[info.type]
         default = "" if "[default" in info.help else f" [default: {info.default}]"
-        command = click.option(train_config.flag(info.name), info.name, type=kind, default=None,
-                               help=info.help + default)(command)
+        flag = train_config.flag(info.name)
+        if info.type is bool:
+            command = click.option(f"{flag}/--no-{flag[2:]}", info.name, default=None, help=info.help + default)(command)
+            continue
+        kind = click.Choice(info.choices) if info.choices else kinds[info.type]
+        command = click.option(flag, info.name, type=kind, default=None, help=info.help + default)(command)
     return command
 
 

@@ -23,13 +23,14 @@ RELEASE_EVERY = 64  # batches between handing a memory-mapped file's pages back,
 
 class Batches:
     def __init__(self, images, labels: torch.Tensor | None, batch_size: int, seed: int, *,
-                 device: str | torch.device = "cpu", rank: int = 0, world: int = 1):
+                 device: str | torch.device = "cpu", rank: int = 0, world: int = 1, channels_last: bool = False):
         """``images``: a uint8 (N, C, H, W) tensor on ``device``, or an array-like read per batch (a memory-mapped
         file); batches are float tensors on ``device``."""
         self.images, self.labels = images, labels
         self.batch_size, self.seed, self.rank, self.world = batch_size, seed, rank, world
         self.streamed = not torch.is_tensor(images)
         self.device = torch.device(device)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.epoch, self.position = 0, 0
         self._order: torch.Tensor | None = None
         self._read = 0
@@ -55,7 +56,7 @@ class Batches:
         index = self._order[start : start + self.batch_size]
         self.position += self.batch_size * self.world
         labels = None if self.labels is None else self.labels[index.to(self.labels.device)]
-        return Batch(self._images(index), labels)
+        return Batch(self._images(index).contiguous(memory_format=self.memory_format), labels)
 
     def _images(self, index: torch.Tensor) -> torch.Tensor:
         if not self.streamed:

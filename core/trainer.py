@@ -135,15 +135,26 @@ class Trainer:
                 raise ZooError("--batchnorm sync needs CUDA devices (torch's SyncBatchNorm has no CPU kernels); "
                                "leave it at per-rank")
             model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        if self.channels_last:
+            model = model.to(memory_format=torch.channels_last)
+        if self.config.compile:
+            for network in model.networks.values():
+                network.compile()  # in place: parameter names, and so checkpoints, stay as they are
         return model
+
+    @property
+    def channels_last(self) -> bool:
+        return self.config.memory_format == "channels_last" and self.device.type in ("cpu", "cuda")
 
     def _batches(self, data: ImageData) -> Batches:
         labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
         stream = data.mapped and (self.config.data_access == "stream" or (
             self.config.data_access == "auto" and data.images.nbytes > IN_MEMORY_FRACTION * memory_bytes()))
         images = data.images if stream else torch.from_numpy(np.asarray(data.images)).to(self.device)
+        if data.mapped and not stream:
+            data.images.release()  # read once; the copy in memory is the one used
         return Batches(images, labels, self.config.batch_size, self.config.seed, device=self.device,
-                       rank=self.world.rank, world=self.world.size)
+                       rank=self.world.rank, world=self.world.size, channels_last=self.channels_last)
 
     def _tensors(self, data: ImageData, limit: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         count = min(len(data), limit)
