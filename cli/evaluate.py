@@ -10,7 +10,7 @@ import click
 from zoo.errors import ZooError
 
 BETTER = {  # which way each figure is better; "real" means: as close as possible to the held-out real images
-    "n": "", "fid": "lower", "kid": "lower", "kid_std": "", "precision": "higher", "recall": "higher",
+    "n": "", "fid": "lower", "fid_std": "", "kid": "lower", "kid_std": "", "precision": "higher", "recall": "higher",
     "confidence": "higher", "diversity": "real", "inception_score": "higher", "classes_covered": "higher",
     "min_class_share": "real", "max_class_share": "real", "recon_mse": "lower",
 }
@@ -30,7 +30,7 @@ def format_report(report: dict, classes: list[str] | None = None) -> str:
     keys = [k for k in BETTER if k in model] + [k for k in model if k not in BETTER and k != "shares"]
     lines = [f"{'metric':<18}{'better':<8}{'model':>12}{'held-out real':>16}"]
     for key in keys:
-        better = BETTER.get(key, "higher" if "elbo" in key else "lower" if "nll" in key else "")
+        better = BETTER.get(key, "higher" if "elbo" in key else "lower" if "nll" in key or key.startswith("fid_n") else "")
         lines.append(f"{key:<18}{better:<8}{_cell(model.get(key)):>12}{_cell(baseline.get(key)):>16}")
     info = report["info"]
     lines.append(f"features: {info['features']} on {info['data']} ({info['train_images']} training images"
@@ -40,6 +40,10 @@ def format_report(report: dict, classes: list[str] | None = None) -> str:
         names = classes or [str(i) for i in range(len(model["shares"]))]
         lines.append("class shares: " + "  ".join(f"{name} {share:.1%}" for name, share in zip(names, model["shares"])))
     return "\n".join(lines)
+
+
+def _image_size(ckpt) -> int | None:
+    return int(ckpt.meta.get("image_size", 0)) or None
 
 
 @click.command("eval")
@@ -68,7 +72,7 @@ def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_js
         data = data or ckpt.meta.get("dataset", "mnist")
     elif data is None:
         raise ZooError("--samples needs --data to say what the samples should look like")
-    loaded = datasets.load(data)
+    loaded = datasets.load(data, image_size=_image_size(ckpt) if checkpoint is not None and data == ckpt.meta.get("dataset") else None)
     train, heldout = datasets.split(loaded, "train"), datasets.split(loaded, "heldout")
     images = None if samples is None else load_samples(samples, train.shape)
     report = run(train, heldout, model=model, samples=images, n=count, seed=seed, features=features, iw_samples=iw_samples).to_dict()

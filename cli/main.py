@@ -52,6 +52,7 @@ def cli():
     Quick start:
       zoo list                      what is installed
       zoo train dcgan               train on the bundled MNIST subset
+      zoo data                      the datasets, and which are downloaded
       zoo sample runs/dcgan-* -n 64 --out samples.png
     """
 
@@ -66,10 +67,10 @@ def get_cli() -> click.Group:
         _commands_added = True
         from zoo.plugins import call_hook
 
-        from . import evaluate, inspect_commands, runs, sample, scaffold, train
+        from . import data, evaluate, inspect_commands, runs, sample, scaffold, train
 
         for command in (inspect_commands.list_registered, inspect_commands.info, inspect_commands.plugins,
-                        scaffold.new_plugin, train.train, runs.runs, sample.sample, sample.reconstruct,
+                        scaffold.new_plugin, data.data, train.train, runs.runs, sample.sample, sample.reconstruct,
                         evaluate.evaluate):
             cli.add_command(command)
         call_hook("register_commands", cli=cli)

@@ -124,7 +124,7 @@ def reconstruct(checkpoint, data, count, out, device, force):
     if not model.can_reconstruct:
         raise ZooError(f"{model.name} cannot reconstruct images: it has no encoder (try an autoencoder or vae checkpoint)")
     source = data or ckpt.meta.get("dataset", "mnist")
-    loaded = datasets.load(source)
+    loaded = datasets.load(source, image_size=int(ckpt.meta.get("image_size", 0)) or None if data is None else None)
     heldout = datasets.split(loaded, "heldout") if data is None else loaded
     if heldout.shape != model.data_shape:
         raise ZooError(f"{source} has images of shape {heldout.shape}; {model.name} was trained on {model.data_shape}")

@@ -7,11 +7,25 @@ from .hookspecs import hookimpl
 
 @hookimpl
 def register_datasets(register):
-    from .datasets import bundled, download
+    from .datasets import bundled, cifar, download
 
-    register("mnist", bundled.load_mnist_5k, summary="MNIST subset shipped with zoo: 5,000 digits, 500 per class")
-    register("mnist-full", lambda: download.load_remote(download.MNIST_FULL), summary="MNIST, 60,000 digits (downloaded once)")
-    register("fashion-mnist", lambda: download.load_remote(download.FASHION_MNIST), summary="Fashion-MNIST, 60,000 clothes (downloaded once)")
+    def idx(dataset):
+        return {"files": lambda: [download.cached(dataset.name, f) for f in (dataset.images, dataset.labels)],
+                "images": 60_000, "shape": (1, 28, 28), "classes": len(dataset.classes)}
+
+    def archive(name):
+        return {"files": lambda: cifar.converted(getattr(cifar, name)), "images": 50_000, "shape": (3, 32, 32)}
+
+    register("mnist", bundled.load_mnist_5k, summary="MNIST subset shipped with zoo: 5,000 digits, 500 per class",
+             files=lambda: [str(bundled.PATH)], bundled=True, images=5000, shape=(1, 28, 28), classes=10)
+    register("mnist-full", lambda: download.load_remote(download.MNIST_FULL), summary="MNIST, 60,000 digits (downloaded once)",
+             **idx(download.MNIST_FULL))
+    register("fashion-mnist", lambda: download.load_remote(download.FASHION_MNIST),
+             summary="Fashion-MNIST, 60,000 clothes (downloaded once)", **idx(download.FASHION_MNIST))
+    register("cifar10", lambda: cifar.load(cifar.CIFAR10), summary="CIFAR-10: 50,000 32x32 colour images, 10 classes "
+             "(binary archive, downloaded once)", classes=10, **archive("CIFAR10"))
+    register("cifar100", lambda: cifar.load(cifar.CIFAR100), summary="CIFAR-100: 50,000 32x32 colour images, 100 "
+             "classes (binary archive, downloaded once)", classes=100, **archive("CIFAR100"))
 
 
 @hookimpl

@@ -237,8 +237,8 @@ class Plan:
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
 
 
-def _load_data(source: str, part: str | None) -> tuple[datasets.ImageData, datasets.ImageData | None]:
-    loaded = datasets.load(source)
+def _load_data(source: str, part: str | None, image_size: int = 0) -> tuple[datasets.ImageData, datasets.ImageData | None]:
+    loaded = datasets.load(source, image_size or None)
     if part is None:
         return loaded, None
     return datasets.split(loaded, part), datasets.split(loaded, "heldout")
@@ -292,9 +292,9 @@ def plan_new(model: str, *, out: str | Path | None = None, data: str = "mnist", 
         raise ZooError(f"--out {folder.path} already exists; {hint}")
     if blocking_file(folder.path):
         raise ZooError(f"--out {folder.path}: {blocking_file(folder.path)} is a file, not a folder")
-    train, heldout = _load_data(data, "train")
-    settings = {k: v for k, v in spec.train_defaults.items() if k in TrainConfig.__dataclass_fields__}
     given = dict(options or {})
+    train, heldout = _load_data(data, "train", TrainConfig(image_size=given.get("image_size", 0)).image_size)
+    settings = {k: v for k, v in spec.train_defaults.items() if k in TrainConfig.__dataclass_fields__}
     if "epochs" in given:
         settings.pop("steps", None)
     settings.update(given)
@@ -340,7 +340,7 @@ def plan_resume(path: str | Path, *, model: str | None = None, data: str | None 
         kept.append((entry["name"], entry.get("options") or {}))
 
     part = saved["data"].get("part", "train")
-    train, heldout = _load_data(source or data, part)
+    train, heldout = _load_data(source or data, part, int(saved["train"].get("image_size", 0)))
     if not saved["data"].get("heldout", True):
         heldout = None
     checkpoint = load_checkpoint(folder.path) if folder.checkpoint.exists() else None

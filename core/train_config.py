@@ -34,6 +34,8 @@ class TrainConfig:
     log_every: int = option(10, "steps averaged into each metrics.jsonl record", minimum=1)
     eval_every: int = option(0, "steps between zoo eval figures in metrics.jsonl (0: off); final ones go to eval.json", minimum=0)
     eval_samples: int = option(1000, "samples drawn for each --eval-every evaluation", minimum=10)
+    image_size: int = option(0, "decode an image folder at SxS: the centred square of each image, resized with the "
+                             "Lanczos filter (0: as the folder is)", minimum=0, maximum=4096)
     data_access: str = option("auto", "memory: hold the uint8 images on the device; stream: read each batch from the "
                               "memory-mapped file (.npy, cached folders); auto: stream when the images take over a "
                               "quarter of the machine's memory", choices=DATA_ACCESS)

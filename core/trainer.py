@@ -260,6 +260,8 @@ class Trainer:
         meta = {"classes": list(self.data.classes) if self.data.classes else None}
         if self.data.source is not None:
             meta["dataset"] = self.data.source
+            if self.config.image_size:
+                meta["image_size"] = self.config.image_size
         meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
                            "elapsed": round(self.elapsed, 3), "world_size": self.world.size}
         path = ckpt_io.save_checkpoint(self.folder.checkpoint, self.model, step=self.step,

@@ -168,8 +168,9 @@ def mirror(tmp_path, monkeypatch):
     thread.start()
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ZOO_DATASET_MIRROR", f"http://127.0.0.1:{server.server_port}/")
-    spec = replace(download.MNIST_FULL, images=("imgs.gz", hashlib.sha256(blobs["imgs.gz"]).hexdigest()),
-                   labels=("lbls.gz", hashlib.sha256(blobs["lbls.gz"]).hexdigest()))
+    spec = replace(download.MNIST_FULL,
+                   images=download.RemoteFile("imgs.gz", hashlib.sha256(blobs["imgs.gz"]).hexdigest(), ()),
+                   labels=download.RemoteFile("lbls.gz", hashlib.sha256(blobs["lbls.gz"]).hexdigest(), ()))
     yield spec, blobs, handler, images
     server.shutdown()
 
@@ -189,16 +190,16 @@ def test_interrupted_download_resumes_with_a_range_request(mirror):
     folder = download.cache_root() / spec.name
     folder.mkdir(parents=True)
     (folder / "imgs.gz.part").write_bytes(blobs["imgs.gz"][:100])
-    download.fetch(spec, *spec.images)
+    download.fetch(spec.name, spec.images)
     assert ("imgs.gz", "bytes=100-") in handler.requests
     assert (folder / "imgs.gz").read_bytes() == blobs["imgs.gz"]
 
 
 def test_checksum_mismatch_is_refused_and_nothing_is_kept(mirror):
     spec, _, _, _ = mirror
-    wrong = replace(spec, images=("imgs.gz", "0" * 64))
+    wrong = replace(spec, images=replace(spec.images, sha256="0" * 64))
     with pytest.raises(DataError, match="sha256 mismatch"):
-        download.fetch(wrong, *wrong.images)
+        download.fetch(wrong.name, wrong.images)
     assert not list((download.cache_root() / spec.name).iterdir())
 
 
@@ -219,3 +220,60 @@ def test_idx_round_trip_and_truncation(tmp_path):
         fh.write(bytes([0, 0, 8, 1]) + (100).to_bytes(4, "big") + b"\0" * 10)
     with pytest.raises(DataError, match="header says 100 bytes"):
         read_idx(tmp_path / "short.gz")
+
+
+def cifar_archive(path, records_per_batch=20, seed=0):
+    """A CIFAR-10 binary archive in the real layout (five training batches, a test batch, the class names)."""
+    import io
+    import tarfile
+
+    rng = np.random.default_rng(seed)
+    batches = []
+    with tarfile.open(path, "w:gz") as tar:
+        def add(name, payload):
+            info = tarfile.TarInfo(f"cifar-10-batches-bin/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+
+        for name in [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]:
+            labels = rng.integers(0, 10, records_per_batch, dtype=np.uint8)
+            pixels = rng.integers(0, 256, (records_per_batch, 3, 32, 32), dtype=np.uint8)
+            add(name, np.concatenate([labels[:, None], pixels.reshape(records_per_batch, -1)], axis=1).tobytes())
+            if name != "test_batch.bin":
+                batches.append((pixels, labels))
+        add("batches.meta.txt", "\n".join(["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                                            "ship", "truck"]).encode() + b"\n\n")
+    return np.concatenate([b[0] for b in batches]), np.concatenate([b[1] for b in batches]).astype(np.int64)
+
+
+@pytest.fixture
+def cifar_mirror(tmp_path, monkeypatch):
+    """A local server holding a small CIFAR-10 archive, and the checksum table pointed at it."""
+    from zoo.datasets import cifar
+
+    images, labels = cifar_archive(tmp_path / "cifar-10-binary.tar.gz")
+    blob = (tmp_path / "cifar-10-binary.tar.gz").read_bytes()
+    handler = type("Handler", (RangeServer,), {"files": {"cifar-10-binary.tar.gz": blob}, "requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("ZOO_DATASET_MIRROR", f"http://127.0.0.1:{server.server_port}/")
+    monkeypatch.setattr(cifar, "CIFAR10", replace(cifar.CIFAR10, archive=replace(
+        cifar.CIFAR10.archive, sha256=hashlib.sha256(blob).hexdigest())))
+    yield images, labels, handler
+    server.shutdown()
+
+
+def test_cifar10_is_downloaded_verified_and_read_without_pickle(cifar_mirror):
+    images, labels, handler = cifar_mirror
+    data = datasets.load("cifar10")
+    assert data.shape == (3, 32, 32) and len(data) == 100 and data.classes[:2] == ("airplane", "automobile")
+    assert np.array_equal(np.asarray(data.images), images) and np.array_equal(data.labels, labels)
+    again = datasets.load("cifar10")
+    assert len(handler.requests) == 1 and np.array_equal(np.asarray(again.images), images)
+
+
+def test_cifar_records_of_the_wrong_size_are_refused():
+    from zoo.datasets.cifar import read_records
+
+    with pytest.raises(DataError, match="not a whole number of 3073-byte CIFAR records"):
+        read_records(b"x" * 3000, 1, "batch")

@@ -127,3 +127,19 @@ def test_every_architecture_trains_unchanged_on_two_processes(model, tmp_path):
                               "--sample-every", 2, *tiny(model))
     assert code == 0, err
     assert load_checkpoint(tmp_path / model).step == 3
+
+
+@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs two CUDA devices")
+def test_torchrun_on_two_gpus_with_nccl_and_sync_batchnorm(tmp_path):
+    code, _, err = torchrun("train", "dcgan", "--steps", 4, "--batch-size", 8, "--quiet", "--device", "cuda",
+                            "--batchnorm", "sync", "--precision", "bf16", "--out", tmp_path / "run", *tiny("dcgan"))
+    assert code == 0, err
+    assert '"backend": "nccl"' in (tmp_path / "run" / "config.json").read_text()
+
+
+def test_sync_batchnorm_on_cpu_processes_is_refused_in_one_line(tmp_path):
+    code, _, err = torchrun("train", "dcgan", "--steps", 2, "--batch-size", 8, "--quiet", "--device", "cpu",
+                            "--batchnorm", "sync", "--out", tmp_path / "run", *tiny("dcgan"))
+    assert code != 0
+    assert "Error: --batchnorm sync needs CUDA devices" in err and "Error: rank 1: --batchnorm sync" in err
+    assert "Traceback" not in err.split("torch.distributed.elastic")[0]

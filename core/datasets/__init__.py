@@ -31,13 +31,20 @@ def split(data: ImageData, part: str) -> ImageData:
     raise ValueError(f"unknown split {part!r}")
 
 
-def load(name_or_path: str) -> ImageData:
-    """A registered dataset by name, or a folder of images / an ``.npz`` file by path."""
+def load(name_or_path: str, image_size: int | None = None) -> ImageData:
+    """A registered dataset by name, or a folder of images / an ``.npz`` / ``.npy`` file by path; ``image_size``
+    decodes a folder at that size (centred square, Lanczos)."""
+    from ..errors import DataError
+
     source = str(name_or_path)
     path = Path(source).expanduser()
     if source not in registered("datasets") and path.exists():
         from .files import load_path
 
-        return replace(load_path(path), source=str(path.resolve()))  # a run found again from any folder
+        if image_size and not path.is_dir():
+            raise DataError(f"--image-size applies to image folders; {path} is a file")
+        return replace(load_path(path, image_size), source=str(path.resolve()))  # a run found again from any folder
     data = lookup("datasets", source, not_found=" (not a registered name, nor an existing file or folder)").value()
+    if image_size and data.shape[1:] != (image_size, image_size):
+        raise DataError(f"--image-size applies to image folders; {source} has {data.shape[1]}x{data.shape[2]} images")
     return replace(data, source=source)

@@ -9,10 +9,11 @@ import numpy as np
 from .image_data import ImageData
 
 DIGITS = tuple(str(d) for d in range(10))
+PATH = files(__package__).joinpath("mnist_5k.npz")
 
 
 def load_mnist_5k() -> ImageData:
-    with files(__package__).joinpath("mnist_5k.npz").open("rb") as fh, np.load(fh) as npz:
+    with PATH.open("rb") as fh, np.load(fh) as npz:
         images = npz["images"][:, None, :, :]
         labels = npz["labels"].astype(np.int64)
     return ImageData(images, labels, "mnist", DIGITS)

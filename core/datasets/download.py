@@ -1,4 +1,4 @@
-"""Download MNIST and Fashion-MNIST: standard file names, sha256-verified, resumable, atomic, cached.
+"""Downloads (MNIST, Fashion-MNIST, CIFAR archives): standard file names, sha256-verified, resumable, atomic, cached.
 
 Files are cached under ``$ZOO_HOME/datasets`` (or the user cache directory). A download goes to ``NAME.part``
 and resumes from there with an HTTP Range request; only a file whose sha256 matches is renamed into place.
@@ -26,29 +26,35 @@ TIMEOUT_S = 30
 
 
 @dataclass(frozen=True)
+class RemoteFile:
+    name: str  # the file's standard name, kept as is in the cache
+    sha256: str
+    mirrors: tuple[str, ...]  # base URLs, tried in turn
+
+
+@dataclass(frozen=True)
 class RemoteDataset:
+    """An image file and a label file in the IDX format (MNIST's)."""
+
     name: str
-    mirrors: tuple[str, ...]
-    images: tuple[str, str]  # (file name, sha256)
-    labels: tuple[str, str]
+    images: RemoteFile
+    labels: RemoteFile
     classes: tuple[str, ...]
 
 
+_MNIST = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/")
+_FASHION = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+            "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/")
 MNIST_FULL = RemoteDataset(
     "mnist-full",
-    ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/"),
-    ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"),
-    ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c"),
+    RemoteFile("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", _MNIST),
+    RemoteFile("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", _MNIST),
     tuple(str(d) for d in range(10)),
 )
 FASHION_MNIST = RemoteDataset(
     "fashion-mnist",
-    (
-        "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
-        "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-    ),
-    ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84"),
-    ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845"),
+    RemoteFile("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", _FASHION),
+    RemoteFile("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", _FASHION),
     ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
 )
 
@@ -57,9 +63,9 @@ def cache_root() -> Path:
     return cache_home() / "datasets"
 
 
-def _mirrors(dataset: RemoteDataset) -> list[str]:
+def _mirrors(remote: RemoteFile) -> list[str]:
     override = os.environ.get("ZOO_DATASET_MIRROR", "").strip()
-    bases = [b.strip() for b in override.split(",") if b.strip()] if override else list(dataset.mirrors)
+    bases = [b.strip() for b in override.split(",") if b.strip()] if override else list(remote.mirrors)
     return [b if b.endswith("/") else b + "/" for b in bases]
 
 
@@ -88,16 +94,22 @@ def _download(url: str, part: Path) -> None:
         os.fsync(out.fileno())
 
 
-def fetch(dataset: RemoteDataset, file_name: str, sha256: str) -> Path:
-    """The verified local copy of one file, downloading it if needed."""
-    folder = cache_root() / dataset.name
-    dest = folder / file_name
+def cached(dataset: str, remote: RemoteFile) -> Path:
+    """Where the verified copy of ``remote`` lives (whether or not it is there yet)."""
+    return cache_root() / dataset / remote.name
+
+
+def fetch(dataset: str, remote: RemoteFile) -> Path:
+    """The verified local copy of one file of ``dataset``, downloading it if needed."""
+    file_name, sha256 = remote.name, remote.sha256
+    dest = cached(dataset, remote)
+    folder = dest.parent
     if dest.exists() and sha256_of(dest) == sha256:
         return dest
     folder.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     problems = []
-    for base in _mirrors(dataset):
+    for base in _mirrors(remote):
         for _attempt in range(2):  # a resumed file that fails its checksum is fetched once more from scratch
             try:
                 _download(base + file_name, part)
@@ -110,12 +122,12 @@ def fetch(dataset: RemoteDataset, file_name: str, sha256: str) -> Path:
             part.unlink()
             problems.append(f"{base}: sha256 mismatch")
     raise DataError(
-        f"could not download {file_name} for {dataset.name} ({'; '.join(problems)}). "
+        f"could not download {file_name} for {dataset} ({'; '.join(problems)}). "
         f"Offline? Copy the file into {folder} or set ZOO_DATASET_MIRROR to a reachable mirror"
     )
 
 
 def load_remote(dataset: RemoteDataset) -> ImageData:
-    images = read_idx(fetch(dataset, *dataset.images))
-    labels = read_idx(fetch(dataset, *dataset.labels)).astype(np.int64)
+    images = read_idx(fetch(dataset.name, dataset.images))
+    labels = read_idx(fetch(dataset.name, dataset.labels)).astype(np.int64)
     return ImageData(np.ascontiguousarray(images[:, None]), labels, dataset.name, dataset.classes)

@@ -13,11 +13,11 @@ from .image_data import ImageData
 MIN_SIDE = 8
 
 
-def load_path(path: Path) -> ImageData:
+def load_path(path: Path, image_size: int | None = None) -> ImageData:
     if path.is_dir():
         from .folder_cache import load_folder
 
-        return _check_size(load_folder(path))
+        return _check_size(load_folder(path, image_size))
     if path.suffix.lower() == ".npz":
         return load_npz(path)
     if path.suffix.lower() == ".npy":

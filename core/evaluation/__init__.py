@@ -22,7 +22,6 @@ from . import metrics
 
 SAMPLE_CHUNK = 500
 MIN_SAMPLES = 10  # FID needs a covariance, precision/recall k=3 neighbours
-MAX_MANIFOLD_POINTS = 2000  # precision/recall is quadratic in memory; a random subset of this size is used
 
 
 @dataclass
@@ -73,18 +72,23 @@ def _at_most(data: ImageData, limit: int, seed: int) -> ImageData:
 KID_UNITS = "x1e3, on features scaled to unit RMS over the training images"
 
 
-def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor, seed: int) -> dict:
+def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor, seed: int,
+                    matched: int | None = None) -> dict:
+    """FID (with its bootstrap spread), KID, precision/recall and the class figures of ``images``; with
+    ``matched``, also the FID of that many of them (to set beside a floor measured on so many images)."""
     features = extractor.features(images)
-    figures = {"n": len(images), "fid": metrics.fid(features, train_features)}
+    figures = {"n": len(images), "fid": metrics.fid(features, train_features),
+               "fid_std": metrics.fid_spread(features, train_features, seed=seed)}
+    if matched is not None and matched < len(features):
+        pick = np.random.default_rng(seed).choice(len(features), matched, replace=False)
+        figures[f"fid_n{matched}"] = metrics.fid(features[pick], train_features)
     # KID's kernel (x.y/d + 1)^3 assumes features of about unit scale (as Inception's are); in a feature space of
     # another scale the cubic term swamps it and values run into the hundreds. One scale for all sets, taken from
     # the training features, keeps every comparison intact; x1e3 is the customary unit.
     scale = float(np.sqrt(np.mean(np.square(train_features)))) or 1.0
     kid, kid_std = metrics.kid(features / scale, train_features / scale, seed=seed)
     figures["kid"], figures["kid_std"] = 1e3 * kid, 1e3 * kid_std
-    rng = np.random.default_rng(seed)
-    pick = lambda x: x[rng.choice(len(x), min(len(x), MAX_MANIFOLD_POINTS), replace=False)]  # noqa: E731
-    figures["precision"], figures["recall"] = metrics.precision_recall(pick(train_features), pick(features))
+    figures["precision"], figures["recall"] = metrics.precision_recall(train_features, features)
     logits = extractor.logits(images)
     if logits is not None:
         probabilities = torch.from_numpy(logits).softmax(1).numpy()
@@ -112,7 +116,7 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
                           "features": features, "seed": seed, "kid_units": KID_UNITS})
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
-    report.model = _sample_figures(extractor, train_features, samples, seed)
+    report.model = _sample_figures(extractor, train_features, samples, seed, matched=len(heldout_images))
     report.baseline = _sample_figures(extractor, train_features, heldout_images, seed)
     if model is not None:
         report.model.update(_model_figures(model, heldout, iw_samples, seed))

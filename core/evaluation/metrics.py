@@ -2,7 +2,7 @@
 
 - FID (Heusel et al. 2017): Frechet distance between Gaussians fitted to two feature sets.
 - KID (Binkowski et al. 2018): unbiased MMD^2 with the cubic polynomial kernel, mean and std over subsets.
-- Precision / recall (Kynkaanniemi et al. 2019): k-NN manifolds of real and generated features.
+- Precision / recall (Kynkaanniemi et al. 2019): k-NN manifolds of real and generated features, all points.
 - Confidence / diversity (the two halves of the Inception Score) and the Inception-Score-style exp(E KL).
 - Class coverage: the share of samples per predicted class, a direct mode-collapse alarm.
 """
@@ -57,23 +57,44 @@ def kid(features_a: np.ndarray, features_b: np.ndarray, subsets: int = 50, subse
     return float(np.mean(values)), float(np.std(values))
 
 
+def fid_spread(features_a: np.ndarray, features_b: np.ndarray, rounds: int = 10, seed: int = 0) -> float:
+    """The standard deviation of FID over bootstrap resamples of ``features_a`` (the samples scored), with
+    ``features_b`` (the reference) fixed: how much the figure moves from the finite number of samples alone."""
+    a = np.asarray(features_a, np.float64)
+    reference = _stats(features_b)
+    rng = np.random.default_rng(seed)
+    values = [frechet_distance(*_stats(a[rng.integers(0, len(a), len(a))]), *reference) for _ in range(rounds)]
+    return float(np.std(values))
+
+
+BLOCK = 512  # rows of the distance matrix computed at once: memory O(BLOCK x N), any number of points
+
+
 def _pairwise_sq(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.clip((x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2 * x @ y.T, 0, None)
 
 
 def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
-    d = _pairwise_sq(x, x)
-    return np.sort(d, axis=1)[:, k]  # index 0 is the point itself
+    """Squared distance of each point to its k-th nearest other point."""
+    return np.concatenate([np.partition(_pairwise_sq(x[i : i + BLOCK], x), k, axis=1)[:, k]  # index 0: the point itself
+                           for i in range(0, len(x), BLOCK)])
+
+
+def _inside(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> float:
+    """Share of ``points`` within the radius of at least one centre."""
+    hits = [(_pairwise_sq(points[i : i + BLOCK], centres) <= radii[None, :]).any(axis=1) for i in range(0, len(points), BLOCK)]
+    return float(np.concatenate(hits).mean())
 
 
 def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
-    """Share of fakes inside the real manifold (precision) and of reals inside the fake one (recall)."""
+    """Share of fakes inside the real manifold (precision) and of reals inside the fake one (recall), every point
+    used (distances in blocks). Sets of k points or fewer use their (size - 1)-th neighbour."""
     real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
-    real_radii, fake_radii = _knn_radii(real, k), _knn_radii(fake, k)
-    cross = _pairwise_sq(fake, real)  # (fake, real)
-    precision = (cross <= real_radii[None, :]).any(axis=1).mean()
-    recall = (cross.T <= fake_radii[None, :]).any(axis=1).mean()
-    return float(precision), float(recall)
+    if min(len(real), len(fake)) < 2:
+        raise ValueError("precision/recall needs at least 2 points in each set")
+    real_radii = _knn_radii(real, min(k, len(real) - 1))
+    fake_radii = _knn_radii(fake, min(k, len(fake) - 1))
+    return _inside(fake, real, real_radii), _inside(real, fake, fake_radii)
 
 
 def confidence_diversity(probabilities: np.ndarray) -> dict[str, float]:

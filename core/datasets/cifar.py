@@ -1,0 +1,113 @@
+"""CIFAR-10 and CIFAR-100 from the authors' *binary* archives, read without pickle.
+
+The archive is fetched once through :func:`zoo.datasets.download.fetch` (sha256-verified, resumable, atomic,
+``ZOO_DATASET_MIRROR``), then its training records are converted once into a uint8 ``.npy`` beside it, which
+later runs memory-map. Each record is a label byte (CIFAR-100: coarse, then fine) and 3,072 pixel bytes: the
+red, green and blue 32x32 planes, row by row. zoo uses the 50,000 training images (and splits off its own
+held-out 10%); class names come from the archive's text files.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..atomic import write_bytes, write_text
+from ..errors import DataError
+from .download import RemoteFile, cached, fetch
+from .image_data import ImageData
+from .mapped import MappedImages
+
+PIXELS = 3 * 32 * 32
+
+
+@dataclass(frozen=True)
+class CifarArchive:
+    name: str
+    archive: RemoteFile
+    train_members: tuple[str, ...]  # paths inside the archive, in order
+    classes_member: str
+    label_bytes: int  # 1 for CIFAR-10; 2 for CIFAR-100, whose second byte is the fine label used
+
+
+MIRRORS = ("https://www.cs.toronto.edu/~kriz/",)
+
+CIFAR10 = CifarArchive(
+    "cifar10",
+    RemoteFile("cifar-10-binary.tar.gz", "c4a38c50a1bc5f3a1c5537f2155ab9d68f9f25eb1ed8d9ddda3db29a59bca1dd", MIRRORS),
+    tuple(f"cifar-10-batches-bin/data_batch_{i}.bin" for i in range(1, 6)),
+    "cifar-10-batches-bin/batches.meta.txt",
+    1,
+)
+CIFAR100 = CifarArchive(
+    "cifar100",
+    RemoteFile("cifar-100-binary.tar.gz", "58a81ae192c23a4be8b1804d68e518ed807d710a4eb253b1f2a199162a40d8ec", MIRRORS),
+    ("cifar-100-binary/train.bin",),
+    "cifar-100-binary/fine_label_names.txt",
+    2,
+)
+
+
+def converted(dataset: CifarArchive) -> list[Path]:
+    """The files of the prepared copy (present once :func:`load` has run)."""
+    folder = cached(dataset.name, dataset.archive).parent / "converted"
+    return [folder / "images.npy", folder / "labels.npy", folder / "info.json"]
+
+
+def load(dataset: CifarArchive) -> ImageData:
+    archive = fetch(dataset.name, dataset.archive)
+    folder = archive.parent / "converted"
+    info_path = folder / "info.json"
+    if not info_path.exists():
+        _convert(dataset, archive, folder)
+    info = json.loads(info_path.read_text())
+    labels = np.load(folder / "labels.npy", allow_pickle=False)
+    return ImageData(MappedImages(folder / "images.npy"), labels, dataset.name, tuple(info["classes"]))
+
+
+def read_records(raw: bytes, label_bytes: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Images (N, 3, 32, 32) and labels (N,) of one binary batch file."""
+    size = label_bytes + PIXELS
+    if len(raw) == 0 or len(raw) % size:
+        raise DataError(f"{where}: {len(raw)} bytes is not a whole number of {size}-byte CIFAR records")
+    records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, size)
+    return records[:, label_bytes:].reshape(-1, 3, 32, 32), records[:, label_bytes - 1].astype(np.int64)
+
+
+def _convert(dataset: CifarArchive, archive: Path, folder: Path) -> None:
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            def member(name: str) -> bytes:
+                try:
+                    handle = tar.extractfile(name)
+                except KeyError:
+                    handle = None
+                if handle is None:
+                    raise DataError(f"{archive}: no {name} inside; not a CIFAR binary archive")
+                return handle.read()
+
+            parts = [read_records(member(m), dataset.label_bytes, f"{archive}:{m}") for m in dataset.train_members]
+            classes = [line.strip() for line in member(dataset.classes_member).decode().splitlines() if line.strip()]
+    except (tarfile.TarError, OSError, EOFError, UnicodeDecodeError) as exc:
+        raise DataError(f"{archive}: not a readable archive ({type(exc).__name__}: {exc})") from None
+    images = np.concatenate([p[0] for p in parts])
+    labels = np.concatenate([p[1] for p in parts])
+    if labels.max() >= len(classes):
+        raise DataError(f"{archive}: label {int(labels.max())} but only {len(classes)} class names")
+    folder.mkdir(parents=True, exist_ok=True)
+    write_bytes(folder / "images.npy", _npy_bytes(images))
+    write_bytes(folder / "labels.npy", _npy_bytes(labels))
+    write_text(folder / "info.json", json.dumps({"source": archive.name, "sha256": dataset.archive.sha256,
+                                                 "images": len(images), "classes": classes}) + "\n")
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
+    return buffer.getvalue()
