@@ -21,14 +21,15 @@ def find_runs(root: Path) -> list[Path]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("compare.png"), show_default=True,
               help="With compare: where to draw the comparison.")
-def runs(args, as_json, out):
+@click.option("--no-eval", is_flag=True, help="With compare: losses only, leaving out the evaluations.")
+def runs(args, as_json, out, no_eval):
     """zoo runs [DIR]: the runs under DIR (default: runs) with model, data, progress, wall time, last losses,
     latest eval figures and whether each finished, failed, was interrupted or is running.
 
     zoo runs compare RUN_A RUN_B ...: their loss curves and eval figures in one PNG (--out), and a table of
     each figure side by side with its change from the first run."""
     if args[:1] == ("compare",):
-        return compare([Path(a) for a in args[1:]], out, as_json)
+        return compare([Path(a) for a in args[1:]], out, as_json, with_eval=not no_eval)
     if len(args) > 1:
         raise click.UsageError("give one folder to list, or: zoo runs compare RUN_A RUN_B ...")
     listing(Path(args[0]) if args else Path("runs"), as_json)
@@ -66,7 +67,7 @@ def listing(root: Path, as_json: bool) -> None:
     click.echo(format_table(rows, ["RUN", "MODEL", "DATA", "STEPS", "TIME", "LAST LOSSES", "EVAL", "STATUS"]))
 
 
-def compare(paths: list[Path], out: Path, as_json: bool) -> None:
+def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True) -> None:
     from zoo.errors import ZooError
     from zoo.plots import plot_comparison
     from zoo.run import RunFolder
@@ -75,6 +76,10 @@ def compare(paths: list[Path], out: Path, as_json: bool) -> None:
         raise ZooError("zoo runs compare needs two runs or more")
     folders = [RunFolder(p) for p in paths]
     summaries = [f.summary() for f in folders]
+    if not with_eval:
+        for summary in summaries:
+            summary["eval"] = {}
+    _check_comparable(paths, summaries)
     labels = _labels(paths)
     plot_comparison({label: f.read_metrics()[0] for label, f in zip(labels, folders)},
                     {label: s["eval"] for label, s in zip(labels, summaries) if s["eval"]}, out)
@@ -96,6 +101,20 @@ def compare(paths: list[Path], out: Path, as_json: bool) -> None:
     headers = ["FIGURE", *labels, *(f"{label} - {labels[0]}" for label in labels[1:])]
     click.echo(format_table(rows, headers))
     click.echo(f"plot: {out}", err=True)
+
+
+def _check_comparable(paths: list[Path], summaries: list[dict]) -> None:
+    """Evaluations are set side by side only when they were made the same way (feature space and weights, data,
+    split, sample count); otherwise the comparison is refused with the reason."""
+    from zoo.errors import ZooError
+    from zoo.evaluation import mismatch
+
+    evaluated = [(p, s) for p, s in zip(paths, summaries) if s["eval"]]
+    for path, summary in evaluated[1:]:
+        reason = mismatch(evaluated[0][1]["eval_provenance"], summary["eval_provenance"])
+        if reason:
+            raise ZooError(f"the evaluations of {evaluated[0][0]} and {path} cannot be compared: {reason} "
+                           "(--no-eval compares the losses alone)")
 
 
 def _labels(paths: list[Path]) -> list[str]:

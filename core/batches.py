@@ -18,8 +18,6 @@ import torch
 from .architecture import Batch
 from .images import to_float
 
-RELEASE_EVERY = 64  # batches between handing a memory-mapped file's pages back, which bounds resident memory
-
 
 class Batches:
     def __init__(self, images, labels: torch.Tensor | None, batch_size: int, seed: int, *,
@@ -33,7 +31,6 @@ class Batches:
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.epoch, self.position = 0, 0
         self._order: torch.Tensor | None = None
-        self._read = 0
 
     def __len__(self) -> int:
         return len(self.images)
@@ -61,10 +58,7 @@ class Batches:
     def _images(self, index: torch.Tensor) -> torch.Tensor:
         if not self.streamed:
             return to_float(self.images[index], self.device)
-        pixels = torch.from_numpy(self.images[index.numpy()])
-        self._read += 1
-        if self._read % RELEASE_EVERY == 0:
-            self.images.release()
+        pixels = torch.from_numpy(self.images[index.numpy()])  # read, and its pages handed back
         if self.device.type == "cuda":
             pixels = pixels.pin_memory()
         return to_float(pixels, self.device)

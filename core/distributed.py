@@ -5,9 +5,10 @@ Plugins write no distributed code: their ``training_step`` runs unchanged on eve
 How the ranks stay one model (see the plugin guide's "Several processes" for the why):
 - weights start identical (same seed, then a broadcast from rank 0) and stay identical: every optimiser's
   gradients are averaged across ranks just before its ``step()``, by a hook on the optimiser. Not DDP: zoo's
-  architectures call their networks several times per step, freeze the critic for the generator step and take
-  gradients of gradients (the WGAN-GP penalty), all of which DDP's backward hooks either refuse or need
-  ``find_unused_parameters`` for; the hook sees only what the optimiser is about to apply;
+  architectures call their networks several times per step and freeze the critic for the generator step, which
+  DDP tolerates only with ``find_unused_parameters``; DDP reduces gradients no optimiser applies (the critic's
+  during the generator step) and measured 1.19x slower on a plain DCGAN (benchmarks/distributed_sync.py). The
+  hook reduces exactly what the optimiser is about to apply, once;
 - buffers (BatchNorm running statistics) are broadcast from rank 0 after each step, as DDP does before each
   forward, so what rank 0 saves is what every rank holds;
 - each rank draws its own noise: its random numbers at step ``s`` come from (seed, rank, s), so a checkpoint

@@ -72,17 +72,19 @@ class RunFolder:
         status = ended.get("status") or ("finished" if step >= record["train"]["steps"] else "interrupted")
         if self.is_locked():
             status = "running"
-        evaluation = {}
+        evaluation, provenance = {}, None
         if self.eval_report.exists():
             try:
-                evaluation = {k: v for k, v in json.loads(self.eval_report.read_text())["model"].items()
-                              if isinstance(v, (int, float))}
-            except (ValueError, KeyError, TypeError):
+                report = json.loads(self.eval_report.read_text())
+                evaluation = {k: v for k, v in report["model"].items() if isinstance(v, (int, float))}
+                provenance = report.get("info", {}).get("provenance")
+            except (ValueError, KeyError, TypeError, AttributeError):
                 pass
         return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
                 "step": step, "steps": record["train"]["steps"],
                 "time_s": next((r["time_s"] for r in reversed(metrics) if "time_s" in r), None),
                 "losses": {k: v for k, v in losses.items() if k.startswith("loss")}, "eval": evaluation,
+                "eval_provenance": provenance,
                 "status": status, "error": ended.get("error", ""), "created": record.get("created")}
 
     def is_locked(self) -> bool:

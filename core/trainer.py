@@ -20,6 +20,7 @@ import torch
 
 from . import checkpoint as ckpt_io
 from . import distributed, run
+from .architecture import Architecture
 from .batches import Batches
 from .callbacks import Callback
 from .config import to_dict
@@ -193,7 +194,8 @@ class Trainer:
                     self._emit("on_step_end", self.step, figures)
                     if self.batches.epoch_finished:
                         self._emit("on_epoch_end", self.batches.epoch + 1)
-                self.model.on_train_end(*self.batches.sample(ON_TRAIN_END_LIMIT, self.config.seed))
+                if type(self.model).on_train_end is not Architecture.on_train_end:  # spare the copy for those without
+                    self.model.on_train_end(*self.batches.sample(ON_TRAIN_END_LIMIT, self.config.seed))
                 self._emit("on_train_end")
                 distributed.barrier()  # the others wait while rank 0 writes the last checkpoint
             except BaseException as exc:

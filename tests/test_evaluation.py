@@ -185,3 +185,20 @@ def test_kid_does_not_depend_on_the_feature_space_scale():
     small = _sample_figures(Features(1.0), train, images, seed=0)
     large = _sample_figures(Features(100.0), train * 100.0, images, seed=0)
     assert small["kid"] == pytest.approx(large["kid"], rel=1e-6) and 1 < small["kid"] < 1000  # x1e3 units
+
+
+def test_real_features_are_cached_per_feature_weights_and_data(tmp_path, monkeypatch):
+    from zoo import evaluation
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path))
+    data = tiny_labelled(0)
+    extractor = DomainFeatures(data, epochs=1)
+    calls = []
+    real = extractor.features
+    monkeypatch.setattr(extractor, "features", lambda images: calls.append(len(images)) or real(images))
+    first = evaluation.real_features(extractor, "classifier", data, data.sha256())
+    second = evaluation.real_features(extractor, "classifier", data, data.sha256())
+    assert calls == [len(data)] and np.array_equal(first, second)  # the second came from the cache
+    other = tiny_labelled(1)
+    evaluation.real_features(extractor, "classifier", other, other.sha256())
+    assert calls == [len(data), len(other)] and len(list((tmp_path / "features").glob("*.npy"))) == 2

@@ -262,6 +262,24 @@ def test_zoo_runs_compare_draws_and_tabulates_the_change(toy, zoo_cli, tmp_path,
     assert code == 1 and "two runs or more" in err
 
 
+def test_evaluations_made_differently_are_not_compared(toy, zoo_cli, tmp_path, tiny_npz):
+    for name in ("a", "b"):
+        code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "2", "--out", tmp_path / name, *OPTIONS)
+        assert code == 0, err
+    assert zoo_cli("eval", tmp_path / "a", "-n", "20")[0] == 0 and zoo_cli("eval", tmp_path / "b", "-n", "30")[0] == 0
+    provenance = json.loads((tmp_path / "a" / "eval.json").read_text())["info"]["provenance"]
+    assert provenance["n"] == 20 and provenance["features"] == "classifier" and len(provenance["data_sha256"]) == 64
+    assert provenance["features_sha256"] and provenance["split"] == "train/heldout" and provenance["zoo"]
+    code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c.png")
+    assert code == 1 and "cannot be compared: their sample counts differ (20 vs 30)" in err and not out
+    code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--no-eval", "--out", tmp_path / "c.png")
+    assert code == 0 and "fid" not in out and "loss_d" in out
+    assert zoo_cli("eval", tmp_path / "b", "-n", "20", "--seed", "3")[0] == 0  # another seed: comparable
+    code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c.png")
+    assert code == 0, err
+    assert any(row.startswith("fid ") for row in out.splitlines()) and any(r.startswith("fid_std") for r in out.splitlines())
+
+
 
 def test_a_callback_of_a_missing_zoo_plugin_names_the_package(toy, zoo_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_LOAD_PLUGINS", "")  # as if zoo-tensorboard were not installed

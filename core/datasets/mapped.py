@@ -1,6 +1,8 @@
 """Images in an ``.npy`` file, memory-mapped: a dataset many times the machine's memory trains with bounded
 resident memory. Indexing reads only the rows asked for; :meth:`MappedImages.release` hands the pages read so
-far back to the page cache (they stay cached, but no longer count against the process).
+far back to the page cache (they stay cached, but no longer count against the process). Release often: the
+kernel maps page-cache blocks far larger than one image on each read (about 0.5 MB per random row measured
+here), so a few hundred random rows already map gigabytes.
 
 ``zoo train --data big.npy`` takes such a file directly (uint8, (N, C, H, W) or (N, H, W[, C])); image folders
 are converted into one once (:mod:`zoo.datasets.folder_cache`).
@@ -14,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
+
+
+READ_ROWS = 512  # rows read between page releases (random rows map about 0.5 MB each)
 
 
 class MappedImages:
@@ -42,13 +47,19 @@ class MappedImages:
         return self.shape[0]
 
     def __getitem__(self, index) -> np.ndarray:
-        """Rows ``index`` (an int, slice or integer array) read into memory as (n, C, H, W)."""
+        """Rows ``index`` (an int, slice or integer array) read into memory as (n, C, H, W), in pieces, each
+        piece's pages handed back before the next is read."""
+        rows = np.arange(len(self))[index] if isinstance(index, slice) else np.asarray(index)
         if self.rows is not None:
-            index = self.rows[index]
-        picked = self._all[index]
-        if self.channels_last:
-            picked = np.moveaxis(picked, -1, -3)
-        return np.ascontiguousarray(picked)
+            rows = self.rows[rows]
+        if rows.ndim == 0:
+            return self[np.asarray([rows])][0]
+        out = np.empty((len(rows), *self.shape[1:]), dtype=np.uint8)
+        for start in range(0, len(rows), READ_ROWS):
+            piece = self._all[rows[start : start + READ_ROWS]]
+            out[start : start + READ_ROWS] = np.moveaxis(piece, -1, -3) if self.channels_last else piece
+            self.release()
+        return out
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
         whole = self[slice(None)]

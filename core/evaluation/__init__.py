@@ -7,6 +7,8 @@ images, so a reader sees the floor. Sample metrics live in the feature space of 
 
 from __future__ import annotations
 
+import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +38,59 @@ class Report:
 
 def feature_extractor(name: str, train: ImageData):
     return lookup("features", name).value(train)
+
+
+def provenance(extractor, features: str, train: ImageData, heldout: ImageData, n: int, seed: int,
+               train_sha256: str | None = None) -> dict:
+    """What a figure depends on: two results are comparable only where these agree (see :func:`mismatch`)."""
+    from .. import __version__
+
+    return {"features": features, "features_sha256": getattr(extractor, "weights_sha256", None),
+            "data": train.source or train.name.split(":")[0], "data_sha256": train_sha256 or train.sha256(),
+            "heldout_sha256": heldout.sha256(), "split": f"{train.part or 'all'}/{heldout.part or 'all'}",
+            "n": n, "seed": seed, "zoo": __version__}
+
+
+def real_features(extractor, features: str, train: ImageData, train_sha256: str) -> np.ndarray:
+    """The feature vectors of the training images, cached under ``$ZOO_HOME/features`` per (feature space, its
+    weights, the data), so evaluating again, or another model on the same data, does not recompute them.
+    Extractors that do not state their weights' hash (``weights_sha256``) are not cached."""
+    weights = getattr(extractor, "weights_sha256", None)
+    if not weights:
+        return extractor.features(to_float(train.images))
+    from ..atomic import write_bytes
+    from ..paths import cache_home
+
+    key = hashlib.sha256(f"{features}\n{weights}\n{train_sha256}".encode()).hexdigest()[:32]
+    path = cache_home() / "features" / f"{key}.npy"
+    if path.exists():
+        try:
+            return np.load(path, allow_pickle=False)
+        except (OSError, ValueError):
+            pass  # a damaged cache file is computed again and replaced
+    computed = np.ascontiguousarray(extractor.features(to_float(train.images)))
+    buffer = io.BytesIO()
+    np.save(buffer, computed, allow_pickle=False)
+    write_bytes(path, buffer.getvalue())
+    return computed
+
+
+COMPARABLE = ("features", "features_sha256", "data_sha256", "heldout_sha256", "split", "n")
+"""Provenance keys that must agree for two evaluations to be set side by side (the seed and zoo's version may
+differ: the seed is what FID's spread is about, and a change in zoo that moves figures changes a hash here)."""
+
+
+def mismatch(first: dict | None, second: dict | None) -> str | None:
+    """Why two evaluations' figures cannot be compared (None when they can)."""
+    if not first or not second:
+        return "it has no provenance (evaluated by zoo before 0.3); evaluate it again with zoo eval"
+    for key in COMPARABLE:
+        if first.get(key) != second.get(key):
+            what = {"n": "sample counts", "features": "feature spaces", "features_sha256": "feature weights",
+                    "data_sha256": "training data", "heldout_sha256": "held-out data", "split": "splits"}[key]
+            short = lambda v: v[:12] if isinstance(v, str) and key.endswith("sha256") else v  # noqa: E731
+            return f"their {what} differ ({short(first.get(key))} vs {short(second.get(key))})"
+    return None
 
 
 def generate(model, n: int, seed: int) -> torch.Tensor:
@@ -106,14 +161,16 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
         raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
     train, heldout = _at_most(train, REAL_LIMIT, seed), _at_most(heldout, REAL_LIMIT, seed)
     extractor = feature_extractor(features, train)
-    train_features = extractor.features(to_float(train.images))
+    train_sha256 = train.sha256()
+    train_features = real_features(extractor, features, train, train_sha256)
     heldout_images = to_float(heldout.images)
     if samples is None:
         samples = generate(model, n, seed)
     if len(samples) < MIN_SAMPLES:
         raise DataError(f"{len(samples)} samples are too few to score; give at least {MIN_SAMPLES}")
     report = Report(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
-                          "features": features, "seed": seed, "kid_units": KID_UNITS})
+                          "features": features, "seed": seed, "kid_units": KID_UNITS,
+                          "provenance": provenance(extractor, features, train, heldout, len(samples), seed, train_sha256)})
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
     report.model = _sample_figures(extractor, train_features, samples, seed, matched=len(heldout_images))

@@ -44,11 +44,7 @@ class ClassifierNet(nn.Module):
 
 
 def data_key(data: ImageData) -> str:
-    digest = hashlib.sha256(VERSION.encode())
-    digest.update(str(data.images.shape).encode())
-    digest.update(np.ascontiguousarray(data.images).tobytes())
-    digest.update(np.ascontiguousarray(data.labels).tobytes())
-    return digest.hexdigest()[:32]
+    return hashlib.sha256(f"{VERSION}\n{data.sha256()}".encode()).hexdigest()[:32]
 
 
 def train_classifier(data: ImageData, epochs: int = EPOCHS, seed: int = 0) -> ClassifierNet:
@@ -92,6 +88,7 @@ class DomainFeatures:
         else:
             self.net.load_state_dict(load_file(str(self.path)))
         self.net.eval()
+        self.weights_sha256 = hashlib.sha256(self.path.read_bytes()).hexdigest()
 
     @torch.no_grad()
     def _run(self, images: torch.Tensor, part) -> np.ndarray:
