@@ -15,7 +15,7 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16")
 DATA_ACCESS = ("auto", "memory", "stream")
 BATCHNORM = ("per-rank", "sync")
-MEMORY_FORMATS = ("channels_last", "contiguous")
+MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
 RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_every", "eval_samples",
              "data_access", "compile", "memory_format")
@@ -39,9 +39,9 @@ class TrainConfig:
     data_access: str = option("auto", "memory: hold the uint8 images on the device; stream: read each batch from the "
                               "memory-mapped file (.npy, cached folders); auto: stream when the images take over a "
                               "quarter of the machine's memory", choices=DATA_ACCESS)
-    memory_format: str = option("channels_last", "layout of image tensors on CPU and CUDA: channels_last is faster "
-                                "for convolutions (networks must reshape, not view, their activations)",
-                                choices=MEMORY_FORMATS)
+    memory_format: str = option("auto", "layout of image tensors and conv weights on CPU and CUDA: channels_last is "
+                                "faster for convolutions but needs networks that reshape, not view, activations; "
+                                "auto: what the architecture declares", choices=MEMORY_FORMATS)
     compile: bool = option(False, "torch.compile each network (minutes to start; benchmarks/train_speed.py says "
                            "whether it pays on your machine)")
     batchnorm: str = option("per-rank", "with several processes, BatchNorm's batch statistics per rank, or sync "

@@ -136,6 +136,8 @@ class Trainer:
                 raise ZooError("--batchnorm sync needs CUDA devices (torch's SyncBatchNorm has no CPU kernels); "
                                "leave it at per-rank")
             model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        wanted = model.memory_format if self.config.memory_format == "auto" else self.config.memory_format
+        self.channels_last = wanted == "channels_last" and self.device.type in ("cpu", "cuda")
         if self.channels_last:
             model = model.to(memory_format=torch.channels_last)
         if self.config.compile:
@@ -143,9 +145,6 @@ class Trainer:
                 network.compile()  # in place: parameter names, and so checkpoints, stay as they are
         return model
 
-    @property
-    def channels_last(self) -> bool:
-        return self.config.memory_format == "channels_last" and self.device.type in ("cpu", "cuda")
 
     def _batches(self, data: ImageData) -> Batches:
         labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)

@@ -270,3 +270,20 @@ def test_cuda_training_with_images_on_the_device_or_streamed(toy, zoo_cli, tmp_p
                            "--precision", "bf16", "--out", tmp_path / "run", *FAST)
     assert code == 0, err
     assert load_checkpoint(tmp_path / "run").step == 6
+
+
+def test_memory_format_follows_the_architecture_unless_the_user_says(toy, tmp_path):
+    data = ImageData(np.random.default_rng(0).integers(0, 256, (32, 1, 28, 28), dtype=np.uint8), None, "random")
+    seen = []
+
+    class Layout(Callback):
+        def on_train_start(self, trainer):
+            seen.append((trainer.channels_last, trainer.batches.next().images.is_contiguous()))
+
+    for choice in ("auto", "channels_last"):
+        model = zoo.create_model(toy)
+        config = TrainConfig(steps=1, batch_size=8, device="cpu", memory_format=choice, checkpoint_every=0)
+        Trainer(model, data, config, tmp_path / choice, callbacks=[Layout()]).fit()
+    # a plugin that does not declare channels_last (it may view() its activations) keeps contiguous tensors
+    assert seen[0] == (False, True) and seen[1][0] is True
+    assert zoo.get_model("dcgan").load().memory_format == "channels_last"

@@ -9,6 +9,8 @@ from zoo.networks import ConvDiscriminator, ConvGenerator, dcgan_init_
 class CGAN(GAN):
     """Conditional GAN (Mirza & Osindero 2014)."""
 
+    memory_format = "channels_last"  # its networks reshape, never view: faster convolutions
+
     conditional = True
 
     def build_generator(self):

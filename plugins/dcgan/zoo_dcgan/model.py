@@ -8,6 +8,8 @@ from zoo.networks import ConvDiscriminator, ConvGenerator, dcgan_init_
 class DCGAN(GAN):
     """Deep convolutional GAN (Radford et al. 2015)."""
 
+    memory_format = "channels_last"  # its networks reshape, never view: faster convolutions
+
     def build_generator(self):
         net = ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
         dcgan_init_(net)
