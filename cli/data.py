@@ -37,11 +37,10 @@ def prepare(name, image_size):
     """Download (or decode) NAME now and cache it: a registered dataset, an image folder or a file."""
     from zoo import datasets
     from zoo.datasets.catalog import describe
-
-    loaded = datasets.load(name, image_size=image_size or None)
     from zoo.lookup import registered
 
+    loaded = datasets.load(name, image_size=image_size or None)
     row = describe(name) if name in registered("datasets") else None
-    where = (row or {}).get("where") or getattr(loaded.images, "path", None) or "in memory (nothing to cache)"
+    where = (row or {}).get("where") or getattr(loaded.images, "path", None) or "memory (nothing to cache)"
     click.echo(f"{name}: {len(loaded):,} images of {'x'.join(map(str, loaded.shape))}"
                f"{f', {loaded.num_classes} classes' if loaded.num_classes else ''}; ready in {where}")

@@ -82,3 +82,10 @@ def test_every_architecture_trains_samples_reconstructs_and_evaluates_colour_fol
     code, out, err = zoo_cli("eval", run, "-n", "10", "--json")
     assert code == 0, err
     assert '"fid"' in out
+
+
+def test_zoo_data_prepare_decodes_a_folder_once_at_the_size_asked(zoo_cli, tmp_path):
+    folder = photo_folder(tmp_path / "photos", count=4)
+    code, out, err = zoo_cli("data", "prepare", folder, "--image-size", "16")
+    assert code == 0, err
+    assert "4 images of 3x16x16, 2 classes; ready in" in out and "datasets/folders/photos-" in out
