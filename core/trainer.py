@@ -145,7 +145,6 @@ class Trainer:
                 network.compile()  # in place: parameter names, and so checkpoints, stay as they are
         return model
 
-
     def _batches(self, data: ImageData) -> Batches:
         labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
         stream = data.mapped and (self.config.data_access == "stream" or (
