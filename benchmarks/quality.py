@@ -7,6 +7,7 @@ with the held-out-real baseline as the first row, ready for the README.
     python benchmarks/quality.py                     # every installed model, defaults (about 5 min each)
     python benchmarks/quality.py --models dcgan vae --steps 200
     python benchmarks/quality.py --runs runs/dcgan runs/vae    # score run folders trained earlier
+    python benchmarks/quality.py --references        # plus the plain-PyTorch DCGAN and VAE, scored alike
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def main():
     parser.add_argument("-n", type=int, default=2000, help="samples per model for the metrics")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
     parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
+    parser.add_argument("--references", action="store_true",
+                        help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
     args = parser.parse_args()
     if args.runs:
         trained = [(run, None) for run in args.runs]
@@ -80,6 +83,13 @@ def main():
     if baseline:
         print(f"| held-out real images | - | - | {baseline['fid']:.2f} | {baseline['kid']:.2f} ± {baseline['kid_std']:.2f} | "
               f"{baseline['classes_covered']} | - |")
+    if args.references:
+        from plain_references import run as reference
+
+        folder = Path(tempfile.mkdtemp(prefix="zoo-references-"))
+        for name in ("dcgan", "vae"):
+            row = reference(name, folder, None, args.n)
+            rows.append((row["model"], row["steps"], row["minutes"], row["figures"]))
     for name, steps, minutes, m in rows:
         print(f"| {name} | {steps} | {minutes:.1f} min | {m['fid']:.2f} | {m['kid']:.2f} ± {m['kid_std']:.2f} | "
               f"{m['classes_covered']} | {likelihood(m)} |")
