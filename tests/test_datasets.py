@@ -256,6 +256,7 @@ def cifar_mirror(tmp_path, monkeypatch):
     handler = type("Handler", (RangeServer,), {"files": {"cifar-10-binary.tar.gz": blob}, "requests": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))  # nothing cached by an earlier test
     monkeypatch.setenv("ZOO_DATASET_MIRROR", f"http://127.0.0.1:{server.server_port}/")
     monkeypatch.setattr(cifar, "CIFAR10", replace(cifar.CIFAR10, archive=replace(
         cifar.CIFAR10.archive, sha256=hashlib.sha256(blob).hexdigest())))

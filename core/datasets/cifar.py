@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_bytes, write_text
+from ..atomic import atomic_write, write_text
 from ..errors import DataError
 from .download import RemoteFile, cached, fetch
 from .image_data import ImageData
@@ -99,15 +99,9 @@ def _convert(dataset: CifarArchive, archive: Path, folder: Path) -> None:
     if labels.max() >= len(classes):
         raise DataError(f"{archive}: label {int(labels.max())} but only {len(classes)} class names")
     folder.mkdir(parents=True, exist_ok=True)
-    write_bytes(folder / "images.npy", _npy_bytes(images))
-    write_bytes(folder / "labels.npy", _npy_bytes(labels))
+    for name, array in (("images.npy", images), ("labels.npy", labels)):
+        with atomic_write(folder / name) as fh:
+            np.save(fh, np.ascontiguousarray(array), allow_pickle=False)
     write_text(folder / "info.json", json.dumps({"source": archive.name, "sha256": dataset.archive.sha256,
                                                  "images": len(images), "classes": classes}) + "\n")
 
-
-def _npy_bytes(array: np.ndarray) -> bytes:
-    import io
-
-    buffer = io.BytesIO()
-    np.save(buffer, np.ascontiguousarray(array), allow_pickle=False)
-    return buffer.getvalue()

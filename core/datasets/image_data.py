@@ -41,13 +41,17 @@ class ImageData:
         return len(self.classes) if self.classes else int(self.labels.max()) + 1
 
     def sha256(self) -> str:
-        """A fingerprint of the pixels and labels: equal data, equal hash, wherever and however it was loaded."""
+        """A fingerprint of the pixels and labels: equal data, equal hash, wherever and however it was loaded.
+        Computed once per object (the classifier cache, the feature cache and eval.json all ask)."""
+        if "_sha256" in self.__dict__:
+            return self.__dict__["_sha256"]
         digest = hashlib.sha256(str(tuple(self.images.shape)).encode())
         for start in range(0, len(self), 10_000):  # in pieces: a memory-mapped dataset is never read whole
             digest.update(np.ascontiguousarray(self.images[start : start + 10_000]).tobytes())
         if self.labels is not None:
             digest.update(np.ascontiguousarray(self.labels, dtype=np.int64).tobytes())
-        return digest.hexdigest()
+        object.__setattr__(self, "_sha256", digest.hexdigest())  # frozen: set past the dataclass's guard
+        return self._sha256
 
     @property
     def mapped(self) -> bool:

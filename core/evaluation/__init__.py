@@ -8,7 +8,6 @@ images, so a reader sees the floor. Sample metrics live in the feature space of 
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +57,7 @@ def real_features(extractor, features: str, train: ImageData, train_sha256: str)
     weights = getattr(extractor, "weights_sha256", None)
     if not weights:
         return extractor.features(to_float(train.images))
-    from ..atomic import write_bytes
+    from ..atomic import atomic_write
     from ..paths import cache_home
 
     key = hashlib.sha256(f"{features}\n{weights}\n{train_sha256}".encode()).hexdigest()[:32]
@@ -69,9 +68,8 @@ def real_features(extractor, features: str, train: ImageData, train_sha256: str)
         except (OSError, ValueError):
             pass  # a damaged cache file is computed again and replaced
     computed = np.ascontiguousarray(extractor.features(to_float(train.images)))
-    buffer = io.BytesIO()
-    np.save(buffer, computed, allow_pickle=False)
-    write_bytes(path, buffer.getvalue())
+    with atomic_write(path) as fh:
+        np.save(fh, computed, allow_pickle=False)
     return computed
 
 
