@@ -60,11 +60,24 @@ class Progress(Callback):
         every = trainer.config.sample_every
         if every and step % every == 0 and step != trainer.total_steps:
             self.event = f"grid step-{step:06d}.png" + (", checkpoint" if self.checkpoint_step == step else "")
+        self._alarm(trainer, step)
         if self.bar is not None:
             self.bar.update(1)
         elif time.perf_counter() - self.last_line >= self.seconds:
             self.last_line = time.perf_counter()
             click.echo(f"step {step}/{trainer.total_steps}  {self.status(trainer)}")
+
+    def _alarm(self, trainer, step):
+        """Show each --eval-every result; say so when the samples leave classes out (mode collapse)."""
+        record = trainer.history[-1] if trainer.history else {}
+        if record.get("step") != step or "eval/fid" not in record:
+            return
+        self.event = f"FID {record['eval/fid']:.1f}"
+        classes, covered = trainer.model.num_classes, record.get("eval/classes_covered")
+        if classes and covered is not None and covered < classes:
+            click.echo(f"step {step}: the samples cover {int(covered)} of {classes} classes (the least common "
+                       f"{record['eval/min_class_share']:.1%}): mode collapse; best.safetensors keeps the best FID",
+                       err=True)
 
     def on_checkpoint_saved(self, trainer, path):  # arrives before this step's on_step_end
         self.checkpoint_step, self.event = trainer.step, "checkpoint"

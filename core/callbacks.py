@@ -146,8 +146,13 @@ class Report(Callback):
 
 
 class Evaluation(Callback):
-    """With ``eval_every`` > 0: zoo eval's figures every so many steps into metrics.jsonl, and at the end
-    into ``eval.json`` in the run folder."""
+    """With ``eval_every`` > 0: zoo eval's figures every so many steps into metrics.jsonl, at the end into
+    ``eval.json``, and ``best.safetensors`` beside the last checkpoint: the one whose samples scored the lowest FID
+    (a GAN's last step is seldom its best)."""
+
+    def on_train_start(self, trainer):
+        scored = [r["eval/fid"] for r in trainer.history if "eval/fid" in r]  # on resume, the best so far
+        self.best_fid = min(scored, default=float("inf"))
 
     def run(self, trainer) -> dict:
         from .evaluation import evaluate
@@ -156,6 +161,9 @@ class Evaluation(Callback):
                           n=trainer.config.eval_samples, seed=trainer.config.seed).to_dict()
         figures = {k: v for k, v in report["model"].items() if isinstance(v, (int, float)) and k != "n"}
         trainer.record({f"eval/{k}": v for k, v in figures.items()})
+        if figures["fid"] < self.best_fid:
+            self.best_fid = figures["fid"]
+            trainer.save_checkpoint(trainer.folder.best_checkpoint)
         return report
 
     def on_step_end(self, trainer, step, logs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import torch
 
+from . import augment
 from .architecture import Architecture
 from .ema import make_ema, update_ema, warmed_up
 from .errors import ConfigError
@@ -21,6 +22,7 @@ class GAN(Architecture):
             raise ConfigError("ema_decay must be in [0, 1)")
         self.loss = lookup("losses", config.loss).value
         self.penalty = lookup("penalties", config.penalty).value if config.gp_weight > 0 else None
+        self.augmentations = augment.parse(getattr(config, "augment", "none"))
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
         self.generator_ema = make_ema(self.generator) if config.ema_decay > 0 else None
@@ -45,11 +47,17 @@ class GAN(Architecture):
         net = self.generator_ema if self.generator_ema is not None else self.generator
         return net(z, labels)
 
+    def critic(self, images, labels=None):
+        """The discriminator's scores during training: of augmented images when ``augment`` is set."""
+        if self.augmentations:
+            images = augment.augment(images, self.augmentations)
+        return self.discriminator(images, labels)
+
     def training_step(self, batch, step):
         c = self.config
         real = batch.images
         labels = batch.labels if self.conditional else None
-        critic = self.discriminator
+        critic = self.critic
         noise = torch.randn(real.shape[0], c.latent_dim, device=real.device)
         with torch.no_grad():
             fake = self.generator(noise, labels)
@@ -69,7 +77,7 @@ class GAN(Architecture):
         opt_d.step()
 
         if (step + 1) % c.n_critic == 0:
-            critic.requires_grad_(False)  # the generator step needs no critic weight gradients
+            self.discriminator.requires_grad_(False)  # the generator step needs no critic weight gradients
             try:
                 fake = self.generator(torch.randn_like(noise), labels)
                 if getattr(self.loss, "uses_real_scores", False):
@@ -83,7 +91,7 @@ class GAN(Architecture):
                 loss_g.backward()
                 opt_g.step()
             finally:
-                critic.requires_grad_(True)
+                self.discriminator.requires_grad_(True)
             if self.generator_ema is not None:
                 update_ema(self.generator_ema, self.generator, warmed_up(c.ema_decay, step // c.n_critic))
             logs["loss_g"] = loss_g.detach()

@@ -19,5 +19,7 @@ class GANConfig:
     n_critic: int = option(1, "discriminator updates per generator update", minimum=1)
     gp_weight: float = option(0.0, "weight of the penalty (0: off; WGAN-GP uses 10)", minimum=0.0)
     penalty: str = option("gradient-penalty", "discriminator penalty weighted by gp_weight (zoo list --kind penalties)", choices="penalties")
+    augment: str = option("none", "differentiable augmentation of real and fake images before the discriminator: "
+                          "comma-separated translation, cutout, colour (DiffAugment); none: off")
     ema_decay: float = option(0.0, "decay of an EMA of the generator used for sampling (0: off, e.g. 0.999)",
                               minimum=0.0, maximum=0.99999)

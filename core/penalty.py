@@ -27,3 +27,16 @@ def gradient_penalty(
     (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)
     norms = grads.flatten(1).norm(2, dim=1)
     return ((norms - target) ** 2).mean()
+
+
+def r1_penalty(
+    critic: Callable[[torch.Tensor], torch.Tensor],
+    real: torch.Tensor,
+    fake: torch.Tensor,
+) -> torch.Tensor:
+    """E[||grad_x D(x)||_2^2] at the real images (Mescheder et al. 2018): it keeps the discriminator flat on the
+    data, which makes non-saturating and hinge GANs converge. ``fake`` is unused. The GAN's ``gp_weight`` is
+    the paper's gamma / 2."""
+    real = real.detach().requires_grad_(True)
+    (grads,) = torch.autograd.grad(critic(real).sum(), real, create_graph=True)
+    return grads.flatten(1).pow(2).sum(1).mean()

@@ -51,6 +51,7 @@ class RunFolder:
     config = property(lambda self: self.path / "config.json")
     metrics = property(lambda self: self.path / "metrics.jsonl")
     checkpoint = property(lambda self: self.path / "checkpoint.safetensors")
+    best_checkpoint = property(lambda self: self.path / "best.safetensors")
     losses_plot = property(lambda self: self.path / "losses.png")
     eval_report = property(lambda self: self.path / "eval.json")
     status_file = property(lambda self: self.path / "status.json")

@@ -253,7 +253,8 @@ class Trainer:
         self.images_per_second = rate if self.images_per_second == 0 else 0.9 * self.images_per_second + 0.1 * rate
 
     # --- checkpoints ------------------------------------------------------------------------------------------
-    def save_checkpoint(self) -> Path:
+    def save_checkpoint(self, path: Path | None = None) -> Path:
+        """Write the full training state to ``path`` (default: the run's checkpoint.safetensors) atomically."""
         rng = {"torch": torch.get_rng_state()}
         if self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
@@ -264,7 +265,7 @@ class Trainer:
                 meta["image_size"] = self.config.image_size
         meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
                            "elapsed": round(self.elapsed, 3), "world_size": self.world.size}
-        path = ckpt_io.save_checkpoint(self.folder.checkpoint, self.model, step=self.step,
+        path = ckpt_io.save_checkpoint(path or self.folder.checkpoint, self.model, step=self.step,
                                        optimizers=self.model.optimizers, rng=rng, meta=meta)
         self._emit("on_checkpoint_saved", path)
         return path

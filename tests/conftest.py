@@ -93,3 +93,16 @@ def straight_run(toy, zoo_cli, tmp_path, tiny_npz):
         return out
 
     return train
+
+
+@pytest.fixture
+def tiny_eval_data(tmp_path, monkeypatch):
+    """60 labelled images as an .npz, a private ZOO_HOME and a one-epoch classifier: evaluation in seconds."""
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr("zoo.evaluation.classifier.EPOCHS", 1)
+    path = tmp_path / "tiny.npz"
+    from tiny_data import tiny_labelled
+
+    data = tiny_labelled(n=60)
+    np.savez(path, images=data.images, labels=data.labels)
+    return path

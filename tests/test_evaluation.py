@@ -9,6 +9,7 @@ from zoo.datasets import ImageData
 from zoo.evaluation import metrics
 from zoo.evaluation.classifier import DomainFeatures
 from zoo.errors import DataError
+from tiny_data import tiny_labelled
 
 
 def gaussian(n, mean, std, seed):
@@ -66,13 +67,6 @@ def test_confidence_and_diversity():
     assert figures["inception_score"] == pytest.approx(10.0, rel=1e-6)
 
 
-def tiny_labelled(seed=0, n=40):
-    rng = np.random.default_rng(seed)
-    labels = np.arange(n) % 2
-    images = np.where(labels[:, None, None, None] == 1, 200, 30).astype(np.uint8) + rng.integers(0, 20, (n, 1, 28, 28), dtype=np.uint8)
-    return ImageData(images, labels.astype(np.int64), f"tiny{seed}")
-
-
 def test_classifier_is_cached_and_retrained_when_the_data_changes(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_HOME", str(tmp_path))
     first = DomainFeatures(tiny_labelled(0), epochs=1)
@@ -90,16 +84,6 @@ def test_classifier_needs_labels(tmp_path, monkeypatch):
     data = tiny_labelled()
     with pytest.raises(DataError, match="no labels"):
         DomainFeatures(ImageData(data.images, None, "unlabelled"))
-
-
-@pytest.fixture
-def tiny_eval_data(tmp_path, monkeypatch):
-    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr("zoo.evaluation.classifier.EPOCHS", 1)
-    path = tmp_path / "tiny.npz"
-    data = tiny_labelled(n=60)
-    np.savez(path, images=data.images, labels=data.labels)
-    return path
 
 
 def test_eval_of_a_checkpoint_reports_model_and_baseline(toy, zoo_cli, tmp_path, tiny_eval_data):

@@ -51,28 +51,37 @@ def test_latent_fit_is_saved_and_reloaded(tmp_path):
     model = tiny_model()
     model.training_step(Batch(images()), 0)
     model.on_train_end(images(64, seed=1), None)
-    assert not torch.equal(model.latent_mean, torch.zeros(4))
-    assert not torch.equal(model.latent_scale_tril, torch.eye(4))
+    assert (model.density.weights > 0).sum() > 1
     loaded = load_model(save_checkpoint(tmp_path / "ae.safetensors", model))
-    assert torch.equal(loaded.latent_mean, model.latent_mean)
-    assert torch.equal(loaded.latent_scale_tril, model.latent_scale_tril)
+    for name, fitted in model.density.named_buffers():
+        assert torch.equal(dict(loaded.density.named_buffers())[name], fitted)
     x = images(4, seed=2)
     model.eval()
     assert torch.equal(loaded.reconstruct(x), model.reconstruct(x))
     assert torch.equal(loaded.sample(4, seed=0), model.sample(4, seed=0))
 
 
-def test_latent_fit_matches_the_codes():
+def test_one_component_fit_is_the_codes_gaussian():
+    model = tiny_model(density_components=1).eval()
+    x = images(256, seed=3)
+    model.fit_latent_density(x)
+    with torch.no_grad():
+        codes = model.encoder(x).double()
+    tril = model.density.scale_trils[0]
+    torch.testing.assert_close(model.density.means[0], codes.mean(0).float())
+    torch.testing.assert_close(tril @ tril.T, torch.cov(codes.T, correction=0).float(), rtol=1e-3, atol=1e-4)
+    drawn = model.sample_latent(20_000, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(drawn.mean(0), codes.mean(0).float(), atol=0.05 * codes.std(0).max().item(), rtol=0)
+
+
+def test_mixture_fit_keeps_the_codes_mean():
     model = tiny_model().eval()
     x = images(256, seed=3)
     model.fit_latent_density(x)
     with torch.no_grad():
         codes = model.encoder(x).double()
-    covariance = model.latent_scale_tril @ model.latent_scale_tril.T
-    torch.testing.assert_close(model.latent_mean, codes.mean(0).float())
-    torch.testing.assert_close(covariance, torch.cov(codes.T).float(), rtol=1e-4, atol=1e-6)
-    drawn = model.sample_latent(20_000, torch.Generator().manual_seed(0))
-    torch.testing.assert_close(drawn.mean(0), model.latent_mean, atol=0.05 * codes.std(0).max().item(), rtol=0)
+    overall = (model.density.weights[:, None] * model.density.means).sum(0)  # EM's fixed point: the data mean
+    torch.testing.assert_close(overall, codes.mean(0).float(), rtol=1e-4, atol=1e-5)
 
 
 def test_reconstruct_on_a_dcgan_checkpoint_is_a_one_line_error(tmp_path, capsys):

@@ -15,6 +15,8 @@ class AutoencoderConfig:
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
     loss: str = option("bce", "reconstruction loss: bce on (x+1)/2 (sigmoid output) or mse (tanh output)", choices=("bce", "mse"))
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
+    density_components: int = option(10, "Gaussians in the mixture fitted to the codes for sampling (1: one "
+                                         "full-covariance Gaussian)", minimum=1)
 
 
 @zoo.hookimpl
@@ -23,7 +25,7 @@ def register_architectures(register):
         "autoencoder",
         "zoo_autoencoder.model:Autoencoder",
         config=AutoencoderConfig,
-        summary="Convolutional autoencoder, sampled from a Gaussian fitted to its codes (Ghosh et al. 2020)",
+        summary="Convolutional autoencoder, sampled from a Gaussian mixture fitted to its codes (Ghosh et al. 2020)",
         data_shapes=[(1, 28, 28), (3, 32, 32)],
         train_defaults={"steps": 4000, "batch_size": 64},
     )

@@ -1,8 +1,8 @@
 """Autoencoder: a conv encoder to a code z, a DCGAN-style decoder back, trained on a reconstruction loss.
 
-A plain autoencoder has no prior, so after training it fits a full-covariance Gaussian to the codes of the
-training images and samples from that (the "ex-post density estimation" of Ghosh et al. 2020). The fit is kept
-in two buffers, so it is saved in the checkpoint with the weights.
+A plain autoencoder has no prior, so after training it fits a Gaussian mixture to the codes of the training
+images and samples from that (the "ex-post density estimation" of Ghosh et al. 2020, zoo.latent_density). The
+fit is kept in buffers, so it is saved in the checkpoint with the weights.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ import torch
 import torch.nn.functional as F
 
 from zoo.architecture import Architecture, eval_mode
+from zoo.latent_density import LatentMixture, load_older_checkpoints
 from zoo.networks import ConvEncoder, ConvGenerator
 
 ENCODE_CHUNK = 500
 
 
 class Autoencoder(Architecture):
-    """Convolutional autoencoder with an ex-post Gaussian latent density."""
+    """Convolutional autoencoder with an ex-post Gaussian-mixture latent density."""
 
     memory_format = "channels_last"  # its networks reshape, never view: faster convolutions
 
@@ -28,9 +29,8 @@ class Autoencoder(Architecture):
         c = config
         self.encoder = ConvEncoder(self.data_shape, c.latent_dim, c.width, c.norm)
         self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm)
-        # The latent density z = latent_mean + latent_scale_tril @ eps; N(0, I) until fit_latent_density runs.
-        self.register_buffer("latent_mean", torch.zeros(c.latent_dim))
-        self.register_buffer("latent_scale_tril", torch.eye(c.latent_dim))
+        self.density = LatentMixture(c.latent_dim, c.density_components)  # N(0, I) until fit at the end of training
+        self._register_load_state_dict_pre_hook(load_older_checkpoints, with_module=True)
 
     def configure_optimizers(self):
         return {"autoencoder": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
@@ -59,10 +59,9 @@ class Autoencoder(Architecture):
         return {"loss": float(sum(losses) / len(images))}
 
     def sample_latent(self, n, generator=None):
-        """Codes from the fitted Gaussian; before :meth:`fit_latent_density` has run (at the end of training)
+        """Codes from the fitted mixture; before :meth:`fit_latent_density` has run (at the end of training)
         that is the standard normal, which an autoencoder's codes do not follow, so early samples are poor."""
-        eps = torch.randn(n, self.config.latent_dim, generator=generator)
-        return self.latent_mean.cpu() + eps @ self.latent_scale_tril.cpu().T
+        return self.density.sample(n, generator)
 
     def generate(self, z, labels=None):
         return self.decode(z)
@@ -75,10 +74,7 @@ class Autoencoder(Architecture):
 
     @torch.no_grad()
     def fit_latent_density(self, images: torch.Tensor) -> None:
-        """Fit the full-covariance Gaussian of the codes of ``images`` (mean and Cholesky factor)."""
+        """Fit the latent mixture to the codes of ``images``."""
         with eval_mode(self):
-            codes = torch.cat([self.encoder(chunk) for chunk in images.split(ENCODE_CHUNK)]).double()
-        covariance = torch.cov(codes.T)
-        jitter = 1e-6 * covariance.diagonal().mean() * torch.eye(len(covariance), dtype=covariance.dtype, device=covariance.device)
-        self.latent_mean.copy_(codes.mean(0))
-        self.latent_scale_tril.copy_(torch.linalg.cholesky(covariance + jitter))
+            codes = torch.cat([self.encoder(chunk) for chunk in images.split(ENCODE_CHUNK)])
+        self.density.fit(codes)

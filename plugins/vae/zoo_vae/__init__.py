@@ -18,6 +18,9 @@ class VAEConfig:
     beta: float = option(1.0, "weight of the KL term in the training loss (beta-VAE; 1: the ELBO)", minimum=0.0)
     kl_warmup_steps: int = option(0, "steps over which the KL weight rises linearly from 0 to beta (0: off)", minimum=0)
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
+    sampling: str = option("fitted", "latents to sample: fitted (a Gaussian mixture fitted to the training codes "
+                                     "after training: sharper samples) or prior (N(0, I))", choices=("fitted", "prior"))
+    density_components: int = option(10, "Gaussians in the fitted mixture", minimum=1)
 
 
 @zoo.hookimpl

@@ -2,6 +2,11 @@
 
 Every figure is in nats per image: ``log_likelihood`` is log p(x|z) summed over pixels, ``kl`` is
 KL(q(z|x) || p(z)) in closed form, and ELBO = log_likelihood - kl <= log p(x).
+
+Samples come from a Gaussian mixture fitted to the posterior means of the training images at the end of
+training (``sampling = "fitted"``, zoo.latent_density; Ghosh et al. 2020): a VAE's codes do not fill N(0, I),
+and its holes decode to blends of digits. ``sampling = "prior"`` draws from N(0, I). The likelihood figures
+(ELBO, IW-NLL) are the model's with its N(0, I) prior either way.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import torch.nn.functional as F
 
 from zoo.architecture import Architecture, eval_mode
 from zoo.errors import ConfigError
+from zoo.latent_density import LatentMixture, load_older_checkpoints
 from zoo.networks import ConvEncoder, ConvGenerator
 
 EVAL_CHUNK = 500
@@ -53,6 +59,10 @@ class VAE(Architecture):
             raise ConfigError("vae needs decoder_std > 0, beta >= 0 and kl_warmup_steps >= 0")
         self.encoder = ConvEncoder(self.data_shape, 2 * c.latent_dim, c.width, c.norm)
         self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm)
+        self.density = LatentMixture(c.latent_dim, c.density_components)  # N(0, I) until fit at the end of training
+        self._register_load_state_dict_pre_hook(load_older_checkpoints, with_module=True)
+        if c.sampling == "fitted":
+            self.latent_prior = "empirical"
 
     def configure_optimizers(self):
         return {"vae": torch.optim.Adam(self.parameters(), lr=self.config.lr)}
@@ -120,7 +130,14 @@ class VAE(Architecture):
         return {"elbo": total / len(images)}
 
     def sample_latent(self, n, generator=None):
+        if self.config.sampling == "fitted":
+            return self.density.sample(n, generator)
         return torch.randn(n, self.config.latent_dim, generator=generator)
+
+    def on_train_end(self, images, labels):
+        if self.config.sampling == "fitted":
+            with torch.no_grad(), eval_mode(self):
+                self.density.fit(torch.cat([self.encode(chunk)[0] for chunk in images.split(EVAL_CHUNK)]))
 
     def generate(self, z, labels=None):
         """The decoder's mean image for each z (not a noisy draw from p(x|z)), in [-1, 1]."""
