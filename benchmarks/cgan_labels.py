@@ -18,29 +18,32 @@ from zoo.checkpoint import build_model, load_checkpoint
 from zoo.evaluation.classifier import DomainFeatures
 
 
+def agreement(checkpoint, n: int = 200, seed: int = 0) -> tuple[list[float], float]:
+    """(agreement per class, the classifier's held-out accuracy) for a conditional model's checkpoint."""
+    ckpt = load_checkpoint(checkpoint)
+    model = build_model(ckpt)
+    if not model.conditional:
+        raise SystemExit(f"{model.name} is not a conditional model")
+    loaded = datasets.load(ckpt.meta.get("dataset", "mnist"))
+    classifier = DomainFeatures(datasets.split(loaded, "train"))
+    shares = []
+    for label in range(model.num_classes):
+        images = model.sample(n, seed=seed + label, labels=torch.full((n,), label))
+        shares.append(float((classifier.logits(images).argmax(1) == label).float().mean()))
+    return shares, classifier.accuracy(datasets.split(loaded, "heldout"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("checkpoint")
     parser.add_argument("-n", type=int, default=200, help="samples per class")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-
-    ckpt = load_checkpoint(args.checkpoint)
-    model = build_model(ckpt)
-    if not model.conditional:
-        raise SystemExit(f"{model.name} is not a conditional model")
-    loaded = datasets.load(ckpt.meta.get("dataset", "mnist"))
-    classifier = DomainFeatures(datasets.split(loaded, "train"))
-    print(f"classifier held-out accuracy: {classifier.accuracy(datasets.split(loaded, 'heldout')):.1%}")
-    hits = 0
-    for label in range(model.num_classes):
-        labels = torch.full((args.n,), label)
-        images = model.sample(args.n, seed=args.seed + label, labels=labels)
-        predicted = classifier.logits(images).argmax(1)
-        agree = int((predicted == label).sum())
-        hits += agree
-        print(f"label {label}: {agree / args.n:6.1%}")
-    print(f"overall agreement: {hits / (args.n * model.num_classes):.1%} of {args.n * model.num_classes} samples")
+    shares, accuracy = agreement(args.checkpoint, args.n, args.seed)
+    print(f"classifier held-out accuracy: {accuracy:.1%}")
+    for label, share in enumerate(shares):
+        print(f"label {label}: {share:6.1%}")
+    print(f"overall agreement: {sum(shares) / len(shares):.1%} of {args.n * len(shares)} samples")
 
 
 if __name__ == "__main__":

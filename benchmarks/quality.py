@@ -1,13 +1,14 @@
-"""Quality table: train each installed architecture with its defaults, then score it with ``zoo eval``.
+"""Quality table: train each installed architecture with its defaults for several seeds, score every run with
+``zoo eval``, and set each model beside its bar and beside the plain-PyTorch references run in the same process.
 
-Runs the real commands (``zoo train NAME`` then ``zoo eval RUN --json``) one model after another and prints
-one Markdown table (model, steps, wall time, FID, KID, classes covered, held-out ELBO / IW-NLL where they apply)
-with the held-out-real baseline as the first row, ready for the README.
+Runs the real commands (``zoo train NAME --seed S`` then ``zoo eval RUN --json``) one after another, never two at
+once, and prints Markdown for the README: one row per model with the median over seeds (FID, KID, the least
+common class's share of the samples, wall time of ``zoo train``, held-out ELBO / IW-NLL where they apply, label
+agreement for conditional models) and whether the bar of issue 13 is met, then the FID of every seed.
 
-    python benchmarks/quality.py                     # every installed model, defaults (about 5 min each)
-    python benchmarks/quality.py --models dcgan vae --steps 200
-    python benchmarks/quality.py --runs runs/dcgan runs/vae    # score run folders trained earlier
-    python benchmarks/quality.py --references        # plus the plain-PyTorch DCGAN and VAE, scored alike
+    python benchmarks/quality.py --seeds 0 1 2 --references --grids docs/images/quality   # the README's table
+    python benchmarks/quality.py --models dcgan vae --steps 200                          # a quick look
+    python benchmarks/quality.py --runs runs/dcgan runs/vae                               # score runs trained earlier
 """
 
 from __future__ import annotations
@@ -16,83 +17,157 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
 import zoo
 
+FLOOR_FACTOR = 1.5  # "at the floor": within 1.5x the held-out real images' FID
+
+
+def bar(model: str, m: dict, floor: float) -> tuple[str, bool] | None:
+    """The bar of issue 13 for ``model`` (its text, and whether the median figures ``m`` meet it)."""
+    if model in ("dcgan", "wgan-gp"):
+        return "FID <= 25, every class >= 5 %", m["fid"] <= 25 and m["min_class_share"] >= 0.05
+    if model == "vae":
+        return "FID <= 100", m["fid"] <= 100
+    if model == "autoencoder":
+        return "FID <= 60", m["fid"] <= 60
+    if model == "cgan":
+        agreement = m.get("label_agreement_min")
+        return (f"FID <= {FLOOR_FACTOR}x floor, every label agreed >= 98 %",
+                m["fid"] <= FLOOR_FACTOR * floor and agreement is not None and agreement >= 0.98)
+    return None
+
 
 def zoo_command(*args: str) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("zoo")
-    return subprocess.run([str(exe), *args], capture_output=True, text=True)
+    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True)
 
 
-def train(name: str, root: Path, steps: int | None) -> tuple[Path | None, str]:
-    out = root / name
-    command = ["train", name, "--out", str(out), "--quiet"] + (["--steps", str(steps)] if steps else [])
+def train(name: str, out: Path, seed: int, steps: int | None) -> float | None:
+    """Train into ``out``; the wall time of ``zoo train`` in minutes, None when it failed."""
+    command = ["train", name, "--out", out, "--quiet", "--seed", seed] + (["--steps", steps] if steps else [])
+    started = time.perf_counter()
     done = zoo_command(*command)
     if done.returncode != 0:
-        print(f"{name}: training failed: {done.stderr.strip()}", file=sys.stderr)
-        return None, name
-    print(f"{name}: trained", file=sys.stderr)
-    return out, name
+        print(f"{name} seed {seed}: training failed: {done.stderr.strip()}", file=sys.stderr)
+        return None
+    minutes = (time.perf_counter() - started) / 60
+    print(f"{name} seed {seed}: trained in {minutes:.1f} min", file=sys.stderr)
+    return minutes
+
+
+def score(run: Path, n: int) -> tuple[dict, dict] | None:
+    """(the model's figures, the held-out baseline's) from ``zoo eval RUN --json``."""
+    scored = zoo_command("eval", run, "-n", n, "--json")
+    if scored.returncode != 0:
+        print(f"{run}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
+        return None
+    report = json.loads(scored.stdout)
+    figures = dict(report["model"])
+    config = json.loads((run / "config.json").read_text())
+    figures["model"], figures["steps"] = config["model"], config["train"]["steps"]
+    checkpoint = run / "checkpoint.safetensors"
+    if zoo.get_model(config["model"]).load().conditional:
+        from cgan_labels import agreement
+
+        figures["label_agreement_min"] = min(agreement(checkpoint)[0])
+    return figures, report["baseline"]
+
+
+def median(rows: list[dict], key: str) -> float | None:
+    values = [r[key] for r in rows if r.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def likelihood(m: dict) -> str:
+    keys = [k for k in m if k.startswith("heldout_elbo")] + [k for k in m if k.startswith("iw_nll")]
+    return " / ".join(f"{m[k]:.1f}" for k in keys) or "-"
+
+
+def summarise(name: str, rows: list[dict]) -> dict:
+    keys = {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return {"model": name, "steps": rows[0]["steps"], "seeds": len(rows), **{k: median(rows, k) for k in keys}}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=None, help="default: every installed model")
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0], help="train each model once per seed")
     parser.add_argument("--steps", type=int, default=None, help="override every model's default steps")
     parser.add_argument("-n", type=int, default=2000, help="samples per model for the metrics")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
     parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
     parser.add_argument("--references", action="store_true",
                         help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
+    parser.add_argument("--grids", type=Path, default=None, help="write an 8x8 sample grid of each model's first seed here")
+    parser.add_argument("--json", type=Path, default=None, help="also write every run's figures to this file")
     args = parser.parse_args()
+
+    root = args.keep or Path(tempfile.mkdtemp(prefix="zoo-quality-"))
+    per_model: dict[str, list[dict]] = {}
+    baseline = None
     if args.runs:
-        trained = [(run, None) for run in args.runs]
+        jobs = [(run, None) for run in args.runs]
     else:
-        root = args.keep or Path(tempfile.mkdtemp(prefix="zoo-quality-"))
-        trained = [train(name, root, args.steps) for name in (args.models or zoo.list_models())]
-
-    rows, baseline = [], None
-    for out, _ in trained:
-        if out is None:
+        jobs = []
+        for seed in args.seeds:  # seed-major: a model's seeds are spread over the whole benchmark, not back to back
+            for name in args.models or zoo.list_models():
+                out = root / f"{name}-seed{seed}"
+                minutes = train(name, out, seed, args.steps)
+                if minutes is not None:
+                    jobs.append((out, minutes))
+    for run, minutes in jobs:
+        scored = score(run, args.n)
+        if scored is None:
             continue
-        scored = zoo_command("eval", str(out), "-n", str(args.n), "--json")
-        if scored.returncode != 0:
-            print(f"{out}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
-            continue
-        report = json.loads(scored.stdout)
-        baseline = baseline or report["baseline"]
-        run = json.loads((out / "config.json").read_text())
-        records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-        timed = [r["time_s"] for r in records if "time_s" in r]  # held-out and eval records carry no time
-        minutes = timed[-1] / 60 if timed else float("nan")
-        rows.append((run["model"], run["train"]["steps"], minutes, report["model"]))
+        figures, baseline = scored
+        figures["minutes"], figures["run"] = minutes, str(run)
+        per_model.setdefault(figures["model"], []).append(figures)
+        if args.grids and len(per_model[figures["model"]]) == 1:
+            args.grids.mkdir(parents=True, exist_ok=True)
+            zoo_command("sample", run, "-n", 64, "--seed", 0, "--out", args.grids / f"{figures['model']}.png", "--force")
 
-    def likelihood(m):
-        parts = [f"{m[k]:.1f}" for k in m if k.startswith("heldout_elbo")] + [f"{m[k]:.1f}" for k in m if k.startswith("iw_nll")]
-        return " / ".join(parts) or "-"
-
-    print(f"\n{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, n = {args.n} samples\n")
-    print("| model | steps | wall time | FID | KID | classes covered | held-out ELBO / IW-NLL (nats) |")
-    print("|---|---|---|---|---|---|---|")
-    if baseline:
-        print(f"| held-out real images | - | - | {baseline['fid']:.2f} | {baseline['kid']:.2f} ± {baseline['kid_std']:.2f} | "
-              f"{baseline['classes_covered']} | - |")
+    references: dict[str, list[dict]] = {}
     if args.references:
         from plain_references import run as reference
 
         folder = Path(tempfile.mkdtemp(prefix="zoo-references-"))
-        for name in ("dcgan", "vae"):
-            row = reference(name, folder, None, args.n)
-            rows.append((row["model"], row["steps"], row["minutes"], row["figures"]))
-    for name, steps, minutes, m in rows:
-        print(f"| {name} | {steps} | {minutes:.1f} min | {m['fid']:.2f} | {m['kid']:.2f} ± {m['kid_std']:.2f} | "
-              f"{m['classes_covered']} | {likelihood(m)} |")
+        for seed in args.seeds:
+            for name in ("dcgan", "vae"):
+                row = reference(name, folder, None, args.n, seed)
+                references.setdefault(row["model"], []).append({**row["figures"], "steps": row["steps"],
+                                                               "minutes": row["minutes"]})
+
+    floor = baseline["fid"] if baseline else float("nan")
+    print(f"\n{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, zoo {zoo.__version__}, "
+          f"n = {args.n} samples, seeds {' '.join(map(str, args.seeds))}; medians over seeds\n")
+    print("| model | steps | wall time | FID | KID | least common class | held-out ELBO / IW-NLL (nats) | bar | met |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    if baseline:
+        print(f"| held-out real images (the floor) | - | - | {floor:.2f} | {baseline['kid']:.2f} | "
+              f"{baseline['min_class_share']:.1%} | - | - | - |")
+    summaries = [summarise(name, rows) for name, rows in sorted(per_model.items())]
+    summaries += [summarise(name, rows) for name, rows in references.items()]
+    for m in summaries:
+        target = bar(m["model"], m, floor)
+        minutes = f"{m['minutes']:.1f} min" if m.get("minutes") is not None else "-"
+        print(f"| {m['model']} | {m['steps']} | {minutes} | {m['fid']:.2f} | {m['kid']:.2f} | {m['min_class_share']:.1%} | "
+              f"{likelihood(m)} | {target[0] if target else '-'} | {('yes' if target[1] else 'no') if target else '-'} |")
+    print("\nFID of each seed (seed: FID):\n")
+    for name, rows in [*sorted(per_model.items()), *references.items()]:
+        seeds = args.seeds if len(rows) == len(args.seeds) else range(len(rows))
+        extra = [f"label agreement >= {r['label_agreement_min']:.1%}" for r in rows if "label_agreement_min" in r]
+        print(f"- {name}: " + ", ".join(f"{s}: {r['fid']:.2f}" for s, r in zip(seeds, rows))
+              + (f" ({'; '.join(extra)})" if extra else ""))
+    if args.json:
+        args.json.write_text(json.dumps({"baseline": baseline, "runs": per_model, "references": references}, indent=2))
 
 
 if __name__ == "__main__":

@@ -67,9 +67,10 @@ class GAN(Architecture):
         logs = {"loss_d": loss_d.detach()}
         if c.loss == "wasserstein":
             logs["wasserstein"] = (score_real.mean() - score_fake.mean()).detach()
-        if self.penalty is not None:
+        every = getattr(c, "penalty_every", 1)
+        if self.penalty is not None and step % every == 0:  # lazy regularisation: weight x every, every so often
             penalty = self.penalty(lambda x: critic(x, labels), real, fake)
-            loss_d = loss_d + c.gp_weight * penalty
+            loss_d = loss_d + c.gp_weight * every * penalty
             logs["gp"] = penalty.detach()
         opt_d = self.optimizers["discriminator"]
         opt_d.zero_grad(set_to_none=True)

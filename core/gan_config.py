@@ -21,5 +21,7 @@ class GANConfig:
     penalty: str = option("gradient-penalty", "discriminator penalty weighted by gp_weight (zoo list --kind penalties)", choices="penalties")
     augment: str = option("none", "differentiable augmentation of real and fake images before the discriminator: "
                           "comma-separated translation, cutout, colour (DiffAugment); none: off")
+    penalty_every: int = option(1, "apply the penalty every so many discriminator steps, weighted by as many (lazy "
+                                   "regularisation, Karras et al. 2020: R1 at 1/4 of the cost)", minimum=1)
     ema_decay: float = option(0.0, "decay of an EMA of the generator used for sampling (0: off, e.g. 0.999)",
                               minimum=0.0, maximum=0.99999)

@@ -29,6 +29,8 @@ class TrainConfig:
     seed: int = option(0, "random seed: same seed, same run")
     device: str = option("auto", "where to train", choices=DEVICES)
     precision: str = option("fp32", "bf16 runs each step under autocast", choices=PRECISIONS)
+    lr_decay: float = option(0.0, "fraction of the run at its end over which every learning rate falls linearly to "
+                             "0 (0: constant) [default: the model's]", minimum=0.0, maximum=1.0)
     sample_every: int = option(500, "steps between sample grids (0: off)", minimum=0)
     checkpoint_every: int = option(500, "steps between checkpoints (0: off)", minimum=0)
     log_every: int = option(10, "steps averaged into each metrics.jsonl record", minimum=1)

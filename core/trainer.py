@@ -97,6 +97,8 @@ class Trainer:
         self.heldout_data = heldout
         self.heldout = None if heldout is None else self._tensors(heldout, HELDOUT_LIMIT)
         self.model.optimizers = self.model.configure_optimizers()
+        # the rates the model asked for; a resumed optimiser's state holds decayed ones
+        self._base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.model.optimizers.items()}
         if self.world.distributed:
             for optimizer in self.model.optimizers.values():
                 optimizer.register_step_pre_hook(lambda opt, args, kwargs: distributed.average_gradients(opt))
@@ -179,6 +181,7 @@ class Trainer:
                     if self.world.distributed:  # each rank its own noise, resumable without gathering RNG states
                         torch.manual_seed(distributed.step_seed(self.config.seed, self.world.rank, self.step))
                     batch = self.batches.next()
+                    self._set_learning_rates()
                     with self._autocast():
                         logs = self.model.training_step(batch, self.step)
                     figures = {name: float(value.detach() if torch.is_tensor(value) else value)
@@ -236,6 +239,15 @@ class Trainer:
                 continue
             with torch.random.fork_rng(devices=devices):
                 getattr(callback, hook)(self, *args)
+
+    def _set_learning_rates(self) -> None:
+        """With ``lr_decay`` f > 0, every learning rate falls linearly to 0 over the last fraction f of the steps."""
+        if self.config.lr_decay == 0:
+            return
+        factor = min(1.0, (self.total_steps - self.step) / (self.config.lr_decay * self.total_steps))
+        for name, optimizer in self.model.optimizers.items():
+            for group, base in zip(optimizer.param_groups, self._base_lrs[name]):
+                group["lr"] = base * factor
 
     def _autocast(self):
         if self.config.precision == "bf16":

@@ -178,3 +178,63 @@ def test_the_progress_line_raises_the_mode_collapse_alarm(capsys):
     trainer.history[0]["eval/classes_covered"] = 10
     progress._alarm(trainer, 4)
     assert capsys.readouterr().err == ""
+
+
+def test_lazy_penalty_runs_every_so_many_steps():
+    torch.manual_seed(0)
+    model = zoo.create_model("dcgan", width=8, latent_dim=16, penalty="r1", gp_weight=0.5, penalty_every=3)
+    model.optimizers = model.configure_optimizers()
+    calls = []
+    model.penalty = lambda critic, real, fake: calls.append(1) or torch.tensor(2.0, requires_grad=True)
+    logged = [("gp" in model.training_step(Batch(torch.rand(4, 1, 28, 28) * 2 - 1), step)) for step in range(7)]
+    assert logged == [True, False, False, True, False, False, True] and len(calls) == 3
+
+
+class RecordRates(zoo.Callback):
+    def __init__(self):
+        self.rates = []
+
+    def on_step_end(self, trainer, step, logs):
+        self.rates.append({name: opt.param_groups[0]["lr"] for name, opt in trainer.model.optimizers.items()})
+
+
+class StopAt(zoo.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, trainer, step, logs):
+        if step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(toy, tmp_path, tiny_npz):
+    from zoo import datasets
+    from zoo.train_config import TrainConfig
+    from zoo.trainer import Trainer
+
+    data = datasets.split(datasets.load(str(tiny_npz)), "train")
+    model = zoo.create_model(toy, data_shape=data.shape, lr_g=1e-3, lr_d=2e-3)
+    rates = RecordRates()
+    Trainer(model, data, TrainConfig(steps=8, batch_size=8, lr_decay=0.5, sample_every=0, checkpoint_every=0),
+            tmp_path / "run", callbacks=[rates]).fit()
+    expected = [1, 1, 1, 1, 1, 0.75, 0.5, 0.25]  # the rate each step used: 4 steps constant, then (8 - step) / 4
+    assert [r["generator"] for r in rates.rates] == pytest.approx([1e-3 * f for f in expected])
+    assert [r["discriminator"] for r in rates.rates] == pytest.approx([2e-3 * f for f in expected])
+
+
+def test_a_run_with_lr_decay_resumes_bit_exactly(toy, zoo_cli, tmp_path, tiny_npz):
+    from runs import same_weights
+
+    options = ["--steps", "6", "--batch-size", "8", "--checkpoint-every", "3", "--lr-decay", "0.7", "--quiet"]
+    straight, broken = tmp_path / "straight", tmp_path / "broken"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--out", straight, *options)[0] == 0
+    from zoo import run
+    from zoo.trainer import Trainer
+
+    plan = run.plan_new(toy, out=broken, data=str(tiny_npz),
+                        options={"steps": 6, "batch_size": 8, "checkpoint_every": 3, "lr_decay": 0.7})
+    with pytest.raises(KeyboardInterrupt):
+        Trainer.from_plan(plan, callbacks=[StopAt(4)]).fit()
+    code, _, err = zoo_cli("train", "--resume", broken, "--quiet")
+    assert code == 0, err
+    assert same_weights(straight, broken)
