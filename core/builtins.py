@@ -59,6 +59,8 @@ def register_callbacks(register):
 
 @hookimpl
 def register_feature_extractors(register):
-    from .evaluation import classifier
+    from .evaluation import classifier, inception
 
     register("classifier", classifier.DomainFeatures, summary="a small CNN zoo trains on the dataset's labelled training split")
+    register("inception", inception.InceptionFeatures,
+             summary="the FID Inception-v3 of pytorch-fid/torch-fidelity (2015-12-05 weights, downloaded once, sha256-pinned)")

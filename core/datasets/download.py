@@ -99,10 +99,11 @@ def cached(dataset: str, remote: RemoteFile) -> Path:
     return cache_root() / dataset / remote.name
 
 
-def fetch(dataset: str, remote: RemoteFile) -> Path:
-    """The verified local copy of one file of ``dataset``, downloading it if needed."""
+def fetch(dataset: str, remote: RemoteFile, folder: Path | None = None) -> Path:
+    """The verified local copy of one file of ``dataset`` (in ``folder``, by default the dataset's cache folder),
+    downloading it if needed."""
     file_name, sha256 = remote.name, remote.sha256
-    dest = cached(dataset, remote)
+    dest = cached(dataset, remote) if folder is None else Path(folder) / remote.name
     folder = dest.parent
     if dest.exists() and sha256_of(dest) == sha256:
         return dest

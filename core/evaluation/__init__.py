@@ -145,8 +145,11 @@ def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor,
     logits = extractor.logits(images)
     if logits is not None:
         probabilities = torch.from_numpy(logits).softmax(1).numpy()
-        figures.update(metrics.confidence_diversity(probabilities))
-        figures.update(metrics.class_coverage(logits.argmax(1), logits.shape[1]))
+        if getattr(extractor, "class_figures", True):
+            figures.update(metrics.confidence_diversity(probabilities))
+            figures.update(metrics.class_coverage(logits.argmax(1), logits.shape[1]))
+        else:  # a foreign label set (ImageNet's): only the Inception Score means anything
+            figures["inception_score"], figures["inception_score_std"] = metrics.inception_score(probabilities, seed=seed)
     return figures
 
 

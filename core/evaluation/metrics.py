@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 
@@ -22,17 +24,31 @@ def _sqrtm_psd(matrix: np.ndarray) -> np.ndarray:
     return (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2) -> float:
-    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2), with Tr (S1 S2)^1/2 from the symmetric S1^1/2 S2 S1^1/2."""
-    root1 = _sqrtm_psd(sigma1)
-    middle = root1 @ sigma2 @ root1
+def frechet_distance(mu1, sigma1, mu2, sigma2, root2: np.ndarray | None = None) -> float:
+    """||mu1 - mu2||^2 + Tr(S1 + S2 - 2 (S1 S2)^1/2), with Tr (S1 S2)^1/2 from the symmetric S2^1/2 S1 S2^1/2
+    (``root2`` = S2^1/2 when the caller has it: one eigendecomposition per distance to a fixed reference)."""
+    root2 = _sqrtm_psd(sigma2) if root2 is None else root2
+    middle = root2 @ sigma1 @ root2
     trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
     diff = mu1 - mu2
     return float(max(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * trace_sqrt, 0.0))
 
 
+_last_reference: list = [lambda: None, None]  # (weak ref to features, (mu, sigma, root)): one evaluation scores
+# every set against the same training features, so their square root is taken once
+
+
+def _reference(features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if _last_reference[0]() is not features:
+        mu, sigma = _stats(features)
+        _last_reference[:] = [weakref.ref(features), (mu, sigma, _sqrtm_psd(sigma))]
+    return _last_reference[1]
+
+
 def fid(features_a: np.ndarray, features_b: np.ndarray) -> float:
-    return frechet_distance(*_stats(features_a), *_stats(features_b))
+    """FID of ``features_a`` against the reference set ``features_b``."""
+    mu, sigma, root = _reference(features_b)
+    return frechet_distance(*_stats(features_a), mu, sigma, root)
 
 
 def _polynomial_mmd2(x: np.ndarray, y: np.ndarray) -> float:
@@ -61,9 +77,8 @@ def fid_spread(features_a: np.ndarray, features_b: np.ndarray, rounds: int = 10,
     """The standard deviation of FID over bootstrap resamples of ``features_a`` (the samples scored), with
     ``features_b`` (the reference) fixed: how much the figure moves from the finite number of samples alone."""
     a = np.asarray(features_a, np.float64)
-    reference = _stats(features_b)
     rng = np.random.default_rng(seed)
-    values = [frechet_distance(*_stats(a[rng.integers(0, len(a), len(a))]), *reference) for _ in range(rounds)]
+    values = [fid(a[rng.integers(0, len(a), len(a))], features_b) for _ in range(rounds)]
     return float(np.std(values))
 
 
@@ -107,6 +122,16 @@ def confidence_diversity(probabilities: np.ndarray) -> dict[str, float]:
         "diversity": float(np.exp(-(marginal * np.log(marginal)).sum())),
         "inception_score": float(np.exp(kl)),
     }
+
+
+def inception_score(probabilities: np.ndarray, splits: int = 10, seed: int = 0) -> tuple[float, float]:
+    """IS as Salimans et al. and torch-fidelity report it: exp(E KL(p(y|x) || p(y))) in each of ``splits``
+    shuffled parts, mean and standard deviation over the parts."""
+    p = np.clip(np.asarray(probabilities, np.float64), 1e-12, 1.0)
+    p = p[np.random.default_rng(seed).permutation(len(p))]
+    scores = [np.exp((part * (np.log(part) - np.log(part.mean(axis=0)))).sum(axis=1).mean())
+              for part in np.array_split(p, min(splits, len(p)))]
+    return float(np.mean(scores)), float(np.std(scores))
 
 
 def class_coverage(predicted: np.ndarray, num_classes: int, threshold: float = 0.2) -> dict[str, float]:
