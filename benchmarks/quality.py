@@ -106,6 +106,8 @@ def main():
     parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
     parser.add_argument("--references", action="store_true",
                         help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
+    parser.add_argument("--reference-seeds", nargs="*", type=int, default=None,
+                        help="seeds of the reference runs (default: --seeds)")
     parser.add_argument("--grids", type=Path, default=None, help="write an 8x8 sample grid of each model's first seed here")
     parser.add_argument("--json", type=Path, default=None, help="also write every run's figures to this file")
     args = parser.parse_args()
@@ -139,7 +141,7 @@ def main():
         from plain_references import run as reference
 
         folder = Path(tempfile.mkdtemp(prefix="zoo-references-"))
-        for seed in args.seeds:
+        for seed in args.seeds if args.reference_seeds is None else args.reference_seeds:
             for name in ("dcgan", "vae"):
                 row = reference(name, folder, None, args.n, seed)
                 references.setdefault(row["model"], []).append({**row["figures"], "steps": row["steps"],
@@ -162,7 +164,8 @@ def main():
               f"{likelihood(m)} | {target[0] if target else '-'} | {('yes' if target[1] else 'no') if target else '-'} |")
     print("\nFID of each seed (seed: FID):\n")
     for name, rows in [*sorted(per_model.items()), *references.items()]:
-        seeds = args.seeds if len(rows) == len(args.seeds) else range(len(rows))
+        ran = args.reference_seeds if name in references and args.reference_seeds is not None else args.seeds
+        seeds = ran if len(rows) == len(ran) else range(len(rows))
         extra = [f"label agreement >= {r['label_agreement_min']:.1%}" for r in rows if "label_agreement_min" in r]
         print(f"- {name}: " + ", ".join(f"{s}: {r['fid']:.2f}" for s, r in zip(seeds, rows))
               + (f" ({'; '.join(extra)})" if extra else ""))

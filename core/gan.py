@@ -47,7 +47,7 @@ class GAN(Architecture):
         net = self.generator_ema if self.generator_ema is not None else self.generator
         return net(z, labels)
 
-    def critic(self, images, labels=None):
+    def discriminate(self, images, labels=None):
         """The discriminator's scores during training: of augmented images when ``augment`` is set."""
         if self.augmentations:
             images = augment.augment(images, self.augmentations)
@@ -57,7 +57,7 @@ class GAN(Architecture):
         c = self.config
         real = batch.images
         labels = batch.labels if self.conditional else None
-        critic = self.critic
+        critic = self.discriminate
         noise = torch.randn(real.shape[0], c.latent_dim, device=real.device)
         with torch.no_grad():
             fake = self.generator(noise, labels)

@@ -34,7 +34,7 @@ def test_plugins_lists_builtin_and_registered_hooks(toy, zoo_cli):
     code, out, _ = zoo_cli("plugins", "--json")
     rows = {row["name"]: row for row in json.loads(out)}
     assert rows["zoo"]["distribution"] == "zoo-core"
-    assert rows["zoo"]["registered"]["penalties"] == ["gradient-penalty"]
+    assert rows["zoo"]["registered"]["penalties"] == ["gradient-penalty", "r1"]
     assert "gradient-penalty" not in rows["zoo"]["registered"]["losses"]
     assert rows["toy"]["hooks"] == ["register_architectures"]
     assert rows["toy"]["registered"] == {"models": ["toy-gan"]}

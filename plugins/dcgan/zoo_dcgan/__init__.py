@@ -6,14 +6,17 @@ import zoo
 from zoo.config import option
 from zoo.gan_config import GANConfig
 
-ZOO_API = "1.1"  # the zoo plugin API this plugin is written against
+ZOO_API = "1.3"  # the zoo plugin API this plugin is written against
 
 
 @dataclass
 class DCGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z")
-    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
-    ema_decay: float = option(0.999, "decay of an EMA of the generator used for sampling (0: off)")
+    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    penalty: str = option("r1", "discriminator penalty weighted by gp_weight (zoo list --kind penalties)")
+    gp_weight: float = option(1.0, "weight of the penalty: R1's gamma / 2 (0: off)")
+    penalty_every: int = option(4, "apply the penalty every so many steps, at that many times the weight")
+    ema_decay: float = option(0.99, "decay of an EMA of the generator used for sampling (0: off)")
     d_norm: str = option("batch", "normalisation in the discriminator; spectral with loss=hinge is an SN-GAN",
                          choices=("batch", "layer", "none", "spectral"))
 
@@ -26,5 +29,5 @@ def register_architectures(register):
         config=DCGANConfig,
         summary="Deep convolutional GAN (Radford et al. 2015)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 3000, "batch_size": 64},
+        train_defaults={"steps": 6000, "batch_size": 64},
     )
