@@ -29,7 +29,7 @@ def agreement(checkpoint, n: int = 200, seed: int = 0) -> tuple[list[float], flo
     shares = []
     for label in range(model.num_classes):
         images = model.sample(n, seed=seed + label, labels=torch.full((n,), label))
-        shares.append(float((classifier.logits(images).argmax(1) == label).float().mean()))
+        shares.append(float((classifier.logits(images).argmax(1) == label).mean()))
     return shares, classifier.accuracy(datasets.split(loaded, "heldout"))
 
 

@@ -59,6 +59,7 @@ def train(name: str, out: Path, seed: int, steps: int | None) -> float | None:
         print(f"{name} seed {seed}: training failed: {done.stderr.strip()}", file=sys.stderr)
         return None
     minutes = (time.perf_counter() - started) / 60
+    (out / "wall_minutes.txt").write_text(f"{minutes:.3f}\n")  # kept, so --runs can score the folder again later
     print(f"{name} seed {seed}: trained in {minutes:.1f} min", file=sys.stderr)
     return minutes
 
@@ -116,7 +117,8 @@ def main():
     per_model: dict[str, list[dict]] = {}
     baseline = None
     if args.runs:
-        jobs = [(run, None) for run in args.runs]
+        wall = [run / "wall_minutes.txt" for run in args.runs]
+        jobs = [(run, float(w.read_text()) if w.exists() else None) for run, w in zip(args.runs, wall)]
     else:
         jobs = []
         for seed in args.seeds:  # seed-major: a model's seeds are spread over the whole benchmark, not back to back
