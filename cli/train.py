@@ -3,6 +3,9 @@ written), then run the Trainer. One command-line option per TrainConfig field.""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +29,24 @@ def _read_toml(path: Path) -> dict:
 
 
 FILE_KEYS = ("data", "epochs", *train_config.names())
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """SIGTERM (``kill``, a scheduler's preemption, torchrun stopping the others when one rank failed) ends the run
+    as Ctrl-C does: the run folder says "interrupted" and --resume continues from the last checkpoint."""
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"stopped by {signal.Signals(signum).name}")
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _split_config_file(doc: dict, path: Path) -> tuple[dict, dict, dict]:
@@ -106,7 +127,8 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     try:
         trainer = Trainer.from_plan(plan, extra)
         started = time.perf_counter()
-        trainer.fit()
+        with sigterm_as_interrupt():
+            trainer.fit()
     finally:
         distributed.leave()
     if not trainer.world.is_writer:

@@ -1,6 +1,7 @@
 """kill -9 at random moments of a real ``zoo train`` process with a checkpoint every step: the run always
-resumes, and ends with exactly the weights of an uninterrupted run."""
+resumes, and ends with exactly the weights of an uninterrupted run. SIGTERM ends it as Ctrl-C does."""
 
+import json
 import os
 import random
 import signal
@@ -67,3 +68,29 @@ def test_three_kills(tmp_path):
 @pytest.mark.slow
 def test_twenty_kills(tmp_path):
     crash_loop(tmp_path, kills=20, seed=2)
+
+
+def test_sigterm_ends_the_run_as_interrupted_and_it_resumes_exactly(tmp_path):
+    """A scheduler's SIGTERM (preemption, torchrun stopping the ranks) is a Ctrl-C: one line, exit 130, the run
+    folder says "interrupted", and --resume ends with the weights of an uninterrupted run."""
+    data = tmp_path / "tiny.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=np.arange(64) % 2)
+    straight = tmp_path / "straight"
+    subprocess.run(command(straight, data), check=True, env=env(), capture_output=True)
+
+    out = tmp_path / "stopped"
+    process = subprocess.Popen(command(out, data), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "checkpoint.safetensors").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130 and err.strip() == "Aborted.", err
+    status = json.loads((out / "status.json").read_text())
+    assert status["status"] == "interrupted" and 0 < status["step"] < 300, status
+
+    resumed = subprocess.run(command(out, data), env=env(), capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    a, b = load_checkpoint(straight), load_checkpoint(out)
+    assert all(torch.equal(a.tensors[k], b.tensors[k]) for k in a.tensors if k.startswith("model."))
