@@ -4,7 +4,7 @@
 Runs the real commands (``zoo train NAME --seed S`` then ``zoo eval RUN --json``) one after another, never two at
 once, and prints Markdown for the README: one row per model with the median over seeds (FID, KID, the least
 common class's share of the samples, wall time of ``zoo train``, held-out ELBO / IW-NLL where they apply, label
-agreement for conditional models) and whether the bar of issue 13 is met, then the FID of every seed.
+agreement for conditional models, beside the real digits' floor) and whether the bar of issue 13 is met, then the FID of every seed.
 
     python benchmarks/quality.py --seeds 0 1 2 --references --grids docs/images/quality   # the README's table
     python benchmarks/quality.py --models dcgan vae --steps 200                          # a quick look
@@ -38,10 +38,9 @@ def bar(model: str, m: dict, floor: float) -> tuple[str, bool] | None:
         return "FID <= 100", m["fid"] <= 100
     if model == "autoencoder":
         return "FID <= 60", m["fid"] <= 60
-    if model == "cgan":
-        agreement = m.get("label_agreement_min")
-        return (f"FID <= {FLOOR_FACTOR}x floor, every label agreed >= 98 %",
-                m["fid"] <= FLOOR_FACTOR * floor and agreement is not None and agreement >= 0.98)
+    if model == "cgan":  # labels at their floor: see benchmarks/cgan_labels.py for why not a fixed 98 %
+        return (f"FID <= {FLOOR_FACTOR}x floor, no label read right less often than real digits of it",
+                m["fid"] <= FLOOR_FACTOR * floor and m.get("labels_short") == 0)
     return None
 
 
@@ -78,7 +77,9 @@ def score(run: Path, n: int) -> tuple[dict, dict] | None:
     if zoo.get_model(config["model"]).load().conditional:
         from cgan_labels import agreement
 
-        figures["label_agreement_min"] = min(agreement(checkpoint)[0])
+        labels = agreement(checkpoint)
+        figures.update(label_agreement_min=min(labels.generated), label_agreement_mean=labels.mean,
+                       label_floor=labels.accuracy, labels_short=len(labels.shortfalls))
     return figures, report["baseline"]
 
 
@@ -168,7 +169,8 @@ def main():
     for name, rows in [*sorted(per_model.items()), *references.items()]:
         ran = args.reference_seeds if name in references and args.reference_seeds is not None else args.seeds
         seeds = ran if len(rows) == len(ran) else range(len(rows))
-        extra = [f"label agreement >= {r['label_agreement_min']:.1%}" for r in rows if "label_agreement_min" in r]
+        extra = [f"labels read right {r['label_agreement_mean']:.1%} (real digits {r['label_floor']:.1%}), worst label "
+                 f"{r['label_agreement_min']:.1%}, {r['labels_short']} short of its floor" for r in rows if "labels_short" in r]
         print(f"- {name}: " + ", ".join(f"{s}: {r['fid']:.2f}" for s, r in zip(seeds, rows))
               + (f" ({'; '.join(extra)})" if extra else ""))
     if args.json:
