@@ -4,7 +4,8 @@
 Runs the real commands (``zoo train NAME --seed S`` then ``zoo eval RUN --json``) one after another, never two at
 once, and prints Markdown for the README: one row per model with the median over seeds (FID, KID, the least
 common class's share of the samples, wall time of ``zoo train``, held-out ELBO / IW-NLL where they apply, label
-agreement for conditional models, beside the real digits' floor) and whether the bar of issue 13 is met, then the FID of every seed.
+agreement for conditional models beside the real digits' floor) and whether the bar of issue 13 is met, then the
+FID of every seed.
 
     python benchmarks/quality.py --seeds 0 1 2 --references --grids docs/images/quality   # the README's table
     python benchmarks/quality.py --models dcgan vae --steps 200                          # a quick look
