@@ -31,12 +31,18 @@ def command(out: Path, data: Path) -> list[str]:
     return [ZOO, "train", "dcgan", "--data", str(data), "--out", str(out), *ARGS]
 
 
-def crash_loop(tmp_path: Path, kills: int, seed: int) -> None:
+def data_and_straight_run(tmp_path: Path) -> tuple[Path, Path]:
+    """A tiny dataset, and an uninterrupted run on it to compare the stopped ones with."""
     data = tmp_path / "tiny.npz"
     rng = np.random.default_rng(0)
     np.savez(data, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=np.arange(64) % 2)
     straight = tmp_path / "straight"
     subprocess.run(command(straight, data), check=True, env=env(), capture_output=True)
+    return data, straight
+
+
+def crash_loop(tmp_path: Path, kills: int, seed: int) -> None:
+    data, straight = data_and_straight_run(tmp_path)
 
     out, chance, killed = tmp_path / "killed", random.Random(seed), 0
     while killed < kills:
@@ -73,11 +79,7 @@ def test_twenty_kills(tmp_path):
 def test_sigterm_ends_the_run_as_interrupted_and_it_resumes_exactly(tmp_path):
     """A scheduler's SIGTERM (preemption, torchrun stopping the ranks) is a Ctrl-C: one line, exit 130, the run
     folder says "interrupted", and --resume ends with the weights of an uninterrupted run."""
-    data = tmp_path / "tiny.npz"
-    rng = np.random.default_rng(0)
-    np.savez(data, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=np.arange(64) % 2)
-    straight = tmp_path / "straight"
-    subprocess.run(command(straight, data), check=True, env=env(), capture_output=True)
+    data, straight = data_and_straight_run(tmp_path)
 
     out = tmp_path / "stopped"
     process = subprocess.Popen(command(out, data), env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
