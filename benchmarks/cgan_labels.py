@@ -50,7 +50,7 @@ class LabelAgreement:
         """Is ``label`` read right significantly less often than real digits of it (by > 2 standard errors)?"""
         real = (self.real_right[label] + 2) / (self.real_count[label] + 4)
         drawn = self.generated[label]
-        error = math.sqrt(real * (1 - real) / (self.real_count[label] + 4) + max(drawn * (1 - drawn), 1e-12) / self.n)
+        error = math.sqrt(real * (1 - real) / (self.real_count[label] + 4) + drawn * (1 - drawn) / self.n)
         return drawn < real - 2 * error
 
     @property
