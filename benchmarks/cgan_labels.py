@@ -21,9 +21,9 @@ import numpy as np
 import torch
 
 from zoo import datasets
-from zoo.checkpoint import build_model, load_checkpoint
+from zoo.store.checkpoint import build_model, load_checkpoint
 from zoo.evaluation.classifier import DomainFeatures
-from zoo.images import to_float
+from zoo.outputs.images import to_float
 
 
 @dataclass

@@ -28,7 +28,8 @@ def loop(sync: str, steps: int, warmup: int, penalty: bool = False) -> float:
     import torch.nn.functional as F
 
     import zoo
-    from zoo import datasets, distributed
+    from zoo import datasets
+    from zoo.training import distributed
 
     data = datasets.split(datasets.load("mnist"), "train")
     images = torch.from_numpy(data.images).float().div(127.5).sub(1)

@@ -81,7 +81,7 @@ def score(run: Path, n: int) -> tuple[dict, dict] | None:
         labels = agreement(checkpoint)
         figures.update(label_agreement_min=min(labels.generated), label_agreement_mean=labels.mean,
                        label_floor=labels.accuracy, labels_short=len(labels.shortfalls))
-    return figures, report["baseline"]
+    return figures, report["floor"]
 
 
 def median(rows: list[dict], key: str) -> float | None:

@@ -82,8 +82,8 @@ def zoo_trainer(args, precision: str, compile: bool = False) -> dict:
 
     import zoo
     from zoo import datasets
-    from zoo.callbacks import MetricsLog
-    from zoo.trainer import TrainConfig, Trainer
+    from zoo.training.default_callbacks import MetricsLog
+    from zoo.training.trainer import TrainConfig, Trainer
 
     data = datasets.split(datasets.load("mnist"), "train")
     torch.manual_seed(0)

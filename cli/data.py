@@ -37,7 +37,7 @@ def prepare(name, image_size):
     """Download (or decode) NAME now and cache it: a registered dataset, an image folder or a file."""
     from zoo import datasets
     from zoo.datasets.catalog import describe
-    from zoo.lookup import registered
+    from zoo.registry.lookup import registered
 
     loaded = datasets.load(name, image_size=image_size or None)
     row = describe(name) if name in registered("datasets") else None

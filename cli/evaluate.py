@@ -1,4 +1,4 @@
-"""``zoo eval``: score a checkpoint's samples, or samples made anywhere, beside the held-out baseline."""
+"""``zoo eval``: score a checkpoint's samples, or samples made anywhere, beside the held-out floor."""
 
 from __future__ import annotations
 
@@ -26,12 +26,12 @@ def _cell(value) -> str:
 
 def format_report(report: dict, classes: list[str] | None = None) -> str:
     """The report as a table: each figure, which way is better, the model's value and the held-out floor."""
-    model, baseline = report["model"], report["baseline"]
+    model, floor = report["model"], report["floor"]
     keys = [k for k in BETTER if k in model] + [k for k in model if k not in BETTER and k != "shares"]
     lines = [f"{'metric':<18}{'better':<8}{'model':>12}{'held-out real':>16}"]
     for key in keys:
         better = BETTER.get(key, "higher" if "elbo" in key else "lower" if "nll" in key or key.startswith("fid_n") else "")
-        lines.append(f"{key:<18}{better:<8}{_cell(model.get(key)):>12}{_cell(baseline.get(key)):>16}")
+        lines.append(f"{key:<18}{better:<8}{_cell(model.get(key)):>12}{_cell(floor.get(key)):>16}")
     info = report["info"]
     lines.append(f"features: {info['features']} on {info['data']} ({info['train_images']} training images"
                  + (f", classifier held-out accuracy {info['classifier_heldout_accuracy']:.1%})" if "classifier_heldout_accuracy" in info else ")")
@@ -61,11 +61,11 @@ def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_js
     if (checkpoint is None) == (samples is None):
         raise ZooError("give a CHECKPOINT or --samples FILE.npz (one of them)")
     from zoo import datasets
-    from zoo.evaluation import evaluate as run, load_samples
+    from zoo.evaluation.harness import evaluate as run, load_samples
 
     model = None
     if checkpoint is not None:
-        from zoo.checkpoint import build_model, load_checkpoint
+        from zoo.store.checkpoint import build_model, load_checkpoint
 
         ckpt = load_checkpoint(checkpoint)
         model = build_model(ckpt)
@@ -80,10 +80,10 @@ def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_js
     report["info"]["classes"] = list(loaded.classes) if loaded.classes else None
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report, report["info"]["classes"]))
     if checkpoint is not None and Path(checkpoint).is_dir():  # a run folder keeps its latest evaluation
-        from zoo.atomic import write_text
-        from zoo.run import RunFolder
+        from zoo.store.atomic import write_text
+        from zoo.training.plan import RunFolder
 
-        from zoo.report import write_report
+        from zoo.outputs.report import write_report
 
         folder = RunFolder(checkpoint)
         write_text(folder.eval_report, json.dumps(report, indent=2) + "\n")

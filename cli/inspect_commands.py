@@ -7,8 +7,8 @@ import json
 import click
 
 import zoo
-from zoo import plugins as plugin_host
-from zoo.lookup import KINDS, registered
+from zoo.registry import plugin_host
+from zoo.registry.lookup import KINDS, registered
 
 
 def format_table(rows: list[list[str]], headers: list[str]) -> str:

@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from zoo import __version__
+from zoo.version import __version__
 from zoo.errors import ZooError
 
 
@@ -65,7 +65,7 @@ def get_cli() -> click.Group:
     global _commands_added
     if not _commands_added:
         _commands_added = True
-        from zoo.plugins import call_hook
+        from zoo.registry.plugin_host import call_hook
 
         from . import data, evaluate, inspect_commands, runs, sample, scaffold, train
 

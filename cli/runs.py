@@ -37,7 +37,7 @@ def runs(args, as_json, out, no_eval):
 
 def listing(root: Path, as_json: bool) -> None:
     from zoo.errors import ZooError
-    from zoo.run import RunFolder
+    from zoo.training.plan import RunFolder
 
     if not root.is_dir():
         raise ZooError(f"{root}: no such folder")
@@ -69,8 +69,8 @@ def listing(root: Path, as_json: bool) -> None:
 
 def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True) -> None:
     from zoo.errors import ZooError
-    from zoo.plots import plot_comparison
-    from zoo.run import RunFolder
+    from zoo.outputs.plots import plot_comparison
+    from zoo.training.plan import RunFolder
 
     if len(paths) < 2:
         raise ZooError("zoo runs compare needs two runs or more")
@@ -107,7 +107,7 @@ def _check_comparable(paths: list[Path], summaries: list[dict]) -> None:
     """Evaluations are set side by side only when they were made the same way (feature space and weights, data,
     split, sample count); otherwise the comparison is refused with the reason."""
     from zoo.errors import ZooError
-    from zoo.evaluation import mismatch
+    from zoo.evaluation.comparable import mismatch
 
     evaluated = [(p, s) for p, s in zip(paths, summaries) if s["eval"]]
     for path, summary in evaluated[1:]:

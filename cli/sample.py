@@ -15,8 +15,8 @@ OUTPUT_SUFFIXES = (".png", ".npz", ".safetensors")
 def _check_output(out: Path, force: bool, suffixes=OUTPUT_SUFFIXES) -> None:
     """Refuse an output that would destroy a checkpoint (the input's or any run's), or any existing file unless
     ``--force``; checked before the model is loaded."""
-    from zoo.atomic import blocking_file
-    from zoo.checkpoint import is_checkpoint
+    from zoo.store.atomic import blocking_file
+    from zoo.store.checkpoint import is_checkpoint
 
     if out.suffix.lower() not in suffixes:
         raise ZooError(f"--out {out}: unsupported file type; use one of {', '.join(suffixes)}")
@@ -34,8 +34,8 @@ def _check_output(out: Path, force: bool, suffixes=OUTPUT_SUFFIXES) -> None:
 def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> None:
     import numpy as np
 
-    from zoo.atomic import atomic_write, write_bytes
-    from zoo.images import grid, save_png, to_uint8
+    from zoo.store.atomic import atomic_write, write_bytes
+    from zoo.outputs.images import grid, save_png, to_uint8
 
     array = to_uint8(images)
     suffix = out.suffix.lower()
@@ -75,10 +75,10 @@ def sample(checkpoint, count, out, seed, label, interpolate, device, force, scal
     _check_output(out, force)
     import torch
 
-    from zoo.checkpoint import load_model
-    from zoo.images import class_rows
-    from zoo.latent import interpolation_latents
-    from zoo.trainer import resolve_device
+    from zoo.store.checkpoint import load_model
+    from zoo.outputs.images import class_rows
+    from zoo.outputs.latent_walk import interpolation_latents
+    from zoo.training.trainer import resolve_device
 
     model = load_model(checkpoint, resolve_device(device))
     labels, nrow, z = None, None, None
@@ -115,9 +115,9 @@ def reconstruct(checkpoint, data, count, out, device, force):
     import torch
 
     from zoo import datasets
-    from zoo.checkpoint import build_model, load_checkpoint
-    from zoo.images import save_grid, to_float
-    from zoo.trainer import resolve_device
+    from zoo.store.checkpoint import build_model, load_checkpoint
+    from zoo.outputs.images import save_grid, to_float
+    from zoo.training.trainer import resolve_device
 
     ckpt = load_checkpoint(checkpoint)
     model = build_model(ckpt, resolve_device(device))

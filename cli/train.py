@@ -1,4 +1,4 @@
-"""``zoo train NAME``: parse the options, let :mod:`zoo.run` plan the run (checking everything before anything is
+"""``zoo train NAME``: parse the options, let :mod:`zoo.training.plan` plan the run (checking everything before anything is
 written), then run the Trainer. One command-line option per TrainConfig field."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from zoo import train_config
+from zoo.training.options import fields as train_fields, flag as train_flag
 from zoo.errors import ConfigError
 
 
@@ -26,9 +26,6 @@ def _read_toml(path: Path) -> dict:
         raise ConfigError(f"--config {path}: no such file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"--config {path}: not valid TOML ({exc})") from None
-
-
-FILE_KEYS = ("data", "epochs", *train_config.names())
 
 
 @contextlib.contextmanager
@@ -57,18 +54,15 @@ def _split_config_file(doc: dict, path: Path) -> tuple[dict, dict, dict]:
         raise ConfigError(f"--config {path}: 'train' must be a table")
     if not isinstance(callbacks, dict) or not all(isinstance(v, dict) for v in callbacks.values()):
         raise ConfigError(f"--config {path}: callbacks go in [callbacks.NAME] tables of options")
-    unknown = set(train) - set(FILE_KEYS)
-    if unknown:
-        raise ConfigError(f"--config {path}: unknown [train] keys {', '.join(sorted(unknown))}; valid: {', '.join(FILE_KEYS)}")
     return doc, train, callbacks
 
 
 def train_options(command):
     """A click option for each TrainConfig field, default None so that only what was given is passed on."""
     kinds = {int: int, float: float, str: str}
-    for info in reversed(train_config.fields()):
+    for info in reversed(train_fields()):
         default = "" if "[default" in info.help else f" [default: {info.default}]"
-        flag = train_config.flag(info.name)
+        flag = train_flag(info.name)
         if info.type is bool:
             command = click.option(f"{flag}/--no-{flag[2:]}", info.name, default=None, help=info.help + default)(command)
             continue
@@ -91,38 +85,26 @@ def train_options(command):
 @click.option("--quiet", is_flag=True, help="No progress output (bar or lines).")
 def train(name, data, epochs, out, assignments, config_file, resume, callback_names, quiet, **options):
     """Train architecture NAME and write a run folder: config, metrics, sample grids, report.html, checkpoint."""
-    from zoo import run
     from zoo.config import parse_assignments
-    from zoo.errors import ZooError
-    from zoo.trainer import Trainer
+    from zoo.training.options import layered
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
 
     given = {k: v for k, v in {**options, "epochs": epochs}.items() if v is not None}
     model_keys, file_train, file_callbacks = {}, {}, {}
     if config_file is not None:
         model_keys, file_train, file_callbacks = _split_config_file(_read_toml(config_file), config_file)
-    callbacks = [*file_callbacks.items(), *callback_names]
     model_keys.update(parse_assignments(assignments))
     data = data or file_train.pop("data", None)
-    if given.keys() & {"steps", "epochs"}:  # the command line's length replaces the file's
-        file_train = {k: v for k, v in file_train.items() if k not in ("steps", "epochs")}
-    settings = {**file_train, **given}
-    if resume is not None:
-        if out is not None and Path(out) != Path(resume):
-            raise ZooError("--resume continues in its own folder; leave out --out")
-        plan = run.plan_resume(resume, model=name, data=data, options=settings, model_options=model_keys,
-                               callbacks=callbacks)
-    elif name is None:
-        raise ZooError("which model? e.g. 'zoo train dcgan' (see 'zoo list')")
-    else:
-        plan = run.plan_new(name, out=out, data=data or "mnist", options=settings, model_options=model_keys,
-                            callbacks=callbacks)
+    plan = plan_run(name, resume=resume, out=out, data=data, options=layered(file_train, given),
+                    model_options=model_keys, callbacks=[*file_callbacks.items(), *callback_names])
 
     extra = []
     if not quiet:
         from .progress import Progress
 
         extra.append(Progress())
-    from zoo import distributed
+    from zoo.training import distributed
 
     try:
         trainer = Trainer.from_plan(plan, extra)
@@ -135,6 +117,13 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
         return
     minutes = (time.perf_counter() - started) / 60
     where = f"{trainer.world.size} processes ({trainer.device.type})" if trainer.world.distributed else trainer.device
-    click.echo(f"trained {plan.model} for {run.steps_summary(trainer.start_step, trainer.step)} in {minutes:.1f} min on {where}")
+    click.echo(f"trained {plan.model} for {_steps_summary(trainer.start_step, trainer.step)} in {minutes:.1f} min on {where}")
     click.echo(f"run folder: {plan.folder.path}  (report.html, samples/, metrics.jsonl, checkpoint.safetensors)")
     click.echo(f"next: zoo sample {plan.folder.path} -n 64 --out samples.png")
+
+
+def _steps_summary(start: int, end: int) -> str:
+    """"6 steps" for a new run, "3 steps (step 3 -> 6)" for a resumed one."""
+    done = end - start
+    text = f"{done} step{'s' if done != 1 else ''}"
+    return text if start == 0 else f"{text} (step {start} -> {end})"

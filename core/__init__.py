@@ -5,14 +5,15 @@ building blocks (``zoo.Architecture``, ``zoo.GAN``, ``zoo.Trainer``, ``zoo.train
 """
 
 from importlib import import_module
-from importlib.metadata import version as _version
 
-from .errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError
-from .hookspecs import API_VERSION, hookimpl
-from .lookup import UnknownNameError, list_registered
-from .registry import DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model, list_models
+from zoo import moved
+from zoo.errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError
+from zoo.hookspecs import API_VERSION, hookimpl
+from zoo.registry.lookup import UnknownNameError, list_registered
+from zoo.registry.models import DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model, list_models
+from zoo.version import __version__
 
-__version__ = _version("zoo-core")
+moved.install()
 
 _LAZY = {
     "Architecture": "zoo.architecture",
@@ -21,14 +22,15 @@ _LAZY = {
     "Generator": "zoo.networks",
     "Discriminator": "zoo.networks",
     "Callback": "zoo.callbacks",
-    "Trainer": "zoo.trainer",
-    "TrainConfig": "zoo.train_config",
-    "train": "zoo.trainer",
-    "RunFolder": "zoo.run",
+    "Trainer": "zoo.training.trainer",
+    "TrainConfig": "zoo.training.options",
+    "train": "zoo.training.trainer",
+    "RunFolder": "zoo.store.run_folder",
+    "atomic_write": "zoo.store.atomic",
     "eval_mode": "zoo.architecture",
-    "load_checkpoint": "zoo.checkpoint",
-    "load_model": "zoo.checkpoint",
-    "save_checkpoint": "zoo.checkpoint",
+    "load_checkpoint": "zoo.store.checkpoint",
+    "load_model": "zoo.store.checkpoint",
+    "save_checkpoint": "zoo.store.checkpoint",
 }
 
 

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Iterator
 import torch
 from torch import nn
 
-from .errors import ZooError
+from zoo.errors import ZooError
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
-from .errors import ConfigError
+from zoo.errors import ConfigError
 
 
 def translation(x: torch.Tensor, ratio: float = 0.125) -> torch.Tensor:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from .hookspecs import hookimpl
+from zoo.hookspecs import hookimpl
 
 
 @hookimpl
 def register_datasets(register):
-    from .datasets import bundled, cifar, download
+    from zoo.datasets import bundled, cifar, download
 
     def idx(dataset):
         return {"files": lambda: [download.cached(dataset.name, f) for f in (dataset.images, dataset.labels)],
@@ -30,7 +30,7 @@ def register_datasets(register):
 
 @hookimpl
 def register_losses(register):
-    from . import losses
+    from zoo import losses
 
     for loss in losses.BUILTIN:
         register(loss.name, loss)
@@ -38,7 +38,7 @@ def register_losses(register):
 
 @hookimpl
 def register_penalties(register):
-    from . import penalty
+    from zoo import penalty
 
     register("gradient-penalty", penalty.gradient_penalty, summary="WGAN-GP: (||grad D||_2 - 1)^2 at random interpolates")
     register("r1", penalty.r1_penalty, summary="R1: ||grad D||_2^2 at real images (gp_weight = gamma / 2)")
@@ -46,7 +46,7 @@ def register_penalties(register):
 
 @hookimpl
 def register_callbacks(register):
-    from . import callbacks
+    from zoo.training import default_callbacks as callbacks
 
     register("metrics", callbacks.MetricsLog, summary="append averaged losses and images/s to metrics.jsonl", default=True)
     register("validation", callbacks.Validation, summary="log the model's held-out figures at each sample interval", default=True)
@@ -59,7 +59,7 @@ def register_callbacks(register):
 
 @hookimpl
 def register_feature_extractors(register):
-    from .evaluation import classifier, inception
+    from zoo.evaluation import classifier, inception
 
     register("classifier", classifier.DomainFeatures, summary="a small CNN zoo trains on the dataset's labelled training split")
     register("inception", inception.InceptionFeatures,

@@ -14,8 +14,8 @@ import typing
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ConfigError
-from .lookup import list_registered
+from zoo.errors import ConfigError
+from zoo.registry.lookup import list_registered
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import torch
 
-from . import augment
-from .architecture import Architecture
-from .ema import make_ema, update_ema, warmed_up
-from .errors import ConfigError
-from .lookup import lookup
-from .networks import Discriminator, Generator
+from zoo import augment
+from zoo.architecture import Architecture
+from zoo.ema import make_ema, update_ema, warmed_up
+from zoo.errors import ConfigError
+from zoo.registry.lookup import lookup
+from zoo.networks import Discriminator, Generator
 
 
 class GAN(Architecture):

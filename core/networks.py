@@ -12,7 +12,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.nn.utils.parametrizations import spectral_norm
 
-from .errors import DataError
+from zoo.errors import DataError
 
 MAX_WIDTH_MULTIPLIER = 8
 

@@ -22,17 +22,17 @@ import torch
 import contextlib
 from dataclasses import dataclass
 
-from . import plugins
-from .architecture import Batch
-from .checkpoint import load_checkpoint, load_model, save_checkpoint
-from .config import option
-from .datasets import ImageData
-from .gan import GAN
-from .gan_config import GANConfig
-from .hookspecs import hookimpl
-from .lookup import lookup
-from .networks import ConvDiscriminator, ConvGenerator
-from .registry import create_model, get_model
+from zoo.registry import plugin_host as plugins
+from zoo.architecture import Batch
+from zoo.store.checkpoint import load_checkpoint, load_model, save_checkpoint
+from zoo.config import option
+from zoo.datasets import ImageData
+from zoo.gan import GAN
+from zoo.gan_config import GANConfig
+from zoo.hookspecs import hookimpl
+from zoo.registry.lookup import lookup
+from zoo.networks import ConvDiscriminator, ConvGenerator
+from zoo.registry.models import create_model, get_model
 
 BATCH = 8
 NUM_CLASSES = 3
@@ -137,7 +137,7 @@ def _random_dataset(folder: Path, shape) -> Path:
 def _straight_and_resumed(name: str, tmp_path: Path, callbacks=()) -> None:
     """Train ``name`` 4 steps straight and 2 + 2 with a resume, every default callback on (evaluation every 2
     steps), and assert both end with identical weights."""
-    from .trainer import train
+    from zoo.training.trainer import train
 
     tmp_path = Path(tmp_path)
     options = dict(data=str(_random_dataset(tmp_path, get_model(name).data_shapes[0])), batch_size=BATCH,

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).parent))  # for the lazily imported toy_mo
 # threads waiting for each other make a 10 ms step take a second or more.
 torch.set_num_threads(1)
 
-from zoo import plugins  # noqa: E402
+from zoo.registry import plugin_host as plugins  # noqa: E402
 from toy import ToyPlugin  # noqa: E402
 
 

@@ -20,10 +20,10 @@ torch.set_num_threads(1)
 import zoo  # noqa: E402
 from zoo.config import option  # noqa: E402
 from zoo.datasets import ImageData  # noqa: E402
-from zoo.plugins import plugin_manager  # noqa: E402
-from zoo.train_config import TrainConfig  # noqa: E402
-from zoo.trainer import Trainer  # noqa: E402
-from zoo import distributed  # noqa: E402
+from zoo.registry.plugin_host import plugin_manager  # noqa: E402
+from zoo.training.options import TrainConfig  # noqa: E402
+from zoo.training.trainer import Trainer  # noqa: E402
+from zoo.training import distributed  # noqa: E402
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 import torch
 
-from zoo.checkpoint import load_checkpoint
+from zoo.store.checkpoint import load_checkpoint
 
 
 def same_weights(a, b) -> bool:

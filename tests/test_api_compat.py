@@ -7,8 +7,8 @@ import textwrap
 
 import pytest
 
-from zoo import plugins
-from zoo.checkpoint import load_checkpoint
+from zoo.registry import plugin_host as plugins
+from zoo.store.checkpoint import load_checkpoint
 
 OLD_README_GAN = {
     "zoo_mygan/__init__.py": '''

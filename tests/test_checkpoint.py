@@ -8,7 +8,7 @@ import torch
 from safetensors.torch import save_file
 
 import zoo
-from zoo.checkpoint import build_model, load_checkpoint, load_model, save_checkpoint
+from zoo.store.checkpoint import build_model, load_checkpoint, load_model, save_checkpoint
 from zoo.errors import CheckpointError
 
 
@@ -37,7 +37,7 @@ def test_a_checkpoint_alone_rebuilds_the_model(trained, tmp_path):
 
 
 def test_optimizer_state_round_trips(trained, tmp_path):
-    from zoo.checkpoint import restore_optimizers
+    from zoo.store.checkpoint import restore_optimizers
 
     path = save_checkpoint(tmp_path / "c.safetensors", trained, step=1, optimizers=trained.optimizers)
     fresh = zoo.create_model("toy-gan")
@@ -92,7 +92,7 @@ def test_foreign_safetensors_file(tmp_path):
 
 def test_missing_plugin_names_the_distribution_to_install(trained, tmp_path, register_plugin):
     path = save_checkpoint(tmp_path / "c.safetensors", trained)
-    from zoo import plugins
+    from zoo.registry import plugin_host as plugins
 
     plugins.reset()  # the toy plugin is gone, as if uninstalled
     with pytest.raises(zoo.UnknownModelError, match="c.safetensors needs model 'toy-gan', which no installed plugin "

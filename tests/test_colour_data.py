@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from zoo.checkpoint import load_checkpoint
+from zoo.store.checkpoint import load_checkpoint
 from test_datasets import cifar_mirror  # noqa: F401 -- the fixture
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo.checkpoint import load_checkpoint
+from zoo.store.checkpoint import load_checkpoint
 
 ZOO = str(Path(sys.executable).with_name("zoo"))
 ARGS = ["--set", "width=4", "--set", "latent_dim=8", "--batch-size", "8", "--steps", "300", "--checkpoint-every", "1",

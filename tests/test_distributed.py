@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import load_file
 
 import zoo
-from zoo.checkpoint import load_checkpoint
+from zoo.store.checkpoint import load_checkpoint
 
 HERE = Path(__file__).parent
 WORKER = HERE / "distributed_worker.py"

@@ -94,9 +94,9 @@ def test_eval_of_a_checkpoint_reports_model_and_baseline(toy, zoo_cli, tmp_path,
     import json
 
     report = json.loads(stdout)
-    for table in ("model", "baseline"):
+    for table in ("model", "floor"):
         assert {"fid", "kid", "kid_std", "precision", "recall", "classes_covered"} <= set(report[table])
-    assert report["model"]["n"] == 40 and report["baseline"]["n"] == 6
+    assert report["model"]["n"] == 40 and report["floor"]["n"] == 6
     assert json.loads((out / "eval.json").read_text())["model"]["n"] == 40, "a run folder keeps its evaluation"
     code, table, err = zoo_cli("eval", out, "-n", "40")
     assert "held-out real" in table and f"saved to {out / 'eval.json'}" in err
@@ -150,7 +150,7 @@ def test_eval_every_logs_figures_and_writes_eval_json(toy, zoo_cli, tmp_path, ti
 def test_kid_does_not_depend_on_the_feature_space_scale():
     import torch
 
-    from zoo.evaluation import _sample_figures
+    from zoo.evaluation.harness import _sample_figures
 
     rng = np.random.default_rng(0)
     train = rng.normal(size=(300, 16))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from safetensors.torch import save
 
 import zoo
-from zoo.checkpoint import load_checkpoint
+from zoo.store.checkpoint import load_checkpoint
 from zoo.errors import ZooError
 
 CANARY = "ZOO-CANARY-7f3a"
@@ -124,7 +124,7 @@ SAMPLING_ONLY = ("optimizer-tensors-missing", "rng-missing", "trainer-damaged") 
 def toy_run(tmp_path_factory):
     """A real 3-step toy run (its folder and checkpoint bytes) to corrupt."""
     from toy import ToyPlugin
-    from zoo import plugins
+    from zoo.registry import plugin_host as plugins
     from zoo.cli.main import main
 
     root = tmp_path_factory.mktemp("hostile")

@@ -7,7 +7,7 @@ import torch
 
 import zoo
 from zoo import losses
-from zoo.lookup import lookup
+from zoo.registry.lookup import lookup
 from zoo.penalty import gradient_penalty
 
 REAL = torch.tensor([2.0, -1.0])

@@ -8,7 +8,7 @@ import pytest
 from fake_dist import write_plugin
 
 import zoo
-from zoo import plugins
+from zoo.registry import plugin_host as plugins
 from zoo.errors import PluginError
 
 

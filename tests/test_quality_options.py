@@ -10,7 +10,7 @@ import zoo
 from zoo import augment
 from zoo.architecture import Batch
 from zoo.latent_density import LatentMixture
-from zoo.lookup import lookup
+from zoo.registry.lookup import lookup
 
 
 def impulse(b=64, size=16):
@@ -209,8 +209,8 @@ class StopAt(zoo.Callback):
 
 def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(toy, tmp_path, tiny_npz):
     from zoo import datasets
-    from zoo.train_config import TrainConfig
-    from zoo.trainer import Trainer
+    from zoo.training.options import TrainConfig
+    from zoo.training.trainer import Trainer
 
     data = datasets.split(datasets.load(str(tiny_npz)), "train")
     model = zoo.create_model(toy, data_shape=data.shape, lr_g=1e-3, lr_d=2e-3)
@@ -228,11 +228,11 @@ def test_a_run_with_lr_decay_resumes_bit_exactly(toy, zoo_cli, tmp_path, tiny_np
     options = ["--steps", "6", "--batch-size", "8", "--checkpoint-every", "3", "--lr-decay", "0.7", "--quiet"]
     straight, broken = tmp_path / "straight", tmp_path / "broken"
     assert zoo_cli("train", toy, "--data", tiny_npz, "--out", straight, *options)[0] == 0
-    from zoo import run
-    from zoo.trainer import Trainer
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
 
-    plan = run.plan_new(toy, out=broken, data=str(tiny_npz),
-                        options={"steps": 6, "batch_size": 8, "checkpoint_every": 3, "lr_decay": 0.7})
+    plan = plan_run(toy, out=broken, data=str(tiny_npz),
+                    options={"steps": 6, "batch_size": 8, "checkpoint_every": 3, "lr_decay": 0.7})
     with pytest.raises(KeyboardInterrupt):
         Trainer.from_plan(plan, callbacks=[StopAt(4)]).fit()
     code, _, err = zoo_cli("train", "--resume", broken, "--quiet")

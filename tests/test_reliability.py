@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from runs import same_weights
 
-from zoo import atomic, run
-from zoo.checkpoint import load_checkpoint
+from zoo.store import atomic
+from zoo.store import run_folder as run
+from zoo.store.checkpoint import load_checkpoint
 
 OPTIONS = ["--batch-size", "8", "--sample-every", "2", "--checkpoint-every", "2", "--log-every", "1", "--quiet"]
 
@@ -38,7 +39,7 @@ FAILS = {  # which write the full disk hits: (file name, how many writes of it s
 def test_a_full_disk_at_any_write_costs_no_run(toy, straight, zoo_cli, tmp_path, tiny_npz, monkeypatch, victim):
     """The disk fills up at one write (the step-4 checkpoint, grid or metrics line, or the final plot): one line,
     and --resume then finishes the run exactly as an uninterrupted one."""
-    import zoo.images
+    import zoo.outputs.images
 
     out = tmp_path / "run"
     real_atomic, real_append = atomic.atomic_write, run.RunFolder.append_metrics
@@ -62,7 +63,7 @@ def test_a_full_disk_at_any_write_costs_no_run(toy, straight, zoo_cli, tmp_path,
             raise OSError(errno.ENOSPC, "No space left on device", str(self.metrics))
         return real_append(self, entry)
 
-    for module in (atomic, zoo.images):  # every other writer goes through atomic's own functions
+    for module in (atomic, zoo.outputs.images):  # every other writer goes through atomic's own functions
         monkeypatch.setattr(module, "atomic_write", failing_atomic)
     monkeypatch.setattr(run.RunFolder, "append_metrics", failing_append)
     code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "6", "--out", out, *OPTIONS)

@@ -10,9 +10,11 @@ from fake_dist import write_plugin
 from runs import same_weights
 
 import zoo
-from zoo import datasets, plugins
-from zoo.checkpoint import load_checkpoint
-from zoo.trainer import Trainer, TrainConfig
+import zoo.training.callback_specs
+from zoo import datasets
+from zoo.registry import plugin_host as plugins
+from zoo.store.checkpoint import load_checkpoint
+from zoo.training.trainer import Trainer, TrainConfig
 
 OPTIONS = ["--batch-size", "8", "--sample-every", "3", "--checkpoint-every", "3", "--quiet"]
 
@@ -48,7 +50,7 @@ def test_a_run_made_with_the_trainer_resumes_from_the_cli(toy, straight, zoo_cli
     Trainer(model, data, TrainConfig(steps=3, batch_size=8, sample_every=3, checkpoint_every=3), out).fit()
     record = json.loads((out / "config.json").read_text())
     assert record["data"]["source"] == str(tiny_npz) and record["data"]["part"] == "train"
-    assert [c["name"] for c in record["callbacks"]] == zoo.run.default_callbacks()
+    assert [c["name"] for c in record["callbacks"]] == zoo.training.callback_specs.default_callbacks()
 
     code, stdout, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
     assert code == 0, err
@@ -195,7 +197,7 @@ def test_a_callback_that_draws_random_numbers_does_not_change_training(toy, stra
 
 def test_a_callback_drawing_random_numbers_before_the_checkpoint_leaves_resume_exact(toy, tmp_path, tiny_npz):
     """Each callback draws from its own fork: the RNG state a checkpoint saves is training's, whatever ran first."""
-    from zoo.callbacks import Checkpointing
+    from zoo.training.default_callbacks import Checkpointing
 
     class Noisy(zoo.Callback):
         def on_step_end(self, trainer, step, logs):
@@ -228,7 +230,7 @@ def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, t
     assert zoo_cli("train", "exploding", "--data", tiny_npz, "--steps", "8", "--out", root / "nan", *OPTIONS)[0] == 1
     assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "4", "--out", root / "cut", *OPTIONS)[0] == 0
     (root / "cut" / "status.json").unlink()  # as if killed at step 2: no session end was recorded
-    zoo.run.RunFolder(root / "cut").keep_metrics_until(2)
+    zoo.training.plan.RunFolder(root / "cut").keep_metrics_until(2)
     (root / "broken").mkdir()
     (root / "broken" / "config.json").write_text("{not json")
     code, out, err = zoo_cli("runs", root, "--json")
@@ -238,7 +240,7 @@ def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, t
     assert rows["nan"]["status"] == "failed" and "became nan at step 5" in rows["nan"]["error"]
     assert rows["cut"]["status"] == "interrupted"
     assert rows["broken"]["status"] == "unreadable"
-    with zoo.run.RunFolder(root / "cut").lock():
+    with zoo.training.plan.RunFolder(root / "cut").lock():
         assert {Path(r["run"]).name: r for r in json.loads(zoo_cli("runs", root, "--json")[1])}["cut"]["status"] == "running"
     code, table, _ = zoo_cli("runs", root)
     assert code == 0 and "STATUS" in table and "finished" in table and "failed ('loss_d' became nan" in table
@@ -283,8 +285,8 @@ def test_evaluations_made_differently_are_not_compared(toy, zoo_cli, tmp_path, t
 
 def test_a_callback_of_a_missing_zoo_plugin_names_the_package(toy, zoo_cli, tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_LOAD_PLUGINS", "")  # as if zoo-tensorboard were not installed
-    zoo.plugins.reset()
-    zoo.plugins.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
+    zoo.registry.plugin_host.reset()
+    zoo.registry.plugin_host.plugin_manager().register(__import__("toy").ToyPlugin(), name="toy")
     code, _, err = zoo_cli("train", toy, "--callback", "tensorboard", "--out", tmp_path / "run", "--quiet")
     assert code == 1 and err.count("\n") == 1
     assert "callback 'tensorboard' comes with zoo-tensorboard (also the extra zoo-core[tensorboard]), which is not " \

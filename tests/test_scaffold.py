@@ -61,7 +61,7 @@ def test_new_plugin_refuses_bad_names_and_full_folders(zoo_cli, tmp_path):
 def test_plugins_check_reports_a_failing_plugin(site, zoo_cli):
     from fake_dist import write_plugin
 
-    from zoo import plugins
+    from zoo.registry import plugin_host as plugins
 
     write_plugin(site, "zoo-backwards", "0.1", "zoo_backwards", """
         import zoo

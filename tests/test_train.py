@@ -8,9 +8,10 @@ import torch
 
 import zoo
 from zoo.callbacks import Callback
-from zoo.checkpoint import load_checkpoint
+from zoo.training.default_callbacks import Checkpointing
+from zoo.store.checkpoint import load_checkpoint
 from zoo.datasets import ImageData
-from zoo.trainer import TrainConfig, Trainer
+from zoo.training.trainer import TrainConfig, Trainer
 
 FAST = ["--steps", "6", "--batch-size", "16", "--quiet", "--sample-every", "3", "--checkpoint-every", "3"]
 
@@ -78,13 +79,13 @@ def test_callbacks_see_every_hook_in_order(toy, tmp_path):
     data = ImageData(np.zeros((32, 1, 28, 28), np.uint8), None, "zeros")
     model = zoo.create_model(toy)
     trainer = Trainer(model, data, TrainConfig(steps=4, batch_size=16, checkpoint_every=0), tmp_path,
-                      callbacks=[Recorder(), zoo.callbacks.Checkpointing()])
+                      callbacks=[Recorder(), Checkpointing()])
     trainer.fit()
     assert events == ["start", "step1", "step2", "epoch1", "step3", "step4", "epoch2", "end", "saved"]
 
 
 def test_batches_visit_every_image_once_per_epoch():
-    from zoo.batches import Batches
+    from zoo.training.batches import Batches
 
     images = torch.arange(10, dtype=torch.uint8).reshape(10, 1, 1, 1)
     batches = Batches(images, None, 3, seed=1)
@@ -97,7 +98,7 @@ def test_batches_visit_every_image_once_per_epoch():
 
 
 def test_ranks_get_disjoint_shards_that_together_are_the_one_process_batches():
-    from zoo.batches import Batches
+    from zoo.training.batches import Batches
 
     images = torch.arange(20, dtype=torch.uint8).reshape(20, 1, 1, 1)
     whole = Batches(images, None, 6, seed=3)
@@ -115,7 +116,7 @@ def test_ranks_get_disjoint_shards_that_together_are_the_one_process_batches():
 def test_streamed_batches_equal_in_memory_ones(tmp_path):
     import numpy as np
 
-    from zoo.batches import Batches
+    from zoo.training.batches import Batches
     from zoo.datasets.mapped import MappedImages
 
     pixels = np.random.default_rng(0).integers(0, 256, (50, 8, 8, 3), dtype=np.uint8)  # channels last on disk

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..lookup import lookup, registered
-from .image_data import ImageData
+from zoo.registry.lookup import lookup, registered
+from zoo.datasets.image_data import ImageData
 
 __all__ = ["ImageData", "load", "split"]
 
@@ -34,12 +34,12 @@ def split(data: ImageData, part: str) -> ImageData:
 def load(name_or_path: str, image_size: int | None = None) -> ImageData:
     """A registered dataset by name, or a folder of images / an ``.npz`` / ``.npy`` file by path; ``image_size``
     decodes a folder at that size (centred square, Lanczos)."""
-    from ..errors import DataError
+    from zoo.errors import DataError
 
     source = str(name_or_path)
     path = Path(source).expanduser()
     if source not in registered("datasets") and path.exists():
-        from .files import load_path
+        from zoo.datasets.files import load_path
 
         if image_size and not path.is_dir():
             raise DataError(f"--image-size applies to image folders; {path} is a file")

@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import numpy as np
 
-from .image_data import ImageData
+from zoo.datasets.image_data import ImageData
 
 DIGITS = tuple(str(d) for d in range(10))
 PATH = files(__package__).joinpath("mnist_5k.npz")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..lookup import lookup, registered
+from zoo.registry.lookup import lookup, registered
 
 
 def describe(name: str) -> dict:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_write, write_text
-from ..errors import DataError
-from .download import RemoteFile, cached, fetch
-from .image_data import ImageData
-from .mapped import MappedImages
+from zoo.store.atomic import atomic_write, write_text
+from zoo.errors import DataError
+from zoo.datasets.download import RemoteFile, cached, fetch
+from zoo.datasets.image_data import ImageData
+from zoo.datasets.mapped import MappedImages
 
 PIXELS = 3 * 32 * 32
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from ..paths import cache_home
-from .image_data import ImageData
-from .idx import read_idx
+from zoo.errors import DataError
+from zoo.store.paths import cache_home
+from zoo.datasets.image_data import ImageData
+from zoo.datasets.idx import read_idx
 
 CHUNK = 1 << 16
 TIMEOUT_S = 30

@@ -7,21 +7,21 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .image_data import ImageData
+from zoo.errors import DataError
+from zoo.datasets.image_data import ImageData
 
 MIN_SIDE = 8
 
 
 def load_path(path: Path, image_size: int | None = None) -> ImageData:
     if path.is_dir():
-        from .folder_cache import load_folder
+        from zoo.datasets.folder_cache import load_folder
 
         return _check_size(load_folder(path, image_size))
     if path.suffix.lower() == ".npz":
         return load_npz(path)
     if path.suffix.lower() == ".npy":
-        from .mapped import MappedImages
+        from zoo.datasets.mapped import MappedImages
 
         return _check_size(ImageData(MappedImages(path), None, path.stem))
     raise DataError(f"{path}: unsupported data file; give a folder of images, an .npz with 'images' or a uint8 .npy")

@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import write_text
-from ..errors import DataError
-from ..paths import cache_home
-from .image_data import ImageData
-from .mapped import MappedImages
+from zoo.store.atomic import write_text
+from zoo.errors import DataError
+from zoo.store.paths import cache_home
+from zoo.datasets.image_data import ImageData
+from zoo.datasets.mapped import MappedImages
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 GREY_MODES = ("1", "L", "LA", "I", "I;16")

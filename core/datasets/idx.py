@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from zoo.errors import DataError
 
 
 def read_idx(path: Path) -> np.ndarray:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import DataError
+from zoo.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
+from zoo.errors import DataError
 
 
 READ_ROWS = 512  # rows read between page releases (random rows map about 0.5 MB each)

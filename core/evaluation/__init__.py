@@ -1,200 +1,21 @@
-"""``zoo eval``: one metric harness for GANs, autoencoders and VAEs, offline and reproducible.
+"""``zoo eval``'s room: the harness (:mod:`zoo.evaluation.harness`), the metrics (``metrics``), the feature
+spaces (``classifier``, ``inception``) and whether two results compare (``comparable``).
 
-Every figure is reported beside its baseline: the same metric for held-out real images against the training
-images, so a reader sees the floor. Sample metrics live in the feature space of a registered extractor
-(zoo's own domain classifier by default); likelihood and reconstruction figures come from the model.
+The harness's names are importable from here as before (``from zoo.evaluation import evaluate``); importing this
+package alone loads neither torch nor numpy.
 """
 
-from __future__ import annotations
+from importlib import import_module
 
-import hashlib
-from dataclasses import dataclass, field
-from pathlib import Path
-
-import numpy as np
-import torch
-
-from ..architecture import eval_mode
-from ..datasets import ImageData
-from ..errors import DataError
-from ..images import to_float
-from ..lookup import lookup
-from . import metrics
-
-SAMPLE_CHUNK = 500
-MIN_SAMPLES = 10  # FID needs a covariance, precision/recall k=3 neighbours
+_FROM = {"mismatch": "zoo.evaluation.comparable", "COMPARABLE": "zoo.evaluation.comparable"}
+_SUBMODULES = {"harness", "comparable", "metrics", "classifier", "inception", "inception_net"}
 
 
-@dataclass
-class Report:
-    model: dict = field(default_factory=dict)
-    baseline: dict = field(default_factory=dict)
-    info: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"model": self.model, "baseline": self.baseline, "info": self.info}
-
-
-def feature_extractor(name: str, train: ImageData):
-    return lookup("features", name).value(train)
-
-
-def provenance(extractor, features: str, train: ImageData, heldout: ImageData, n: int, seed: int,
-               train_sha256: str | None = None) -> dict:
-    """What a figure depends on: two results are comparable only where these agree (see :func:`mismatch`)."""
-    from .. import __version__
-
-    return {"features": features, "features_sha256": getattr(extractor, "weights_sha256", None),
-            "data": train.source or train.name.split(":")[0], "data_sha256": train_sha256 or train.sha256(),
-            "heldout_sha256": heldout.sha256(), "split": f"{train.part or 'all'}/{heldout.part or 'all'}",
-            "n": n, "seed": seed, "zoo": __version__}
-
-
-def real_features(extractor, features: str, train: ImageData, train_sha256: str) -> np.ndarray:
-    """The feature vectors of the training images, cached under ``$ZOO_HOME/features`` per (feature space, its
-    weights, the data), so evaluating again, or another model on the same data, does not recompute them.
-    Extractors that do not state their weights' hash (``weights_sha256``) are not cached."""
-    weights = getattr(extractor, "weights_sha256", None)
-    if not weights:
-        return extractor.features(to_float(train.images))
-    from ..atomic import atomic_write
-    from ..paths import cache_home
-
-    key = hashlib.sha256(f"{features}\n{weights}\n{train_sha256}".encode()).hexdigest()[:32]
-    path = cache_home() / "features" / f"{key}.npy"
-    if path.exists():
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
-            pass  # a damaged cache file is computed again and replaced
-    computed = np.ascontiguousarray(extractor.features(to_float(train.images)))
-    with atomic_write(path) as fh:
-        np.save(fh, computed, allow_pickle=False)
-    return computed
-
-
-COMPARABLE = ("features", "features_sha256", "data_sha256", "heldout_sha256", "split", "n")
-"""Provenance keys that must agree for two evaluations to be set side by side (the seed and zoo's version may
-differ: the seed is what FID's spread is about, and a change in zoo that moves figures changes a hash here)."""
-
-
-def mismatch(first: dict | None, second: dict | None) -> str | None:
-    """Why two evaluations' figures cannot be compared (None when they can)."""
-    if not first or not second:
-        return "it has no provenance (evaluated by zoo before 0.3); evaluate it again with zoo eval"
-    for key in COMPARABLE:
-        if first.get(key) != second.get(key):
-            what = {"n": "sample counts", "features": "feature spaces", "features_sha256": "feature weights",
-                    "data_sha256": "training data", "heldout_sha256": "held-out data", "split": "splits"}[key]
-            short = lambda v: v[:12] if isinstance(v, str) and key.endswith("sha256") else v  # noqa: E731
-            return f"their {what} differ ({short(first.get(key))} vs {short(second.get(key))})"
-    return None
-
-
-def generate(model, n: int, seed: int) -> torch.Tensor:
-    """``n`` samples in [-1, 1] on the CPU; conditional models get labels 0, 1, 2, ... in turn."""
-    z = model.latent_for_sampling(n, seed)
-    labels = torch.arange(n, device=z.device) % model.num_classes if model.conditional else None
-    chunks = []
-    for start in range(0, n, SAMPLE_CHUNK):
-        part = None if labels is None else labels[start : start + SAMPLE_CHUNK]
-        chunks.append(model.sample(len(z[start : start + SAMPLE_CHUNK]), z=z[start : start + SAMPLE_CHUNK], labels=part).cpu())
-    return torch.cat(chunks)
-
-
-def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
-    """Images from an .npz (read as any dataset .npz is) that must match the data's shape, as floats."""
-    from ..datasets.files import load_npz
-
-    samples = load_npz(Path(path))
-    if samples.shape != tuple(shape):
-        raise DataError(f"{path}: images of shape {samples.shape}; the data has {tuple(shape)}")
-    return to_float(samples.images)
-
-
-REAL_LIMIT = 60_000  # real images scored per set; larger (memory-mapped) datasets give a seeded random subset
-
-
-def _at_most(data: ImageData, limit: int, seed: int) -> ImageData:
-    if len(data) <= limit:
-        return data
-    pick = np.sort(np.random.default_rng(seed).choice(len(data), limit, replace=False))
-    return data.subset(pick, data.part or "subset")
-
-
-KID_UNITS = "x1e3, on features scaled to unit RMS over the training images"
-
-
-def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor, seed: int,
-                    matched: int | None = None) -> dict:
-    """FID (with its bootstrap spread), KID, precision/recall and the class figures of ``images``; with
-    ``matched``, also the FID of that many of them (to set beside a floor measured on so many images)."""
-    features = extractor.features(images)
-    figures = {"n": len(images), "fid": metrics.fid(features, train_features),
-               "fid_std": metrics.fid_spread(features, train_features, seed=seed)}
-    if matched is not None and matched < len(features):
-        pick = np.random.default_rng(seed).choice(len(features), matched, replace=False)
-        figures[f"fid_n{matched}"] = metrics.fid(features[pick], train_features)
-    # KID's kernel (x.y/d + 1)^3 assumes features of about unit scale (as Inception's are); in a feature space of
-    # another scale the cubic term swamps it and values run into the hundreds. One scale for all sets, taken from
-    # the training features, keeps every comparison intact; x1e3 is the customary unit.
-    scale = float(np.sqrt(np.mean(np.square(train_features)))) or 1.0
-    kid, kid_std = metrics.kid(features / scale, train_features / scale, seed=seed)
-    figures["kid"], figures["kid_std"] = 1e3 * kid, 1e3 * kid_std
-    figures["precision"], figures["recall"] = metrics.precision_recall(train_features, features)
-    logits = extractor.logits(images)
-    if logits is not None:
-        probabilities = torch.from_numpy(logits).softmax(1).numpy()
-        if getattr(extractor, "class_figures", True):
-            figures.update(metrics.confidence_diversity(probabilities))
-            figures.update(metrics.class_coverage(logits.argmax(1), logits.shape[1]))
-        else:  # a foreign label set (ImageNet's): only the Inception Score means anything
-            figures["inception_score"], figures["inception_score_std"] = metrics.inception_score(probabilities, seed=seed)
-    return figures
-
-
-def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch.Tensor | None = None,
-             n: int = 5000, seed: int = 0, features: str = "classifier", iw_samples: int = 100) -> Report:
-    """Score a model's samples (or given ``samples``) and the held-out baseline against ``train``."""
-    if model is None and samples is None:
-        raise ValueError("give a model or samples")
-    if model is not None and tuple(model.data_shape) != train.shape:
-        raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
-    train, heldout = _at_most(train, REAL_LIMIT, seed), _at_most(heldout, REAL_LIMIT, seed)
-    extractor = feature_extractor(features, train)
-    train_sha256 = train.sha256()
-    train_features = real_features(extractor, features, train, train_sha256)
-    heldout_images = to_float(heldout.images)
-    if samples is None:
-        samples = generate(model, n, seed)
-    if len(samples) < MIN_SAMPLES:
-        raise DataError(f"{len(samples)} samples are too few to score; give at least {MIN_SAMPLES}")
-    report = Report(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
-                          "features": features, "seed": seed, "kid_units": KID_UNITS,
-                          "provenance": provenance(extractor, features, train, heldout, len(samples), seed, train_sha256)})
-    if hasattr(extractor, "accuracy"):
-        report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
-    report.model = _sample_figures(extractor, train_features, samples, seed, matched=len(heldout_images))
-    report.baseline = _sample_figures(extractor, train_features, heldout_images, seed)
-    if model is not None:
-        report.model.update(_model_figures(model, heldout, iw_samples, seed))
-    return report
-
-
-@torch.no_grad()
-def _model_figures(model, heldout: ImageData, iw_samples: int, seed: int) -> dict:
-    device = model.device
-    x = to_float(heldout.images, device)
-    y = None if heldout.labels is None else torch.from_numpy(heldout.labels).to(device)
-    figures = {}
-    with eval_mode(model):
-        if model.can_reconstruct:
-            recon = torch.cat([model.reconstruct(chunk).float().clamp(-1, 1) for chunk in x.split(SAMPLE_CHUNK)])
-            figures["recon_mse"] = float((((recon - x) / 2) ** 2).mean())  # pixels in [0, 1]
-        for key, value in model.validation_logs(x, y).items():
-            figures[f"heldout_{key}"] = float(value)
-        generator = torch.Generator(device).manual_seed(seed)
-        nll = [model.importance_weighted_nll(chunk, k=iw_samples, generator=generator) for chunk in x.split(SAMPLE_CHUNK)]
-        if nll[0] is not None:
-            figures[f"iw_nll_k{iw_samples}"] = float(torch.cat(nll).mean())
-    return figures
+def __getattr__(name: str):
+    if name in _SUBMODULES or name.startswith("__"):  # let the import system load a submodule itself
+        raise AttributeError(f"module 'zoo.evaluation' has no attribute {name!r}")
+    module = import_module(_FROM.get(name, "zoo.evaluation.harness"))
+    try:
+        return getattr(module, name)
+    except AttributeError:
+        raise AttributeError(f"module 'zoo.evaluation' has no attribute {name!r}") from None

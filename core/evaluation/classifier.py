@@ -16,11 +16,11 @@ from safetensors.torch import load_file
 from safetensors.torch import save as st_save
 from torch import nn
 
-from ..atomic import write_bytes
-from ..datasets import ImageData
-from ..errors import DataError
-from ..images import to_float
-from ..paths import cache_home
+from zoo.store.atomic import write_bytes
+from zoo.datasets import ImageData
+from zoo.errors import DataError
+from zoo.outputs.images import to_float
+from zoo.store.paths import cache_home
 
 VERSION = "cnn-v2"  # change when the network or its training changes, so old caches are not reused
 EPOCHS = 6

@@ -18,11 +18,11 @@ import torch
 from safetensors.torch import load_file
 from safetensors.torch import save as st_save
 
-from ..atomic import write_bytes
-from ..datasets import ImageData, download
-from ..errors import DataError
-from ..paths import cache_home
-from .inception_net import FIDInceptionV3
+from zoo.store.atomic import write_bytes
+from zoo.datasets import ImageData, download
+from zoo.errors import DataError
+from zoo.store.paths import cache_home
+from zoo.evaluation.inception_net import FIDInceptionV3
 
 WEIGHTS = download.RemoteFile(
     "pt_inception-2015-12-05-6726825d.pth",

@@ -3,7 +3,7 @@ import torch
 
 import zoo
 from zoo.architecture import Batch
-from zoo.checkpoint import load_model, save_checkpoint
+from zoo.store.checkpoint import load_model, save_checkpoint
 from zoo import testing
 from zoo.testing import ARCHITECTURE_CHECKS
 

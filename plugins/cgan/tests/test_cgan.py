@@ -4,10 +4,10 @@ import torch
 
 import zoo
 from zoo.architecture import Batch
-from zoo.checkpoint import save_checkpoint
+from zoo.store.checkpoint import save_checkpoint
 from zoo.datasets import ImageData
 from zoo.testing import ARCHITECTURE_CHECKS
-from zoo.trainer import TrainConfig, Trainer
+from zoo.training.trainer import TrainConfig, Trainer
 
 NAME = "cgan"
 TINY = {"width": 4, "latent_dim": 8, "embed_dim": 4}

@@ -40,8 +40,7 @@ class TensorBoard(zoo.Callback):
 
     def on_step_end(self, trainer, step, logs):
         self._mirror(trainer)
-        every = trainer.config.sample_every
-        if every and step % every == 0:
+        if trainer.is_due(step, trainer.config.sample_every):
             self._grid(trainer, step)
 
     def on_train_end(self, trainer):

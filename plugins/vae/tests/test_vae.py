@@ -6,7 +6,7 @@ from torch import nn
 
 import zoo
 from zoo.architecture import Batch
-from zoo.checkpoint import load_model, save_checkpoint
+from zoo.store.checkpoint import load_model, save_checkpoint
 from zoo import testing
 from zoo.testing import ARCHITECTURE_CHECKS
 from zoo_vae.model import bernoulli_log_likelihood, kl_to_standard_normal

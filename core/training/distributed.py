@@ -22,7 +22,7 @@ import datetime
 import os
 from dataclasses import dataclass
 
-from .errors import ZooError
+from zoo.errors import ZooError
 
 BACKENDS = {"cuda": "nccl", "cpu": "gloo"}
 

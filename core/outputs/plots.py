@@ -6,7 +6,7 @@ from pathlib import Path
 
 import io
 
-from .atomic import write_bytes
+from zoo.store.atomic import write_bytes
 
 NOT_LOSSES = {"step", "epoch", "images_per_s", "time_s"}
 EVAL_FIGURES = ("fid", "kid", "precision", "recall")

@@ -1,5 +1,5 @@
 """The one training loop of zoo. Architectures declare networks and a step; this runs them, in one process or in
-several started by torchrun (data parallel, see :mod:`zoo.distributed`).
+several started by torchrun (data parallel, see :mod:`zoo.training.distributed`).
 
 Read :meth:`Trainer.fit` top to bottom: fetch a batch, let the architecture do its step (under autocast when
 asked), check the figures are finite, tell the callbacks. Everything a run writes (metrics, samples,
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,56 +17,23 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import checkpoint as ckpt_io
-from . import distributed, run
-from .architecture import Architecture
-from .batches import Batches
-from .callbacks import Callback
-from .config import to_dict
-from .datasets import ImageData
-from .errors import CheckpointError, DataError, TrainingError, ZooError
-from .images import to_float
-from .lookup import lookup, registered
-from .registry import create_model
-from .train_config import TrainConfig
+from zoo.architecture import Architecture
+from zoo.callbacks import Callback
+from zoo.datasets import ImageData
+from zoo.errors import DataError, TrainingError, ZooError
+from zoo.outputs.images import to_float
+from zoo.registry.models import create_model
+from zoo.store.run_folder import RunFolder
+from zoo.training import callback_specs, distributed, resume
+from zoo.training.batches import Batches
+from zoo.training.checks import check_data
+from zoo.training.devices import memory_bytes, resolve_device, seed_everything
+from zoo.training.options import TrainConfig
+from zoo.training.record import run_record
 
 HELDOUT_LIMIT = 2000  # held-out images kept on the device for the validation figures
 ON_TRAIN_END_LIMIT = 10_000  # training images handed to Architecture.on_train_end
 IN_MEMORY_FRACTION = 0.25  # --data-access auto streams images that would take more of the machine's memory
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """The device ``name`` means here; with several processes on a machine, CUDA rank ``local_rank`` gets its own GPU."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            name = "cuda"
-        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        else:
-            return torch.device("cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ZooError("--device cuda: no CUDA device is available here (try --device auto)")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ZooError("--device mps: no Apple MPS device is available here (try --device auto)")
-    if name not in ("cpu", "cuda", "mps"):
-        raise ZooError(f"unknown device '{name}'; choose auto, cpu, cuda or mps")
-    if name == "cuda":
-        device = torch.device("cuda", local_rank % torch.cuda.device_count())
-        torch.cuda.set_device(device)
-        return device
-    return torch.device(name)
-
-
-def seed_everything(seed: int) -> None:
-    torch.manual_seed(seed)
-
-
-def memory_bytes() -> int:
-    """The machine's physical memory (0 where it cannot be told)."""
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 0
 
 
 class Trainer:
@@ -81,7 +47,7 @@ class Trainer:
     def __init__(self, model, data: ImageData, config: TrainConfig, out_dir: str | Path,
                  callbacks: list[Callback | str] | None = None, heldout: ImageData | None = None):
         launched = distributed.launched_world()
-        run.check_data(model.name, model.conditional, data, config.batch_size, launched.size)
+        check_data(model.name, model.conditional, data, config.batch_size, launched.size)
         if tuple(model.data_shape) != data.shape:
             raise DataError(f"{model.name} was built for images of shape {model.data_shape}, {data.name} has {data.shape}")
         self.config = config
@@ -91,14 +57,15 @@ class Trainer:
             torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest convolution once
         self.model = self._prepare(model).to(self.device)
         self.data = data
-        self.folder = run.RunFolder(out_dir)
-        self.callbacks, self.callback_specs = _build_callbacks(run.default_callbacks() if callbacks is None else callbacks)
+        self.folder = RunFolder(out_dir)
+        given = callback_specs.default_callbacks() if callbacks is None else callbacks
+        self.callbacks, self.callback_specs, self.callback_keys = callback_specs.build(given)
         self.batches = self._batches(data)
         self.heldout_data = heldout
-        self.heldout = None if heldout is None else self._tensors(heldout, HELDOUT_LIMIT)
+        self.heldout_tensors = None if heldout is None else self._tensors(heldout, HELDOUT_LIMIT)
         self.model.optimizers = self.model.configure_optimizers()
-        # the rates the model asked for; a resumed optimiser's state holds decayed ones
-        self._base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.model.optimizers.items()}
+        # the rates configure_optimizers asked for; a resumed optimiser's state holds decayed ones
+        self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.model.optimizers.items()}
         if self.world.distributed:
             for optimizer in self.model.optimizers.values():
                 optimizer.register_step_pre_hook(lambda opt, args, kwargs: distributed.average_gradients(opt))
@@ -112,7 +79,7 @@ class Trainer:
         self._started = time.perf_counter()
 
     @classmethod
-    def from_plan(cls, plan: run.Plan, callbacks: list[Callback] = ()) -> "Trainer":
+    def from_plan(cls, plan, callbacks: list[Callback] = ()) -> "Trainer":
         """The trainer of a planned run (new or resumed), with ``callbacks`` added to the run's own."""
         seed_everything(plan.train.seed)  # initial weights come from the seed (a resume then loads its own)
         model = create_model(plan.model, data_shape=plan.data.shape, num_classes=plan.data.num_classes,
@@ -126,6 +93,11 @@ class Trainer:
     @property
     def out_dir(self) -> Path:
         return self.folder.path
+
+    @property
+    def heldout(self):
+        """The held-out (images, labels) on the device: the name before API 1.4, kept for plugins that use it."""
+        return self.heldout_tensors
 
     @property
     def elapsed(self) -> float:
@@ -161,6 +133,11 @@ class Trainer:
         count = min(len(data), limit)
         labels = None if data.labels is None else torch.from_numpy(data.labels[:count]).to(self.device)
         return to_float(data.images[:count], self.device), labels
+
+    def is_due(self, step: int, every: int) -> bool:
+        """Whether a periodic action (a grid every ``sample_every`` steps, say) happens after ``step``: every
+        ``every`` steps (0: never), except the last step, where each happens once in ``on_train_end``."""
+        return every > 0 and step % every == 0 and step != self.total_steps
 
     def record(self, figures: dict) -> None:
         """Append one record (the current step and ``figures``) to ``metrics.jsonl`` and ``self.history``."""
@@ -221,7 +198,7 @@ class Trainer:
                 raise ZooError(f"{self.out_dir} already holds a trained run; continue it (zoo train --resume, "
                                "zoo.train(resume=...), Trainer.restore) or choose another folder")
             self.history = self.folder.keep_metrics_until(self.step)  # a resume trains the steps past it again
-            self.folder.write_record(run.record(self))
+            self.folder.write_record(run_record(self))
         if self.world.distributed:
             distributed.broadcast_state([*self.model.parameters(), *self.model.buffers()])
         self.start_step = self.step
@@ -246,7 +223,7 @@ class Trainer:
             return
         factor = min(1.0, (self.total_steps - self.step) / (self.config.lr_decay * self.total_steps))
         for name, optimizer in self.model.optimizers.items():
-            for group, base in zip(optimizer.param_groups, self._base_lrs[name]):
+            for group, base in zip(optimizer.param_groups, self.base_lrs[name]):
                 group["lr"] = base * factor
 
     def _autocast(self):
@@ -264,80 +241,29 @@ class Trainer:
         rate = self.config.batch_size * self.world.size / max(seconds, 1e-9)
         self.images_per_second = rate if self.images_per_second == 0 else 0.9 * self.images_per_second + 0.1 * rate
 
-    # --- checkpoints ------------------------------------------------------------------------------------------
     def save_checkpoint(self, path: Path | None = None) -> Path:
-        """Write the full training state to ``path`` (default: the run's checkpoint.safetensors) atomically."""
-        rng = {"torch": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        meta = {"classes": list(self.data.classes) if self.data.classes else None}
-        if self.data.source is not None:
-            meta["dataset"] = self.data.source
-            if self.config.image_size:
-                meta["image_size"] = self.config.image_size
-        meta["trainer"] = {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
-                           "elapsed": round(self.elapsed, 3), "world_size": self.world.size}
-        path = ckpt_io.save_checkpoint(path or self.folder.checkpoint, self.model, step=self.step,
-                                       optimizers=self.model.optimizers, rng=rng, meta=meta)
+        """Write the full training state to ``path`` (default: the run's checkpoint.safetensors) atomically, then
+        tell the callbacks (``on_checkpoint_saved``), for best.safetensors too."""
+        path = resume.save(self, path or self.folder.checkpoint)
         self._emit("on_checkpoint_saved", path)
         return path
 
-    def restore(self, checkpoint: ckpt_io.Checkpoint) -> None:
-        """Continue from ``checkpoint``: weights, optimisers, RNG states, step and data position."""
-        if "trainer" not in checkpoint.meta or "rng.torch" not in checkpoint.tensors:
-            raise CheckpointError(f"{checkpoint.path} holds weights only (no training state); it cannot be resumed")
-        ours = to_dict(self.model.config)  # keys added to a config since the checkpoint keep their defaults
-        if (any(key not in ours or ours[key] != value for key, value in checkpoint.json("config").items())
-                or tuple(checkpoint.json("data_shape")) != tuple(self.model.data_shape)):
-            raise CheckpointError(f"{checkpoint.path} does not belong to this run: its config or data shape differ "
-                                  "from the run's config.json")
-        ckpt_io.load_weights(self.model, checkpoint)
-        ckpt_io.restore_optimizers(checkpoint, self.model.optimizers)
-        try:
-            torch.set_rng_state(checkpoint.tensors["rng.torch"])
-            if "rng.cuda" in checkpoint.tensors and self.device.type == "cuda":
-                torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], self.device)
-            state = checkpoint.json("trainer")
-            if int(state.get("world_size", 1)) != self.world.size:
-                raise ZooError(run.world_size_message(checkpoint.path, int(state.get("world_size", 1)), self.world.size))
-            self.batches.load_state_dict(state["batches"])
-            self._seconds_before = float(state.get("elapsed", 0.0))
-        except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-            raise CheckpointError(f"{checkpoint.path}: its training state is damaged ({type(exc).__name__}: {exc})") from None
-        self.step = checkpoint.step
+    def restore(self, checkpoint) -> None:
+        """Continue from ``checkpoint`` (a :class:`zoo.store.checkpoint.Checkpoint`): weights, optimisers, RNG
+        states, step, data position and the callbacks' state."""
+        resume.restore(self, checkpoint)
 
 
-def _build_callbacks(given) -> tuple[list[Callback], list[tuple[str, dict]]]:
-    """Callback objects for ``given`` (objects, registered names or (name, options) pairs), and the registered
-    ones among them with their options, for the run record."""
-    factories = {reg.value: name for name, reg in registered("callbacks").items()}
-    objects, specs = [], []
-    for item in given:
-        if not isinstance(item, (str, tuple)):  # a callback object
-            objects.append(item)
-            if type(item) in factories:
-                specs.append((factories[type(item)], {}))
-            continue
-        name, options = (item, {}) if isinstance(item, str) else item
-        objects.append(lookup("callbacks", name).value(**options))
-        specs.append((name, dict(options)))
-    return objects, specs
-
-
-def train(model: str | None = None, *, out: str | Path | None = None, data: str = "mnist", resume: str | Path | None = None,
+def train(model: str | None = None, *, out: str | Path | None = None, data: str | None = None, resume: str | Path | None = None,
           callbacks: list[str] | tuple = (), config: dict | None = None, **options) -> Trainer:
     """Train ``model`` as ``zoo train`` does and return the finished Trainer; ``resume=RUN`` continues a run.
 
     ``options`` are TrainConfig fields (or ``epochs``), ``config`` the model's config keys, ``callbacks`` registered
     callback names besides the defaults. ``zoo.train("dcgan", out="runs/d", steps=500)``.
     """
-    if resume is not None:
-        plan = run.plan_resume(resume, model=model, data=None if data == "mnist" else data, options=options,
-                               model_options=config, callbacks=callbacks)
-    elif model is None:
-        raise ZooError("which model? e.g. zoo.train('dcgan')")
-    else:
-        plan = run.plan_new(model, out=out, data=data, options=options, model_options=config, callbacks=callbacks)
-    trainer = Trainer.from_plan(plan)
+    from zoo.training.plan import plan_run
+
+    trainer = Trainer.from_plan(plan_run(model, resume=resume, out=out, data=data, options=options,
+                                         model_options=config, callbacks=callbacks))
     trainer.fit()
     return trainer

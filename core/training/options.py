@@ -9,7 +9,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from .config import FieldInfo, check_value, describe, option
+from zoo.config import FieldInfo, check_value, describe, option
+from zoo.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("fp32", "bf16")
@@ -65,3 +66,32 @@ def names() -> tuple[str, ...]:
 def flag(name: str) -> str:
     """The command-line spelling of an option: ``batch_size`` -> ``--batch-size``."""
     return "--" + name.replace("_", "-")
+
+
+def layered(*layers: dict) -> dict:
+    """Options from ``layers``, later ones winning (the model's defaults, a config file, the command line, or a
+    resumed run's record and what was given now). A run's length is one setting: a later layer that gives
+    ``steps`` or ``epochs`` replaces whichever of the two an earlier layer gave."""
+    merged: dict = {}
+    for layer in layers:
+        if layer.keys() & {"steps", "epochs"}:
+            merged.pop("steps", None)
+            merged.pop("epochs", None)
+        merged.update(layer)
+    return merged
+
+
+def train_config(settings: dict, images: int) -> TrainConfig:
+    """The TrainConfig ``settings`` describe; ``epochs`` becomes ``steps`` for a dataset of ``images`` images."""
+    settings = dict(settings)
+    epochs = settings.pop("epochs", None)
+    if epochs is not None:
+        if "steps" in settings:
+            raise ConfigError("give --steps or --epochs, not both")
+        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+            raise ConfigError(f"--epochs must be at least 1, got {epochs}")
+        settings["steps"] = epochs * max(1, images // settings.get("batch_size", TrainConfig().batch_size))
+    unknown = set(settings) - set(names())
+    if unknown:
+        raise ConfigError(f"unknown training option {', '.join(sorted(unknown))}; valid: epochs, {', '.join(names())}")
+    return TrainConfig(**settings)

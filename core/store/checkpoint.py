@@ -18,10 +18,10 @@ import torch
 from safetensors.torch import load_file as st_load_file
 from safetensors.torch import save as st_save
 
-from .atomic import write_bytes
-from .config import to_dict
-from .errors import CheckpointError, ZooError
-from .registry import create_model, get_model
+from zoo.store.atomic import write_bytes
+from zoo.config import to_dict
+from zoo.errors import CheckpointError, ZooError
+from zoo.registry.models import create_model, get_model
 
 FORMAT = "zoo-checkpoint/1"
 FILENAME = "checkpoint.safetensors"
@@ -92,7 +92,7 @@ def _optimizer_state(ckpt: Checkpoint, name: str) -> dict:
 def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers: dict | None = None,
                     rng: dict[str, torch.Tensor] | None = None, meta: dict[str, Any] | None = None) -> Path:
     """Write ``model`` (and optionally its optimisers, RNG states and more metadata) atomically to ``path``."""
-    from . import __version__
+    from zoo.version import __version__
 
     path = Path(path)
     spec = get_model(model.name)

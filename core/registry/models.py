@@ -15,9 +15,9 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .config import build_config, describe
-from .errors import DataError, PluginError
-from .lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
+from zoo.config import build_config, describe
+from zoo.errors import DataError, PluginError
+from zoo.registry.lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
 DuplicateModelError = DuplicateNameError

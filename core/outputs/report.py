@@ -7,8 +7,8 @@ import base64
 import html
 import json
 
-from .atomic import write_text
-from .plots import losses_png
+from zoo.store.atomic import write_text
+from zoo.outputs.plots import losses_png
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
@@ -27,7 +27,7 @@ def _img(data: bytes, alt: str, cls: str = "") -> str:
 
 
 def _evaluation(report: dict) -> str:
-    from_model, floor = report.get("model", {}), report.get("baseline", {})
+    from_model, floor = report.get("model", {}), report.get("floor", report.get("baseline", {}))  # "baseline" before zoo 0.5
     def cell(value) -> str:
         return f"{value:.4g}" if isinstance(value, (int, float)) else "-"
 

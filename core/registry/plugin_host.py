@@ -20,8 +20,8 @@ from importlib.metadata import entry_points
 
 import pluggy
 
-from . import hookspecs
-from .errors import PluginError
+from zoo import hookspecs
+from zoo.errors import PluginError
 
 ENTRY_POINT_GROUP = "zoo.plugins"
 BUILTIN_PLUGIN = "zoo"
@@ -51,6 +51,7 @@ class PluginInfo:
 _manager: pluggy.PluginManager | None = None
 _infos: dict[str, PluginInfo] = {}
 _reported: set[tuple[str, str]] = set()
+_generation = 0  # counts resets, so state() never matches one from before
 
 
 def strict() -> bool:
@@ -171,8 +172,9 @@ def plugin_manager() -> pluggy.PluginManager:
 
 def reset() -> None:
     """Forget loaded plugins and reported failures; the next call rediscovers them (used by tests)."""
-    global _manager
+    global _manager, _generation
     _manager = None
+    _generation += 1
     _infos.clear()
     _reported.clear()
 
@@ -193,6 +195,13 @@ def call_hook(hook_name: str, on_plugin=None, **kwargs) -> None:
             on_plugin(impl.plugin_name)
         with guarded(impl.plugin_name, hook_name):
             impl.function(**{arg: kwargs[arg] for arg in impl.argnames})
+
+
+def state() -> tuple:
+    """Which plugins are registered now: what a hook's results depend on, so callers can keep them until it
+    changes (a plugin registered or unregistered at run time, or :func:`reset`)."""
+    pm = plugin_manager()
+    return _generation, frozenset(id(plugin) for plugin in pm.get_plugins())
 
 
 def list_plugins() -> list[PluginInfo]:

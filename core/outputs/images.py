@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import atomic_write
+from zoo.store.atomic import atomic_write
 
 
 def to_float(images: np.ndarray | torch.Tensor, device: str | torch.device = "cpu") -> torch.Tensor:

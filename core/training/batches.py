@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .architecture import Batch
-from .images import to_float
+from zoo.architecture import Batch
+from zoo.outputs.images import to_float
 
 
 class Batches:

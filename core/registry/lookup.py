@@ -18,8 +18,8 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import plugins
-from .errors import DataError, PluginError, ZooError
+from zoo.registry import plugin_host as plugins
+from zoo.errors import DataError, PluginError, ZooError
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,22 @@ def _collect(kind: Kind) -> _Table:
     return _Table(entries, conflicts)
 
 
+_tables: dict[str, tuple[tuple, _Table]] = {}
+
+
+def _table(kind: Kind) -> _Table:
+    """The registrations of ``kind``, gathered once per state of the plugin host: one command looks its model up
+    many times, and each gathering would call every plugin's hook again."""
+    now = plugins.state()
+    cached = _tables.get(kind.plural)
+    if cached is None or cached[0] != now:
+        cached = _tables[kind.plural] = (now, _collect(kind))
+    return cached[1]
+
+
 def registered(kind: str) -> dict[str, Registration]:
     """Every registration of ``kind`` (``models``, ``losses``, ...) by name."""
-    return _collect(kind_of(kind)).entries
+    return _table(kind_of(kind)).entries
 
 
 def list_registered(kind: str, pattern: str = "*") -> list[str]:
@@ -183,7 +196,7 @@ def lookup(kind: str, name: str, *, not_found: str = "", wanted_by: str | None =
     a file recorded the name and which distribution provided it then, so the message can say what to install.
     """
     k = kind_of(kind)
-    table = _collect(k)
+    table = _table(k)
     if name in table.entries:
         return table.entries[name]
     if name in table.conflicts:

@@ -1,0 +1,10 @@
+"""The registry: the plugin host (:mod:`zoo.registry.plugin_host`: entry points, hooks, failures), the lookup of
+every kind plugins register (:mod:`zoo.registry.lookup`: models, losses, penalties, datasets, callbacks,
+feature spaces) and the models' face in the style of timm (:mod:`zoo.registry.models`).
+
+``from zoo.registry import create_model`` works as it did when this was one module."""
+
+from zoo.registry.models import (DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model,
+                                 list_models)
+
+__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError", "DuplicateModelError"]

@@ -1,0 +1,43 @@
+"""Where a run trains: the device a name means here, and how much memory the machine has."""
+
+from __future__ import annotations
+
+import os
+
+import torch
+
+from zoo.errors import ZooError
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """The device ``name`` means here; with several processes on a machine, CUDA rank ``local_rank`` gets its own GPU."""
+    if name == "auto":
+        if torch.cuda.is_available():
+            name = "cuda"
+        elif getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        else:
+            return torch.device("cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ZooError("--device cuda: no CUDA device is available here (try --device auto)")
+    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ZooError("--device mps: no Apple MPS device is available here (try --device auto)")
+    if name not in ("cpu", "cuda", "mps"):
+        raise ZooError(f"unknown device '{name}'; choose auto, cpu, cuda or mps")
+    if name == "cuda":
+        device = torch.device("cuda", local_rank % torch.cuda.device_count())
+        torch.cuda.set_device(device)
+        return device
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+
+
+def memory_bytes() -> int:
+    """The machine's physical memory (0 where it cannot be told)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 0
