@@ -1,0 +1,116 @@
+"""Callbacks keep their state across a resume: ``state_dict()`` is saved in each checkpoint under the callback's
+registered name and ``load_state_dict()`` gets it back before the first step of the resumed run."""
+
+import json
+
+import pytest
+from runs import same_weights
+
+import zoo
+from zoo.store.checkpoint import load_checkpoint
+
+
+class RunningStats(zoo.Callback):
+    """Counts steps and keeps a running mean of the loss; logs both every step."""
+
+    def __init__(self):
+        self.count, self.mean = 0, 0.0
+
+    def on_step_end(self, trainer, step, logs):
+        self.count += 1
+        self.mean += (logs["loss_d"] - self.mean) / self.count
+        trainer.record({"stats/count": self.count, "stats/mean": self.mean})
+
+    def state_dict(self):
+        return {"count": self.count, "mean": self.mean}
+
+    def load_state_dict(self, state):
+        self.count, self.mean = state["count"], state["mean"]
+
+
+class StatsPlugin:
+    @zoo.hookimpl
+    def register_callbacks(self, register):
+        register("running-stats", RunningStats, summary="a step counter and a running mean of loss_d")
+
+
+@pytest.fixture
+def stats(register_plugin, toy):
+    register_plugin(StatsPlugin(), "stats")
+    return toy
+
+
+OPTIONS = ["--batch-size", "8", "--sample-every", "0", "--checkpoint-every", "0", "--log-every", "5", "--quiet"]
+
+
+def figures(run, prefix):
+    """The run's metrics records, keeping ``step`` and the keys starting with ``prefix``."""
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    return [{k: v for k, v in r.items() if k == "step" or k.startswith(prefix)} for r in records
+            if any(k.startswith(prefix) for k in r)]
+
+
+def test_a_callback_with_state_resumes_as_if_never_stopped_from_the_cli(stats, zoo_cli, tmp_path, tiny_npz):
+    straight, resumed = tmp_path / "straight", tmp_path / "resumed"
+    common = ["--data", tiny_npz, "--callback", "running-stats", *OPTIONS]
+    assert zoo_cli("train", stats, "--steps", "40", "--out", straight, *common)[0] == 0
+    assert zoo_cli("train", stats, "--steps", "20", "--out", resumed, *common)[0] == 0
+    assert load_checkpoint(resumed).json("callbacks")["running-stats"]["count"] == 20
+    code, _, err = zoo_cli("train", "--resume", resumed, "--steps", "40", "--quiet")
+    assert code == 0, err
+    assert figures(resumed, "stats/") == figures(straight, "stats/")
+    assert figures(resumed, "stats/")[-1]["stats/count"] == 40
+    assert same_weights(resumed, straight)
+
+
+def test_a_callback_with_state_resumes_as_if_never_stopped_from_python(stats, tmp_path, tiny_npz):
+    options = dict(data=str(tiny_npz), batch_size=8, sample_every=0, checkpoint_every=0, log_every=5)
+    zoo.train(stats, out=tmp_path / "straight", steps=40, callbacks=["running-stats"], **options)
+    zoo.train(stats, out=tmp_path / "resumed", steps=20, callbacks=["running-stats"], **options)
+    trainer = zoo.train(resume=tmp_path / "resumed", steps=40)
+    assert [c.count for c in trainer.callbacks if isinstance(c, RunningStats)] == [40]
+    assert figures(tmp_path / "resumed", "stats/") == figures(tmp_path / "straight", "stats/")
+    assert same_weights(tmp_path / "resumed", tmp_path / "straight")
+
+
+class StopAt(zoo.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, trainer, step, logs):
+        if step == self.step:
+            raise KeyboardInterrupt
+
+
+def test_the_metrics_log_averages_across_an_interruption(toy, zoo_cli, tmp_path, tiny_npz):
+    """A checkpoint between two metrics records carries the figures summed so far: the first record after the
+    resume averages the same steps as an uninterrupted run's."""
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
+
+    options = {"steps": 9, "batch_size": 8, "checkpoint_every": 4, "log_every": 3, "sample_every": 0}
+    flags = ["--steps", "9", "--batch-size", "8", "--checkpoint-every", "4", "--log-every", "3", "--sample-every", "0"]
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--out", tmp_path / "straight", *flags, "--quiet")[0] == 0
+    plan = plan_run(toy, out=tmp_path / "broken", data=str(tiny_npz), options=options)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer.from_plan(plan, callbacks=[StopAt(5)]).fit()
+    assert load_checkpoint(tmp_path / "broken").json("callbacks")["metrics"]["counts"]["loss_d"] == 1  # step 4
+    assert zoo_cli("train", "--resume", tmp_path / "broken", "--quiet")[0] == 0
+    assert figures(tmp_path / "broken", "loss") == figures(tmp_path / "straight", "loss")
+
+
+def test_state_that_is_not_json_is_refused_in_one_line(stats, register_plugin, zoo_cli, tmp_path, tiny_npz):
+    class Unsaveable(zoo.Callback):
+        def state_dict(self):
+            return {"model": object()}
+
+    class Plugin:
+        @zoo.hookimpl
+        def register_callbacks(self, register):
+            register("unsaveable", Unsaveable)
+
+    register_plugin(Plugin(), "unsaveable")
+    code, _, err = zoo_cli("train", stats, "--data", tiny_npz, "--steps", "2", "--out", tmp_path / "run",
+                           "--callback", "unsaveable", *OPTIONS)
+    assert code != 0
+    assert "callback 'unsaveable': state_dict() must return JSON values" in err and "Traceback" not in err
