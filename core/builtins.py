@@ -41,7 +41,7 @@ def register_penalties(register):
     from zoo import penalty
 
     register("gradient-penalty", penalty.gradient_penalty, summary="WGAN-GP: (||grad D||_2 - 1)^2 at random interpolates")
-    register("r1", penalty.r1_penalty, summary="R1: ||grad D||_2^2 at real images (gp_weight = gamma / 2)")
+    register("r1", penalty.r1_penalty, summary="R1: ||grad D||_2^2 at real images (penalty_weight = gamma / 2)")
 
 
 @hookimpl

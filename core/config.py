@@ -50,13 +50,20 @@ class FieldInfo:
 
 
 def _checks(config_cls: type, name: str, key: str) -> Any:
-    """A field's ``choices``/``minimum``/``maximum``, inherited from a base config when a subclass only changes
-    the default (``width: int = option(48, "...")`` keeps GANConfig's minimum)."""
+    """A field's ``help``/``choices``/``minimum``/``maximum``, inherited from a base config when a subclass only
+    changes the default (``width: int = option(48)`` keeps GANConfig's help and minimum)."""
     for cls in config_cls.__mro__:
         found = getattr(cls, "__dataclass_fields__", {}).get(name)
-        if found is not None and found.metadata.get(key) is not None:
+        if found is not None and found.metadata.get(key) not in (None, ""):
             return found.metadata[key]
     return None
+
+
+def renamed(config_cls: type) -> dict[str, str]:
+    """Old key -> new key for the config's renamed fields (a ``RENAMED`` class attribute, e.g. GANConfig's
+    ``gp_weight`` -> ``penalty_weight``), leaving out old keys a subclass still declares as fields of its own."""
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    return {old: new for old, new in getattr(config_cls, "RENAMED", {}).items() if old not in names}
 
 
 def describe(config_cls: type) -> list[FieldInfo]:
@@ -68,7 +75,7 @@ def describe(config_cls: type) -> list[FieldInfo]:
         choices = _checks(config_cls, f.name, "choices")
         if isinstance(choices, str):
             choices = tuple(list_registered(choices))
-        out.append(FieldInfo(f.name, hints[f.name], default, f.metadata.get("help", ""), choices,
+        out.append(FieldInfo(f.name, hints[f.name], default, _checks(config_cls, f.name, "help") or "", choices,
                              _checks(config_cls, f.name, "minimum"), _checks(config_cls, f.name, "maximum")))
     return out
 
@@ -119,9 +126,11 @@ def check_value(info: FieldInfo, raw: Any, label: str) -> Any:
 def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model") -> Any:
     """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one."""
     fields = {f.name: f for f in describe(config_cls)}
+    aliases = renamed(config_cls)
     values = {}
     for key, raw in (overrides or {}).items():
         norm = key.replace("-", "_")
+        norm = aliases.get(norm, norm)
         if norm not in fields:
             valid = ", ".join(f"{f.name} ({f.type_name})" for f in fields.values())
             raise ConfigError(f"unknown config key '{key}' for {model}; valid keys: {valid}")

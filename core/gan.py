@@ -9,6 +9,7 @@ from zoo import augment
 from zoo.architecture import Architecture
 from zoo.ema import make_ema, update_ema, warmed_up
 from zoo.errors import ConfigError
+from zoo.gan_config import penalty_weight
 from zoo.registry.lookup import lookup
 from zoo.networks import Discriminator, Generator
 
@@ -21,7 +22,8 @@ class GAN(Architecture):
         if not 0.0 <= config.ema_decay < 1.0:
             raise ConfigError("ema_decay must be in [0, 1)")
         self.loss = lookup("losses", config.loss).value
-        self.penalty = lookup("penalties", config.penalty).value if config.gp_weight > 0 else None
+        self.penalty_weight = penalty_weight(config)
+        self.penalty = lookup("penalties", config.penalty).value if self.penalty_weight > 0 else None
         self.augmentations = augment.parse(getattr(config, "augment", "none"))
         self.generator = self.build_generator()
         self.discriminator = self.build_discriminator()
@@ -70,7 +72,7 @@ class GAN(Architecture):
         every = getattr(c, "penalty_every", 1)
         if self.penalty is not None and step % every == 0:  # lazy regularisation: weight x every, every so often
             penalty = self.penalty(lambda x: critic(x, labels), real, fake)
-            loss_d = loss_d + c.gp_weight * every * penalty
+            loss_d = loss_d + self.penalty_weight * every * penalty
             logs["gp"] = penalty.detach()
         opt_d = self.optimizers["discriminator"]
         opt_d.zero_grad(set_to_none=True)

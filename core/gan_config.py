@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from zoo.config import option
 
@@ -17,11 +18,21 @@ class GANConfig:
     beta1: float = option(0.5, "Adam beta1", minimum=0.0, maximum=0.9999)
     beta2: float = option(0.999, "Adam beta2", minimum=0.0, maximum=0.9999)
     n_critic: int = option(1, "discriminator updates per generator update", minimum=1)
-    gp_weight: float = option(0.0, "weight of the penalty (0: off; WGAN-GP uses 10)", minimum=0.0)
-    penalty: str = option("gradient-penalty", "discriminator penalty weighted by gp_weight (zoo list --kind penalties)", choices="penalties")
+    penalty_weight: float = option(0.0, "weight of the penalty (0: off; WGAN-GP's gradient penalty uses 10, R1 "
+                                   "gamma / 2); gp_weight, its name before zoo 0.5, still works", minimum=0.0)
+    penalty: str = option("gradient-penalty", "discriminator penalty weighted by penalty_weight (zoo list --kind "
+                          "penalties)", choices="penalties")
     augment: str = option("none", "differentiable augmentation of real and fake images before the discriminator: "
                           "comma-separated translation, cutout, colour (DiffAugment); none: off")
     penalty_every: int = option(1, "apply the penalty every so many discriminator steps, weighted by as many (lazy "
                                    "regularisation, Karras et al. 2020: R1 at 1/4 of the cost)", minimum=1)
     ema_decay: float = option(0.0, "decay of an EMA of the generator used for sampling (0: off, e.g. 0.999)",
                               minimum=0.0, maximum=0.99999)
+
+    RENAMED: ClassVar[dict[str, str]] = {"gp_weight": "penalty_weight"}
+
+
+def penalty_weight(config) -> float:
+    """The penalty's weight: ``penalty_weight``, or ``gp_weight`` where a config written before API 1.4 declares
+    that field itself."""
+    return config.gp_weight if "gp_weight" in config.__dataclass_fields__ else config.penalty_weight

@@ -41,7 +41,7 @@ def register_losses(register):
 @hookspec
 def register_penalties(register):
     """Add discriminator penalties: ``register(name, penalty, *, summary)`` with ``penalty(critic, real, fake)``
-    returning a scalar; a GAN config's ``penalty`` names one, weighted by ``gp_weight``."""
+    returning a scalar; a GAN config's ``penalty`` names one, weighted by ``penalty_weight``."""
 
 
 @hookspec

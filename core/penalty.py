@@ -35,7 +35,7 @@ def r1_penalty(
     fake: torch.Tensor,
 ) -> torch.Tensor:
     """E[||grad_x D(x)||_2^2] at the real images (Mescheder et al. 2018): it keeps the discriminator flat on the
-    data, which makes non-saturating and hinge GANs converge. ``fake`` is unused. The GAN's ``gp_weight`` is
+    data, which makes non-saturating and hinge GANs converge. ``fake`` is unused. The GAN's ``penalty_weight`` is
     the paper's gamma / 2."""
     real = real.detach().requires_grad_(True)
     (grads,) = torch.autograd.grad(critic(real).sum(), real, create_graph=True)

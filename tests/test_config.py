@@ -46,3 +46,65 @@ def test_set_needs_key_equals_value():
 
 def test_describe_lists_fields_with_help_in_order():
     assert [(f.name, f.help) for f in describe(Cfg)][:2] == [("size", "how big"), ("rate", "how fast")]
+
+
+def test_gp_weight_still_sets_the_penalty_weight(toy):
+    import zoo
+
+    model = zoo.create_model(toy, penalty="r1", gp_weight=0.5)
+    assert model.config.penalty_weight == 0.5 and model.penalty_weight == 0.5 and model.penalty is not None
+
+
+def test_a_config_that_declares_gp_weight_itself_keeps_it(register_plugin):
+    """A plugin written before API 1.4 redeclares gp_weight to change its default: that field still weighs the
+    penalty, and --set gp_weight sets it."""
+    from dataclasses import dataclass
+
+    import zoo
+    from zoo.config import build_config, option
+    from zoo.gan_config import GANConfig, penalty_weight
+
+    @dataclass
+    class OldConfig(GANConfig):
+        gp_weight: float = option(10.0, "weight lambda of the gradient penalty")
+
+    assert penalty_weight(OldConfig()) == 10.0
+    assert penalty_weight(build_config(OldConfig, {"gp_weight": "3"})) == 3.0
+
+
+def test_a_subclass_that_only_changes_a_default_inherits_the_help():
+    from dataclasses import dataclass
+
+    from zoo.config import describe, option
+    from zoo.gan_config import GANConfig
+
+    @dataclass
+    class Wider(GANConfig):
+        width: int = option(48)
+
+    width = next(f for f in describe(Wider) if f.name == "width")
+    base = next(f for f in describe(GANConfig) if f.name == "width")
+    assert width.default == 48 and width.help == base.help and width.minimum == 1
+
+
+def test_a_run_recorded_with_gp_weight_resumes(toy, zoo_cli, tmp_path, tiny_npz):
+    """Runs and checkpoints written before the rename say gp_weight: they resume and load as before."""
+    import json
+
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    out = tmp_path / "run"
+    flags = ["--batch-size", "8", "--sample-every", "0", "--checkpoint-every", "2", "--quiet"]
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "2", "--out", out, *flags)[0] == 0
+    old = lambda config: {("gp_weight" if k == "penalty_weight" else k): v for k, v in config.items()}  # noqa: E731
+    record = json.loads((out / "config.json").read_text())
+    record["config"] = old(record["config"])
+    (out / "config.json").write_text(json.dumps(record))
+    with safe_open(out / "checkpoint.safetensors", "pt") as fh:
+        meta, tensors = fh.metadata(), {k: fh.get_tensor(k) for k in fh.keys()}
+    meta["config"] = json.dumps(old(json.loads(meta["config"])))
+    save_file(tensors, out / "checkpoint.safetensors", metadata=meta)
+    code, _, err = zoo_cli("train", "--resume", out, "--steps", "4", "--quiet")
+    assert code == 0, err
+    assert zoo_cli("sample", out, "-n", "4", "--out", tmp_path / "grid.png")[0] == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from zoo.config import to_dict
+from zoo.config import renamed, to_dict
 from zoo.errors import CheckpointError, TrainingError, ZooError
 from zoo.store import checkpoint as ckpt_io
 from zoo.training.checks import world_size_message
@@ -53,7 +53,9 @@ def restore(trainer, checkpoint: ckpt_io.Checkpoint) -> None:
     if "trainer" not in checkpoint.meta or "rng.torch" not in checkpoint.tensors:
         raise CheckpointError(f"{checkpoint.path} holds weights only (no training state); it cannot be resumed")
     ours = to_dict(trainer.model.config)  # keys added to a config since the checkpoint keep their defaults
-    if (any(key not in ours or ours[key] != value for key, value in checkpoint.json("config").items())
+    aliases = renamed(type(trainer.model.config))  # and keys renamed since are read under their new names
+    saved = {aliases.get(key, key): value for key, value in checkpoint.json("config").items()}
+    if (any(key not in ours or ours[key] != value for key, value in saved.items())
             or tuple(checkpoint.json("data_shape")) != tuple(trainer.model.data_shape)):
         raise CheckpointError(f"{checkpoint.path} does not belong to this run: its config or data shape differ "
                               "from the run's config.json")

@@ -13,8 +13,8 @@ ZOO_API = "1.3"  # the zoo plugin API this plugin is written against
 class DCGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z")
     width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
-    penalty: str = option("r1", "discriminator penalty weighted by gp_weight (zoo list --kind penalties)")
-    gp_weight: float = option(1.0, "weight of the penalty: R1's gamma / 2 (0: off)")
+    penalty: str = option("r1")
+    penalty_weight: float = option(1.0, "weight of the penalty: R1's gamma / 2 (0: off)")
     penalty_every: int = option(4, "apply the penalty every so many steps, at that many times the weight")
     ema_decay: float = option(0.99, "decay of an EMA of the generator used for sampling (0: off)")
     d_norm: str = option("batch", "normalisation in the discriminator; spectral with loss=hinge is an SN-GAN",

@@ -36,7 +36,7 @@ def test_registered_by_its_distribution():
 
 def test_defaults_follow_the_paper():
     config = zoo.get_model(NAME).default_config
-    assert (config.loss, config.gp_weight, config.n_critic) == ("wasserstein", 10.0, 2)
+    assert (config.loss, config.penalty_weight, config.n_critic) == ("wasserstein", 10.0, 2)
     assert (config.lr_g, config.lr_d, config.beta2) == (1e-4, 1e-4, 0.9)
 
 

@@ -20,7 +20,7 @@ class WGANGPConfig(GANConfig):
     beta2: float = option(0.9, "Adam beta2")
     n_critic: int = option(2, "critic updates per generator update (the paper's 5 leaves the generator too few "
                                  "updates in a few CPU minutes: FID 38 against 19 with 2 on the bundled digits)")
-    gp_weight: float = option(10.0, "weight lambda of the gradient penalty")
+    penalty_weight: float = option(10.0, "weight lambda of the gradient penalty")
     critic_norm: str = option("layer", "normalisation in the critic; never batch norm, which breaks the penalty",
                               choices=("layer", "none", "spectral"))
 
