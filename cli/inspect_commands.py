@@ -70,7 +70,8 @@ def info(name, as_json):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def plugins(ctx, as_json):
-    """List installed plugins: distribution, version, what each registered, and load errors.
+    """List installed plugins: distribution, version, what each registered, load errors, and names two plugins
+    share (ambiguous: neither is used) or that a plugin took over from zoo's own (the plugin's is used).
 
     'zoo plugins check' runs zoo's conformance checks on them."""
     if ctx.invoked_subcommand is not None:
@@ -83,14 +84,14 @@ def plugins(ctx, as_json):
     if as_json:
         click.echo(json.dumps([{"name": i.name, "distribution": i.distribution, "version": i.version,
                                 "hooks": i.hooks, "registered": provided.get(i.name, {}), "errors": i.errors,
-                                "import_seconds": i.import_seconds}
+                                "notes": i.notes, "import_seconds": i.import_seconds}
                                for i in infos], indent=2))
         return
     rows = []
     for i in infos:
         what = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in provided.get(i.name, {}).items())
         seconds = "-" if i.import_seconds is None else f"{i.import_seconds:.2f}s"
-        rows.append([i.name, i.distribution, i.version, seconds, what or ", ".join(i.hooks) or "-", "; ".join(i.errors) or "ok"])
+        rows.append([i.name, i.distribution, i.version, seconds, what or ", ".join(i.hooks) or "-", "; ".join(i.errors + i.notes) or "ok"])
     click.echo(format_table(rows, ["PLUGIN", "DISTRIBUTION", "VERSION", "IMPORT", "REGISTERED", "STATUS"]))
 
 

@@ -2,8 +2,10 @@
 
 Architectures, losses, penalties, datasets, callbacks and feature extractors are each gathered from their
 ``register_*`` hook into a name -> :class:`Registration` table. Each registration is checked inside the
-registering plugin's guard: a bad one is reported against that plugin and left out. A name registered by two
-plugins is a conflict: left out, reported once naming both distributions, and looking it up raises. An
+registering plugin's guard: a bad one is reported against that plugin and left out. Names: a plugin's
+registration replaces zoo's own of the same kind and name (one notice on stderr), so a newer core never takes a
+name away from an installed plugin; a name registered by two other plugins is ambiguous: left out, reported
+once naming both distributions, and looking it up raises. An
 unknown name raises :class:`UnknownNameError`, whose message suggests close names, lists the registered ones,
 explains plugins that failed to load and, for a name a checkpoint or run recorded, names the distribution to
 install.
@@ -118,12 +120,17 @@ class UnknownDatasetError(UnknownNameError, DataError):
     """No dataset of that name is registered (and no file or folder has that path)."""
 
 
+def _who(reg: Registration) -> str:
+    return f"{reg.source} (plugin '{reg.plugin}')" if reg.version else f"plugin '{reg.plugin}'"
+
+
 class DuplicateNameError(PluginError):
-    """Two plugins registered the same name; neither is used until one is uninstalled."""
+    """Two plugins (neither zoo's own) registered the same name; neither is used until one is uninstalled."""
 
     def __init__(self, kind: str, name: str, regs: list[Registration]):
-        who = " and ".join(f"{r.source} (plugin '{r.plugin}')" for r in regs)
-        super().__init__(f"{kind} '{name}' is registered by both {who}; uninstall one of them")
+        owners = list({r.plugin: r for r in regs}.values())  # one per plugin, in registration order
+        who = " and ".join(_who(r) for r in owners)
+        super().__init__(f"{kind} '{name}' is ambiguous: registered by both {who}; uninstall one")
         self.name = name
         self.registrations = regs
 
@@ -152,17 +159,20 @@ def _collect(kind: Kind) -> _Table:
 
     plugins.call_hook(kind.hook, on_plugin=lambda name: current.update(plugin=name), register=register)
 
-    entries, conflicts = {}, {}
+    table = _Table({}, {})
     for name, regs in seen.items():
-        if len({r.plugin for r in regs}) > 1:
-            conflicts[name] = regs
-            conflict = DuplicateNameError(kind.name, name, regs)
-            for reg in regs[:-1]:  # neither is at fault alone: both show it in zoo plugins, one warning is printed
-                plugins.note_problem(reg.plugin, kind.hook, conflict)
-            plugins.record_failure(regs[-1].plugin, kind.hook, conflict)
+        outside = [r for r in regs if r.plugin != plugins.BUILTIN_PLUGIN]
+        if len({r.plugin for r in outside}) > 1:  # two plugins, neither zoo: no rule can choose
+            table.conflicts[name] = outside
+            conflict = DuplicateNameError(kind.name, name, outside)
+            plugins.record_ambiguity(sorted({r.plugin for r in outside}), str(conflict))
+        elif outside and len(outside) < len(regs):  # a plugin's name that zoo's own plugin registers too
+            table.entries[name] = outside[-1]
+            what = f"{kind.name} '{name}'"
+            plugins.record_shadowing(outside[-1].plugin, what, f"{what} of {_who(outside[-1])} replaces zoo's own")
         else:
-            entries[name] = regs[-1]
-    return _Table(entries, conflicts)
+            table.entries[name] = regs[-1]
+    return table
 
 
 _tables: dict[str, tuple[tuple, _Table]] = {}
@@ -181,6 +191,12 @@ def _table(kind: Kind) -> _Table:
 def registered(kind: str) -> dict[str, Registration]:
     """Every registration of ``kind`` (``models``, ``losses``, ...) by name."""
     return _table(kind_of(kind)).entries
+
+
+def taken(kind: str) -> set[str]:
+    """Every name of ``kind`` some installed plugin registers, usable or ambiguous."""
+    table = _table(kind_of(kind))
+    return set(table.entries) | set(table.conflicts)
 
 
 def list_registered(kind: str, pattern: str = "*") -> list[str]:

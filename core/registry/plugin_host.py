@@ -37,6 +37,7 @@ class PluginInfo:
     version: str
     hooks: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # not failures: a name it shares with another plugin, or took over
     import_seconds: float | None = None  # what importing it cost every zoo command (torch at import shows here)
 
     @property
@@ -50,7 +51,7 @@ class PluginInfo:
 
 _manager: pluggy.PluginManager | None = None
 _infos: dict[str, PluginInfo] = {}
-_reported: set[tuple[str, str]] = set()
+_said: set[str] = set()  # what was printed on stderr already: each line once per process
 _generation = 0  # counts resets, so state() never matches one from before
 
 
@@ -85,9 +86,37 @@ def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
     text = f"plugin {info.label} failed in {message}"
     if strict():
         raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)") from exc
-    if (plugin, message) not in _reported:
-        _reported.add((plugin, message))
-        print(f"zoo: warning: {text}", file=sys.stderr)
+    _say_once("warning", text)
+
+
+def _say_once(level: str, text: str) -> None:
+    if text not in _said:
+        _said.add(text)
+        print(f"zoo: {level}: {text}", file=sys.stderr)
+
+
+def _note(plugin: str, text: str) -> None:
+    info = plugin_info(plugin)
+    if text not in info.notes:
+        info.notes.append(text)
+
+
+def record_ambiguity(plugins: list[str], text: str) -> None:
+    """Two plugins registered one name, so neither registration is used: no one plugin failed. Both show
+    ``text`` in ``zoo plugins``; it is printed once as a warning, or raised when strict."""
+    for plugin in plugins:
+        _note(plugin, text)
+    if strict():
+        raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)")
+    _say_once("warning", text)
+
+
+def record_shadowing(plugin: str, what: str, notice: str) -> None:
+    """``plugin`` registered ``what`` (``"loss 'ragan'"``) under a name zoo's own plugin uses too, and its
+    registration wins: ``notice`` is printed once, never fatal; ``zoo plugins`` shows it for both."""
+    _note(plugin, f"replaces zoo's {what}")
+    _note(BUILTIN_PLUGIN, f"{what} replaced by plugin '{plugin}'")
+    _say_once("note", notice)
 
 
 @contextlib.contextmanager
@@ -176,7 +205,7 @@ def reset() -> None:
     _manager = None
     _generation += 1
     _infos.clear()
-    _reported.clear()
+    _said.clear()
 
 
 def plugin_info(name: str) -> PluginInfo:
