@@ -9,30 +9,29 @@ Architectures: use the kit from a plugin's tests (the way timm parametrises over
     def test_conformance(check, tmp_path):
         check("my-model", tmp_path)
 
-The other kinds have one check each: :func:`check_callback`, :func:`check_loss`, :func:`check_dataset` and
-:func:`check_feature_extractor`. Everything runs on tiny random data, in seconds on a CPU.
+The other kinds have one check each: :func:`check_callback`, :func:`check_loss`, :func:`check_penalty`,
+:func:`check_dataset` and :func:`check_feature_extractor`. Everything runs on tiny random data, in seconds on a CPU.
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-import contextlib
-from dataclasses import dataclass
-
-from zoo.registry import plugin_host as plugins
 from zoo.architecture import Batch
-from zoo.store.checkpoint import load_checkpoint, load_model, save_checkpoint
 from zoo.config import option
 from zoo.datasets import ImageData
 from zoo.gan import GAN
 from zoo.gan_config import GANConfig
 from zoo.hookspecs import hookimpl
-from zoo.registry.lookup import lookup
 from zoo.networks import ConvDiscriminator, ConvGenerator
+from zoo.registry import plugin_host as plugins
+from zoo.registry.lookup import lookup
 from zoo.registry.models import create_model, get_model
+from zoo.store.checkpoint import load_checkpoint, load_model, save_checkpoint
 
 BATCH = 8
 NUM_CLASSES = 3
@@ -216,8 +215,11 @@ def check_callback(name: str, tmp_path: Path, **options) -> None:
 
 
 def check_loss(name: str, tmp_path: Path | None = None) -> None:
-    """Finite, differentiable, and the right sign on an obvious case: a discriminator that tells real from fake
-    has a lower loss than one that swaps them, and a generator whose fakes are judged real a lower loss."""
+    """Finite, differentiable, and pointing the right way: a discriminator that tells real from fake has a lower
+    loss than one that swaps them, and at fakes the discriminator catches, the generator's loss falls as their
+    scores rise toward "real" (its gradient there is negative): otherwise training would not move fakes toward
+    the data. Losses whose generator aims at the boundary (least squares with target 0) pass; only the
+    direction at caught fakes is asked for."""
     loss = lookup("losses", name).value
     relativistic = getattr(loss, "uses_real_scores", False)
     high, low = torch.tensor([3.0, 2.0, 4.0], requires_grad=True), torch.tensor([-3.0, -2.0, -4.0], requires_grad=True)
@@ -226,13 +228,39 @@ def check_loss(name: str, tmp_path: Path | None = None) -> None:
         return loss.generator(fake, real) if relativistic else loss.generator(fake)
 
     values = {"d right": loss.discriminator(high, low), "d wrong": loss.discriminator(low, high),
-              "g fooled": generator(high, low), "g caught": generator(low, high)}
+              "g caught": generator(low, high)}
     for key, value in values.items():
         assert value.dim() == 0 and torch.isfinite(value), f"loss {name}: {key} is {value}"
     assert values["d right"] < values["d wrong"], f"loss {name}: the discriminator is rewarded for being wrong"
-    assert values["g fooled"] < values["g caught"], f"loss {name}: the generator is rewarded for being caught"
     (values["d right"] + values["g caught"]).backward()
     assert all(t.grad is not None and torch.isfinite(t.grad).all() for t in (high, low)), f"loss {name}: no gradient"
+    caught = low.detach().clone().requires_grad_(True)
+    (towards,) = torch.autograd.grad(generator(caught, high.detach()), caught)
+    assert (towards <= 0).all() and (towards < 0).any(), (
+        f"loss {name}: at fakes the discriminator catches (scores {caught.tolist()}), the generator's loss does "
+        "not fall as their scores rise toward real, so training would push fakes away from the data")
+
+
+def check_penalty(name: str, tmp_path: Path | None = None) -> None:
+    """``penalty(critic, real, fake)`` is a finite scalar >= 0, the same for the same seed, and differentiable
+    into the critic's weights (the discriminator's loss backpropagates through it: ``create_graph=True``). The
+    critic maps images to one raw score each, labels already bound for a conditional model."""
+    penalty = lookup("penalties", name).value
+    torch.manual_seed(0)
+    net = ConvDiscriminator((1, 28, 28), 4, norm="layer")
+    real, fake = random_images(BATCH, seed=0), random_images(BATCH, seed=1)
+    values = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        values.append(penalty(lambda x: net(x), real, fake))
+    value = values[0]
+    assert torch.is_tensor(value) and value.dim() == 0, f"penalty {name}: not a scalar tensor"
+    assert torch.isfinite(value) and value >= 0, f"penalty {name}: {float(value)} (must be finite and >= 0)"
+    assert torch.equal(value.detach(), values[1].detach()), f"penalty {name}: differs for the same seed"
+    cut = f"penalty {name}: no gradient reaches the critic's weights (take torch.autograd.grad with create_graph=True)"
+    assert value.requires_grad, cut
+    value.backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in net.parameters()), cut
 
 
 def check_dataset(name: str, tmp_path: Path | None = None) -> None:
