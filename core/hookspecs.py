@@ -7,14 +7,16 @@ touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch
 
 import pluggy
 
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 """The plugin API's version, MAJOR.MINOR: a minor bump only adds, a major bump breaks plugins. A plugin declares
 the version it is written against as ``ZOO_API = "1.1"`` in its entry-point module; it loads on any core with the
 same major and at least that minor, and is skipped with a warning elsewhere. 1.0: the first wave; 1.1: penalties,
 losses with real scores, callback options, ``option(minimum=, maximum=, choices="kind")``, ``zoo.eval_mode``;
 1.2: ``Architecture.memory_format``, ``Callback.every_rank``, ``trainer.world``, dataset registration keywords
 ``images``, ``shape``, ``classes``, ``files``; 1.3: ``GANConfig.augment`` and ``penalty_every``, the ``r1`` penalty,
-``zoo.latent_density``, ``trainer.save_checkpoint(path)``."""
+``zoo.latent_density``, ``trainer.save_checkpoint(path)``; 1.4: ``Callback.state_dict``/``load_state_dict``,
+``trainer.is_due``, ``trainer.heldout_tensors``, ``trainer.base_lrs``, ``GANConfig.penalty_weight`` (``gp_weight``
+still accepted), ``zoo.atomic_write``, ``zoo.testing.check_penalty``, the ``slow`` pytest marker."""
 
 hookspec = pluggy.HookspecMarker("zoo")
 hookimpl = pluggy.HookimplMarker("zoo")

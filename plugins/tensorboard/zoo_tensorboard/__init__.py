@@ -3,7 +3,7 @@ imported when a run starts, not when zoo starts."""
 
 import zoo
 
-ZOO_API = "1.1"
+ZOO_API = "1.4"
 
 
 class TensorBoard(zoo.Callback):
