@@ -9,8 +9,9 @@ import venv
 from pathlib import Path
 
 import pytest
+from fake_dist import write_plugin
 
-pytestmark = pytest.mark.slow
+from zoo.registry import plugin_host as plugins
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,7 @@ def run(env, *argv, cwd=None):
     return subprocess.run(argv, cwd=cwd, env=env["env"], capture_output=True, text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["gan", "architecture", "callback"])
 def test_a_new_plugin_installs_and_passes_its_tests(env_with_site_packages, tmp_path, kind):
     env = env_with_site_packages
@@ -58,11 +60,37 @@ def test_new_plugin_refuses_bad_names_and_full_folders(zoo_cli, tmp_path):
     assert code == 1 and "not empty" in err and (tmp_path / "full" / "keep.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize("name, kind, taken_by", [
+    ("spectral", "gan", "zoo-spectral 0.2 has the entry point 'spectral = spectral_models'"),
+    ("resnet-gan", "architecture", "zoo-spectral 0.2 registers the model 'resnet-gan'"),
+    ("lonely", "gan", "the distribution zoo-lonely 1.0 is installed"),
+    ("metrics", "callback", "registers the callback 'metrics'"),  # zoo's own: the new plugin would replace it
+])
+def test_new_plugin_refuses_a_name_an_installed_plugin_uses(site, zoo_cli, tmp_path, name, kind, taken_by):
+    write_plugin(site, "zoo-spectral", "0.2", "spectral_models", """
+        from dataclasses import dataclass
+        import zoo
+
+        @dataclass
+        class Config:
+            size: int = 3
+
+        @zoo.hookimpl
+        def register_architectures(register):
+            register("resnet-gan", "toy_model:ToyGAN", config=Config, summary="a GAN of another name")
+    """, entry_name="spectral")
+    (site / "zoo_lonely-1.0.dist-info").mkdir()  # a distribution without entry points
+    (site / "zoo_lonely-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: zoo-lonely\nVersion: 1.0\n")
+    plugins.reset()
+    code, _, err = zoo_cli("new-plugin", name, "--kind", kind, "--dir", tmp_path / "new")
+    assert code == 1 and err.count("\n") == 1, err
+    assert f"plugin name '{name}' is taken: " in err and taken_by in err and f"e.g. '{name}-2'" in err
+    assert not (tmp_path / "new").exists()
+    code, out, err = zoo_cli("new-plugin", f"{name}-2", "--kind", kind, "--dir", tmp_path / "new")
+    assert code == 0 and (tmp_path / "new" / "pyproject.toml").exists(), err
+
+
 def test_plugins_check_reports_a_failing_plugin(site, zoo_cli):
-    from fake_dist import write_plugin
-
-    from zoo.registry import plugin_host as plugins
-
     write_plugin(site, "zoo-backwards", "0.1", "zoo_backwards", """
         import zoo
 
