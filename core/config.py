@@ -2,7 +2,9 @@
 
 Declare a field with :func:`option` to give it one-line help and, where it has a fixed set of values, its
 choices (a tuple, or a registered kind such as ``"losses"`` whose names are the choices) or a minimum. Values arrive as strings from ``--set key=value`` or as TOML values; both are checked against the
-field's type here, so a typo fails before any model is built.
+field's type here, so a typo fails before any model is built. Whole numbers stay within
+``INT_MINIMUM..INT_MAXIMUM`` (32-bit) unless the field declares its own bounds, so ``--set width=2**63`` is
+refused here rather than by torch.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from typing import Any
 from zoo.errors import ConfigError
 from zoo.registry.lookup import list_registered
 
+INT_MAXIMUM = 2**31 - 1
+"""The largest value an int option takes when it declares no ``maximum`` (``INT_MINIMUM`` the smallest)."""
+INT_MINIMUM = -(2**31)
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -26,7 +32,8 @@ def option(default: Any, help: str = "", choices: tuple | str | None = None, min
     """A config field with a default, one line of help and optional allowed values.
 
     ``choices`` is a tuple of values or the name of a registered kind (``"losses"``, ``"penalties"``, ...);
-    ``minimum`` and ``maximum`` bound numbers (inclusive). Floats must be finite in any case.
+    ``minimum`` and ``maximum`` bound numbers (inclusive). Floats must be finite in any case; ints without their
+    own bounds stay within ``INT_MINIMUM..INT_MAXIMUM``.
     """
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum,
                                                         "maximum": maximum})
@@ -92,9 +99,17 @@ def _coerce(info: FieldInfo, value: Any) -> Any:
             return False
         raise ValueError("expected true or false")
     if kind is int:
+        if isinstance(value, str):  # "64", or "1e8" as TOML would read it
+            try:
+                return int(value.strip())
+            except ValueError:
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ValueError("expected an integer") from None
         if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
             raise ValueError("expected an integer")
-        return int(value) if not isinstance(value, str) else int(value.strip())
+        return int(value)
     if kind is float:
         if isinstance(value, bool):
             raise ValueError("expected a number")
@@ -116,10 +131,14 @@ def check_value(info: FieldInfo, raw: Any, label: str) -> Any:
     if info.choices is not None and value not in info.choices:
         allowed = ", ".join(str(c) for c in info.choices) or "none is registered"
         raise ConfigError(f"bad value {raw!r} for {label}; choose one of: {allowed}")
-    if info.minimum is not None and value < info.minimum:
-        raise ConfigError(f"{label} must be at least {info.minimum}, got {value}")
-    if info.maximum is not None and value > info.maximum:
-        raise ConfigError(f"{label} must be at most {info.maximum}, got {value}")
+    minimum, maximum = info.minimum, info.maximum
+    if info.type is int:
+        minimum = INT_MINIMUM if minimum is None else minimum
+        maximum = INT_MAXIMUM if maximum is None else maximum
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{label} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{label} must be at most {maximum}, got {value}")
     return value
 
 

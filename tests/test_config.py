@@ -39,6 +39,37 @@ def test_bad_keys_and_values_name_what_is_valid(overrides, message):
         build_config(Cfg, overrides)
 
 
+@pytest.mark.parametrize("raw, message", [
+    (str(2**63), r"model config key 'size' must be at most 2147483647, got 9223372036854775808"),
+    (str(-2**63), r"model config key 'size' must be at least -2147483648"),
+    ("1e8", None),  # as TOML reads it: a whole number
+    ("1e30", r"must be at most 2147483647"),
+    ("inf", r"bad value 'inf' .*: expected an integer"),
+])
+def test_ints_without_bounds_of_their_own_stay_32_bit(raw, message):
+    if message is None:
+        assert build_config(Cfg, {"size": raw}).size == 10**8
+    else:
+        with pytest.raises(ConfigError, match=message):
+            build_config(Cfg, {"size": raw})
+
+
+@pytest.mark.parametrize("model, assignment, message", [
+    ("toy-gan", f"width={2**63}", "toy-gan config key 'width' must be at most 2147483647"),  # no torch TypeError
+    ("dcgan", f"width={2**63}", "dcgan config key 'width' must be at most 1024"),
+    ("dcgan", "latent_dim=1e8", "dcgan config key 'latent_dim' must be at most 4096, got 100000000"),  # no allocation
+])
+def test_model_sizes_past_their_bound_are_one_line_before_anything_is_built(toy, zoo_cli, tmp_path, tiny_npz, model,
+                                                                             assignment, message):
+    import zoo
+
+    if model not in zoo.list_models():
+        pytest.skip(f"{model} is not installed")
+    code, _, err = zoo_cli("train", model, "--data", tiny_npz, "--steps", "1", "--set", assignment, "--out", tmp_path / "run")
+    assert code == 1 and err.startswith(f"Error: {message}") and err.count("\n") == 1, err
+    assert not (tmp_path / "run").exists()
+
+
 def test_set_needs_key_equals_value():
     with pytest.raises(ConfigError, match="key=value"):
         parse_assignments(["size"])

@@ -10,8 +10,9 @@ ZOO_API = "1.3"  # the zoo plugin API this plugin is written against
 
 @dataclass
 class AutoencoderConfig:
-    latent_dim: int = option(16, "size of the latent code", minimum=1)
-    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)", minimum=1)
+    latent_dim: int = option(16, "size of the latent code", minimum=1, maximum=4096)
+    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)",
+                        minimum=1, maximum=1024)
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
     loss: str = option("bce", "reconstruction loss: bce on (x+1)/2 (sigmoid output) or mse (tanh output)", choices=("bce", "mse"))
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)

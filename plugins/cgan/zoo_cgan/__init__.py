@@ -11,9 +11,9 @@ ZOO_API = "1.1"  # the zoo plugin API this plugin is written against
 
 @dataclass
 class CGANConfig(GANConfig):
-    latent_dim: int = option(64, "size of the noise vector z")
-    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
-    embed_dim: int = option(16, "size of the label embedding concatenated to z in the generator", minimum=1)
+    latent_dim: int = option(64, "size of the noise vector z", maximum=4096)
+    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", maximum=1024)
+    embed_dim: int = option(16, "size of the label embedding concatenated to z in the generator", minimum=1, maximum=4096)
     conditioning: str = option(
         "concat", "label in the discriminator: an input plane (concat) or a projection head (Miyato & Koyama 2018)",
         choices=("concat", "projection"))

@@ -11,8 +11,8 @@ ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
 
 @dataclass
 class DCGANConfig(GANConfig):
-    latent_dim: int = option(64, "size of the noise vector z")
-    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    latent_dim: int = option(64, "size of the noise vector z", maximum=4096)
+    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", maximum=1024)
     penalty: str = option("r1")
     penalty_weight: float = option(1.0, "weight of the penalty: R1's gamma / 2 (0: off)")
     penalty_every: int = option(4, "apply the penalty every so many steps, at that many times the weight")

@@ -10,8 +10,9 @@ ZOO_API = "1.3"  # the zoo plugin API this plugin is written against
 
 @dataclass
 class VAEConfig:
-    latent_dim: int = option(16, "size of the latent code z (prior N(0, I))", minimum=1)
-    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)", minimum=1)
+    latent_dim: int = option(16, "size of the latent code z (prior N(0, I))", minimum=1, maximum=4096)
+    width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)",
+                        minimum=1, maximum=1024)
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
     likelihood: str = option("bernoulli", "decoder p(x|z): bernoulli on (x+1)/2 (MNIST-like) or gaussian", choices=("bernoulli", "gaussian"))
     decoder_std: float = option(0.1, "std of the gaussian likelihood in [-1, 1] pixel units (unused for bernoulli)", minimum=1e-6)

@@ -11,8 +11,8 @@ ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
 
 @dataclass
 class WGANGPConfig(GANConfig):
-    latent_dim: int = option(64, "size of the noise vector z")
-    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)")
+    latent_dim: int = option(64, "size of the noise vector z", maximum=4096)
+    width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", maximum=1024)
     loss: str = option("wasserstein", "adversarial loss: wasserstein (the paper's), or another registered one")
     lr_g: float = option(1e-4, "generator learning rate (Adam)")
     lr_d: float = option(1e-4, "critic learning rate (Adam)")
