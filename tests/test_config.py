@@ -139,3 +139,20 @@ def test_a_run_recorded_with_gp_weight_resumes(toy, zoo_cli, tmp_path, tiny_npz)
     code, _, err = zoo_cli("train", "--resume", out, "--steps", "4", "--quiet")
     assert code == 0, err
     assert zoo_cli("sample", out, "-n", "4", "--out", tmp_path / "grid.png")[0] == 0
+
+
+@pytest.mark.parametrize("under", ["file/x", "file"])
+def test_zoo_home_at_or_under_a_file_is_named_not_a_temporary_file(zoo_cli, tmp_path, monkeypatch, under):
+    import numpy as np
+    from PIL import Image
+
+    for label in ("a", "b"):
+        (tmp_path / "pictures" / label).mkdir(parents=True)
+        for i in range(2):
+            Image.fromarray(np.full((28, 28), 60 * i, np.uint8)).save(tmp_path / "pictures" / label / f"{i}.png")
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / under))
+    code, _, err = zoo_cli("data", "prepare", tmp_path / "pictures")
+    assert code == 1 and err.count("\n") == 1, err
+    expected = "points under a file" if under == "file/x" else "is a file, not a folder"
+    assert f"Error: ZOO_HOME={tmp_path / under} {expected}" in err and ".building" not in err and ".tmp" not in err
