@@ -1,4 +1,5 @@
-"""The gradient penalty of WGAN-GP (Gulrajani et al. 2017)."""
+"""Discriminator penalties zoo registers: the gradient penalty of WGAN-GP (Gulrajani et al. 2017) and R1 (Mescheder
+et al. 2018). Each is ``penalty(critic, real, fake)`` -> a scalar >= 0 (the contract: docs/plugins.md, "A penalty")."""
 
 from __future__ import annotations
 

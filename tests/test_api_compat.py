@@ -136,3 +136,45 @@ def test_a_first_wave_plugin_trains_samples_and_resumes(site, zoo_cli, tmp_path,
     assert zoo_cli("sample", out, "-n", "4", "--out", tmp_path / "s.png")[0] == 0
     if model == "linear-decoder":
         assert (out / "counted.txt").read_text() == "4", "the callback was not restored on resume"
+
+
+OLD_GUIDE_CSV_LOG = {
+    "zoo_oldcsv/__init__.py": '''
+        # the guide's callback example up to API 1.3: state kept in its own file, trimmed after a resume
+        import csv
+
+        import zoo
+
+        ZOO_API = "1.1"
+
+
+        class CSVLog(zoo.Callback):
+            def __init__(self, filename: str = "losses.csv", every: int = 10):
+                self.filename, self.every = filename, every
+
+            def on_step_end(self, trainer, step, logs):
+                if step % self.every:
+                    return
+                path = trainer.out_dir / self.filename
+                rows = list(csv.reader(path.read_text().splitlines()))[1:] if path.exists() else []
+                rows = [row for row in rows if int(row[0]) < step]  # after a resume: the steps are trained again
+                with path.open("w", newline="") as fh:
+                    writer = csv.writer(fh)
+                    writer.writerow(["step", *sorted(logs)])
+                    writer.writerows(rows + [[step, *(f"{logs[k]:.6g}" for k in sorted(logs))]])
+
+
+        @zoo.hookimpl
+        def register_callbacks(register):
+            register("old-csv-log", CSVLog, summary="write the step figures to a CSV file")
+    ''',
+}
+
+
+def test_the_guides_callback_example_of_api_1_3_still_passes_its_check(site, tmp_path):
+    from zoo.testing import check_callback
+
+    install(site, "zoo-oldcsv", "zoo_oldcsv", OLD_GUIDE_CSV_LOG)
+    check_callback("old-csv-log", tmp_path, every=1)
+    rows = (tmp_path / "resumed" / "losses.csv").read_text().splitlines()
+    assert [row.split(",")[0] for row in rows] == ["step", "1", "2", "3", "4"]

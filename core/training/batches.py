@@ -2,7 +2,7 @@
 
 No per-sample Python work and no DataLoader workers. Images stay uint8 (a quarter of float32's memory): either
 one tensor on the training device, or a memory-mapped file read batch by batch when the data is too large to
-hold (:class:`zoo.datasets.MappedImages`). The state (epoch, position) is two integers and each epoch's order is
+hold (:class:`zoo.datasets.mapped.MappedImages`). The state (epoch, position) is two integers and each epoch's order is
 derived from (seed, epoch), so a resumed run sees exactly the batches it would have.
 
 With several processes, each step takes ``batch_size`` images per rank from one stretch of the permutation:
