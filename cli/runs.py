@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import click
@@ -36,8 +37,9 @@ def runs(args, as_json, out, no_eval):
 
 
 def listing(root: Path, as_json: bool) -> None:
+    """Standard library only (zoo.store.run_folder): listing runs imports neither torch nor numpy."""
     from zoo.errors import ZooError
-    from zoo.training.plan import RunFolder
+    from zoo.store.run_folder import RunFolder
 
     if not root.is_dir():
         raise ZooError(f"{root}: no such folder")
@@ -45,8 +47,9 @@ def listing(root: Path, as_json: bool) -> None:
     for path in find_runs(root):
         try:
             summaries.append(RunFolder(path).summary())
-        except ZooError as exc:  # a damaged record is a row, not the end of the listing
-            summaries.append({"run": str(path), "status": "unreadable", "error": str(exc)})
+        except (ZooError, OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            # a damaged run is one row, not the end of the listing
+            summaries.append({"run": str(path), "status": "unreadable", "error": _reason(exc, path)})
     if as_json:
         click.echo(json.dumps(summaries, indent=2))
         return
@@ -69,8 +72,8 @@ def listing(root: Path, as_json: bool) -> None:
 
 def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True) -> None:
     from zoo.errors import ZooError
-    from zoo.outputs.plots import plot_comparison
-    from zoo.training.plan import RunFolder
+    from zoo.outputs.plots import plot_comparison  # matplotlib, and with it numpy; never torch
+    from zoo.store.run_folder import RunFolder
 
     if len(paths) < 2:
         raise ZooError("zoo runs compare needs two runs or more")
@@ -115,6 +118,14 @@ def _check_comparable(paths: list[Path], summaries: list[dict]) -> None:
         if reason:
             raise ZooError(f"the evaluations of {evaluated[0][0]} and {path} cannot be compared: {reason} "
                            "(--no-eval compares the losses alone)")
+
+
+def _reason(error: Exception, folder: Path) -> str:
+    """Why a run cannot be listed, in one short line: the message without the folder the row already names."""
+    from zoo.errors import ZooError
+
+    text = str(error) if isinstance(error, ZooError) else f"{type(error).__name__}: {error}"
+    return " ".join(text.replace(f"{folder}{os.sep}", "").split())
 
 
 def _labels(paths: list[Path]) -> list[str]:

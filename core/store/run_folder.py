@@ -18,14 +18,20 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from zoo.errors import ZooError
 from zoo.store.atomic import remove_stale_temp_files, write_text
+from zoo.store.regular_files import UnreadableFile, open_regular, read_regular, read_tail
 
 try:
     import fcntl
 except ImportError:  # Windows: no advisory locks; one process per run folder is then the user's to keep
     fcntl = None
+
+JSON_LIMIT = 16 * 2**20  # config.json, status.json, eval.json: far more than zoo ever writes into one
+METRICS_TAIL = 2**20  # what ``zoo runs`` reads of metrics.jsonl: its end, where the last records are
+LINE_LIMIT = 2**20  # a metrics line longer than this is no record of zoo's (a few hundred bytes each)
 
 
 class RunFolder:
@@ -47,39 +53,62 @@ class RunFolder:
         write_text(self.status_file, json.dumps({"status": status, "step": step, "error": error}) + "\n")
 
     def summary(self) -> dict:
-        """What ``zoo runs`` shows of this run, read from its files alone (no torch)."""
+        """What ``zoo runs`` shows of this run, read from its files alone (no torch): the record, the status and
+        the end of metrics.jsonl. A damaged, oversized or non-regular file among them is a ZooError naming it."""
         record = self.read_record()
-        metrics, _ = self.read_metrics()
+        metrics, _ = self.read_metrics(tail=METRICS_TAIL)
+        ended = self._read_status()
         losses = next((r for r in reversed(metrics) if any(k.startswith("loss") for k in r)), {})
-        try:
-            ended = json.loads(self.status_file.read_text())
-        except (OSError, ValueError):
-            ended = {}
         step = metrics[-1]["step"] if metrics else 0
         status = ended.get("status") or ("finished" if step >= record["train"]["steps"] else "interrupted")
         if self.is_locked():
             status = "running"
         evaluation, provenance = {}, None
         if self.eval_report.exists():
-            try:
-                report = json.loads(self.eval_report.read_text())
-                evaluation = {k: v for k, v in report["model"].items() if isinstance(v, (int, float))}
+            try:  # a damaged evaluation leaves the eval column empty; the run is still listed
+                report = self._read_json(self.eval_report)
+                evaluation = {k: v for k, v in report["model"].items() if _is_number(v)}
                 provenance = report.get("info", {}).get("provenance")
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ZooError, KeyError, TypeError, AttributeError):
                 pass
         return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
                 "step": step, "steps": record["train"]["steps"],
-                "time_s": next((r["time_s"] for r in reversed(metrics) if "time_s" in r), None),
-                "losses": {k: v for k, v in losses.items() if k.startswith("loss")}, "eval": evaluation,
-                "eval_provenance": provenance,
+                "time_s": next((r["time_s"] for r in reversed(metrics) if _is_number(r.get("time_s"))), None),
+                "losses": {k: v for k, v in losses.items() if k.startswith("loss") and _is_number(v)},
+                "eval": evaluation, "eval_provenance": provenance if isinstance(provenance, dict) else None,
                 "status": status, "error": ended.get("error", ""), "created": record.get("created")}
+
+    def _read_status(self) -> dict:
+        """status.json's content ({} where no session end was recorded)."""
+        if not self.status_file.exists():
+            return {}
+        ended = self._read_json(self.status_file)
+        if not isinstance(ended, dict) or not all(isinstance(ended.get(k, ""), str) for k in ("status", "error")):
+            raise ZooError(f"{self.status_file}: not a zoo status file")
+        return ended
+
+    @staticmethod
+    def _read_json(path: Path, what: str = "JSON file"):
+        """The JSON in ``path``, a regular file of at most JSON_LIMIT bytes; anything else is a ZooError."""
+        try:
+            return json.loads(read_regular(path, JSON_LIMIT).decode("utf-8"))
+        except UnreadableFile:
+            raise
+        except OSError as exc:
+            raise ZooError(f"{path}: {exc.strerror or exc}") from None
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise ZooError(f"{path}: not a readable {what} ({type(exc).__name__})") from None
 
     def is_locked(self) -> bool:
         """Whether a training process holds the folder right now."""
         lock = self.path / ".lock"
         if fcntl is None or not lock.exists():
             return False
-        with open(lock) as fh:
+        try:
+            fh = open_regular(lock)  # never blocks, not even on a named pipe
+        except (UnreadableFile, OSError):
+            return False
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -115,14 +144,14 @@ class RunFolder:
             yield self
 
     def read_record(self) -> dict:
-        if not self.config.is_file():
+        if not self.config.exists():
             raise ZooError(f"{self.path} is not a run folder (no config.json)")
-        try:
-            record = json.loads(self.config.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ZooError(f"{self.config}: not a readable run record ({type(exc).__name__})") from None
+        record = self._read_json(self.config, "run record")
         if not isinstance(record, dict) or not {"model", "config", "train", "data"} <= set(record):
             raise ZooError(f"{self.config}: not a zoo run record")
+        wrong = _wrong_field(record)
+        if wrong:
+            raise ZooError(f"{self.config}: not a zoo run record ('{wrong}' has the wrong type)")
         return record
 
     def write_record(self, record: dict) -> None:
@@ -133,22 +162,23 @@ class RunFolder:
         with open(self.metrics, "a") as fh:
             fh.write(json.dumps(entry) + "\n")
 
-    def read_metrics(self) -> tuple[list[dict], int]:
-        """Every complete record, and how many lines were not one (a crash or a full disk mid-append tears
-        the last line)."""
+    def read_metrics(self, tail: int | None = None) -> tuple[list[dict], int]:
+        """Every complete record (with ``tail``: those in the file's last ``tail`` bytes), and how many lines were
+        not one (a crash or a full disk mid-append tears the last line). metrics.jsonl must be a regular file;
+        memory stays bounded whatever its size (a line longer than LINE_LIMIT counts as torn)."""
         if not self.metrics.exists():
             return [], 0
-        records, torn = [], 0
-        for line in self.metrics.read_text(errors="replace").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                record = None
-            if isinstance(record, dict) and isinstance(record.get("step"), int):
-                records.append(record)
-            elif line.strip():
-                torn += 1
-        return records, torn
+        try:
+            if tail is None:
+                with open_regular(self.metrics) as fh:
+                    return _records(_lines(fh))
+            data, cut = read_tail(self.metrics, tail)
+        except UnreadableFile:
+            raise
+        except OSError as exc:
+            raise ZooError(f"{self.metrics}: {exc.strerror or exc}") from None
+        lines = data.split(b"\n")
+        return _records(lines[1:] if cut else lines)  # after a cut, the first piece is the end of a line
 
     def keep_metrics_until(self, step: int) -> list[dict]:
         """Drop records past ``step`` (a resume trains those steps again) and torn lines; return the rest."""
@@ -160,3 +190,48 @@ class RunFolder:
         if len(kept) < len(records) or torn:
             write_text(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
         return kept
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _wrong_field(record: dict) -> str | None:
+    """The first field of a run record whose type no zoo ever wrote (None when all fit)."""
+    if not isinstance(record["model"], str):
+        return "model"
+    wrong = next((key for key in ("config", "train", "data") if not isinstance(record[key], dict)), None)
+    steps = record["train"].get("steps") if wrong is None else None
+    return wrong or (None if isinstance(steps, int) and not isinstance(steps, bool) else "train.steps")
+
+
+def _lines(fh) -> Iterator[bytes | None]:
+    """The lines of ``fh`` read a block at a time, None for one longer than LINE_LIMIT: a file of one endless
+    line (a sparse file of zeros) costs a block or two of memory, not its size."""
+    pending, overlong = b"", False
+    while block := fh.read(LINE_LIMIT):
+        *ended, rest = block.split(b"\n")
+        for part in ended:
+            line, pending = pending + part, b""
+            yield None if overlong or len(line) > LINE_LIMIT else line
+            overlong = False
+        if not overlong:
+            pending += rest
+            if len(pending) > LINE_LIMIT:
+                pending, overlong = b"", True
+    if overlong or pending:
+        yield None if overlong else pending
+
+
+def _records(lines: Iterable[bytes | None]) -> tuple[list[dict], int]:
+    records, torn = [], 0
+    for line in lines:
+        try:
+            record = None if line is None else json.loads(line.decode("utf-8", errors="replace"))
+        except (ValueError, RecursionError):
+            record = None
+        if isinstance(record, dict) and isinstance(record.get("step"), int):
+            records.append(record)
+        elif line is None or line.strip():
+            torn += 1
+    return records, torn

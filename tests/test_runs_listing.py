@@ -1,0 +1,200 @@
+"""``zoo runs``: hostile run folders (named pipes, devices, huge sparse files, wrong types) cost one row each, never
+a hang, a flood of memory or the listing; and listing imports neither torch nor numpy.
+
+Run folders are written by hand here (no training), and whatever could hang or eat memory runs in a subprocess
+under a timeout and an address-space limit, so a regression fails instead of stalling CI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from zoo.store.run_folder import RunFolder
+
+SCRIPT = """
+import json, sys
+try:
+    import resource
+    limit = int(sys.argv[1]) * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))  # a regression reading 2 GB fails fast, not the machine
+except (ImportError, ValueError, OSError):
+    resource = None
+from zoo.cli.main import main
+code = 0
+try:
+    main(["runs", *sys.argv[2:]])
+except SystemExit as exc:
+    code = exc.code or 0
+try:  # the peak resident memory of this program (ru_maxrss would count the parent's at fork time)
+    rss = next(int(l.split()[1]) / 1024 for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    rss = None
+print(json.dumps({"code": code, "torch": "torch" in sys.modules, "numpy": "numpy" in sys.modules,
+                  "max_rss_mib": rss}), file=sys.stderr)
+"""
+
+
+def zoo_runs(*args, timeout=60, memory_mib=1024):
+    """``zoo runs ARGS`` in a fresh interpreter: (exit code, stdout, what it imported and its peak memory)."""
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(memory_mib), *map(str, args)], capture_output=True,
+                          text=True, timeout=timeout)
+    *messages, facts = done.stderr.strip().splitlines() or ["{}"]
+    try:
+        facts = json.loads(facts)
+    except ValueError:
+        pytest.fail(f"zoo runs died: {done.stderr[-2000:]}")
+    return facts.pop("code"), done.stdout, facts, "\n".join(messages)
+
+
+def write_run(folder: Path, steps: int = 4, status: str = "finished") -> Path:
+    """A run folder as a 4-step training leaves it (losses and times every step)."""
+    folder.mkdir(parents=True)
+    record = {"model": "toy-gan", "config": {}, "train": {"steps": steps}, "data": {"source": "tiny.npz"},
+              "created": "2024-01-01T00:00:00"}
+    (folder / "config.json").write_text(json.dumps(record))
+    (folder / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "loss_d": 0.5, "loss_g": 1.5, "time_s": 6.0 * s})
+                                                  + "\n" for s in range(1, steps + 1)))
+    (folder / "status.json").write_text(json.dumps({"status": status, "step": steps, "error": ""}))
+    return folder
+
+
+def rows_of(out: str) -> dict:
+    return {Path(r["run"]).name: r for r in json.loads(out)}
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("status.json", "unreadable"), ("metrics.jsonl", "unreadable"), ("config.json", "unreadable"),
+    ("eval.json", "finished"), (".lock", "finished"),  # optional files: the run is listed without them
+])
+def test_a_named_pipe_in_a_run_folder_is_never_opened_for_a_blocking_read(tmp_path, name, expected):
+    root = tmp_path / "runs"
+    write_run(root / "healthy")
+    piped = write_run(root / "piped")
+    (piped / name).unlink(missing_ok=True)
+    os.mkfifo(piped / name)
+    code, out, _, _ = zoo_runs(root, "--json", timeout=30)  # before the fix: blocked forever opening the pipe
+    rows = rows_of(out)
+    assert code == 0 and rows["healthy"]["status"] == "finished" and rows["piped"]["status"] == expected
+    if expected == "unreadable":
+        assert rows["piped"]["error"] == f"{name}: not a regular file (a named pipe)"
+
+
+DAMAGE = {
+    "status.json is a list": lambda run: (run / "status.json").write_text("[]"),
+    "status.json names no status": lambda run: (run / "status.json").write_text('{"status": 3}'),
+    "train is a list": lambda run: _edit_record(run, lambda r: r.update(train=[])),
+    "steps is a string": lambda run: _edit_record(run, lambda r: r["train"].update(steps="x")),
+    "data is a list": lambda run: _edit_record(run, lambda r: r.update(data=[])),
+    "model is a number": lambda run: _edit_record(run, lambda r: r.update(model=5)),
+    "config.json is nested too deep": lambda run: (run / "config.json").write_text("[" * 100_000),
+    "metrics.jsonl is a folder": lambda run: ((run / "metrics.jsonl").unlink(), (run / "metrics.jsonl").mkdir()),
+}
+REASONS = {"status.json is a list": "status.json: not a zoo status file",
+           "status.json names no status": "status.json: not a zoo status file",
+           "train is a list": "config.json: not a zoo run record ('train' has the wrong type)",
+           "steps is a string": "config.json: not a zoo run record ('train.steps' has the wrong type)",
+           "data is a list": "config.json: not a zoo run record ('data' has the wrong type)",
+           "model is a number": "config.json: not a zoo run record ('model' has the wrong type)",
+           "config.json is nested too deep": "config.json: not a readable run record (RecursionError)",
+           "metrics.jsonl is a folder": "metrics.jsonl: not a regular file (a folder)"}
+
+
+def _edit_record(run: Path, change) -> None:
+    record = json.loads((run / "config.json").read_text())
+    change(record)
+    (run / "config.json").write_text(json.dumps(record))
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_one_damaged_run_is_one_unreadable_row_and_the_others_are_listed(zoo_cli, tmp_path, damage):
+    root = tmp_path / "runs"
+    write_run(root / "healthy")
+    DAMAGE[damage](write_run(root / "damaged"))
+    code, out, err = zoo_cli("runs", root, "--json")
+    assert code == 0, err
+    rows = rows_of(out)
+    assert rows["healthy"]["status"] == "finished" and rows["healthy"]["step"] == 4
+    assert rows["damaged"] == {"run": str(root / "damaged"), "status": "unreadable", "error": REASONS[damage]}
+    code, table, err = zoo_cli("runs", root)
+    assert code == 0 and not err
+    lines = table.splitlines()
+    assert len(lines) == 3 and any("healthy" in line and "finished" in line for line in lines)
+    assert any("damaged" in line and line.rstrip().endswith(f"unreadable: {REASONS[damage]}") for line in lines)
+
+
+def test_damaged_figures_in_eval_json_leave_the_run_listed(zoo_cli, tmp_path):
+    root = tmp_path / "runs"
+    for name, content in (("list", "[]"), ("strings", '{"model": {"fid": "low"}, "info": {"provenance": []}}')):
+        (write_run(root / name) / "eval.json").write_text(content)
+    code, out, err = zoo_cli("runs", root, "--json")
+    assert code == 0, err
+    for row in json.loads(out):
+        assert row["status"] == "finished" and row["eval"] == {} and row["eval_provenance"] is None
+
+
+def test_a_2_gb_sparse_metrics_file_costs_its_tail_not_its_size(tmp_path):
+    root = tmp_path / "runs"
+    run = write_run(root / "sparse")
+    records = (run / "metrics.jsonl").read_bytes()
+    with open(run / "metrics.jsonl", "r+b") as fh:
+        fh.truncate(2**31)  # 2 GiB of zeros that take no disk, then the records a training appended
+        fh.seek(0, os.SEEK_END)
+        fh.write(b"\n" + records)
+    code, out, facts, _ = zoo_runs(root, "--json", timeout=60, memory_mib=1024)  # before: 2.1 GB, 20 s, MemoryError
+    row = rows_of(out)["sparse"]
+    assert code == 0 and row["status"] == "finished" and row["step"] == 4 and row["losses"] == {"loss_d": 0.5, "loss_g": 1.5}
+    if facts["max_rss_mib"] is not None:
+        assert facts["max_rss_mib"] < 200, facts  # about 40 MiB: the interpreter, click, and 1 MiB of tail
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_a_metrics_file_linked_to_dev_zero_is_refused_unread(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root / "healthy")
+    run = write_run(root / "endless")
+    (run / "metrics.jsonl").unlink()
+    (run / "metrics.jsonl").symlink_to("/dev/zero")
+    code, out, facts, _ = zoo_runs(root, "--json", timeout=60, memory_mib=1024)  # before: read until out of memory
+    rows = rows_of(out)
+    assert code == 0 and rows["healthy"]["status"] == "finished"
+    assert rows["endless"]["status"] == "unreadable" and rows["endless"]["error"] == "metrics.jsonl: not a regular file (a device)"
+
+
+def test_a_resume_still_reads_every_record_of_a_long_metrics_file(tmp_path, capsys):
+    """keep_metrics_until reads the whole file (in blocks): records across block boundaries, a torn last line and
+    a line of junk longer than any record all come out as before."""
+    folder = RunFolder(write_run(tmp_path / "long", steps=1))
+    lines = [json.dumps({"step": s, "loss_d": s / 7, "note": "x" * 40}) for s in range(2, 30_002)]  # about 2.3 MiB
+    with open(folder.metrics, "a") as fh:
+        fh.write("\n".join(lines[:10_000]) + "\n" + "j" * (3 * 2**20) + "\n" + "\n".join(lines[10_000:]) + "\n")
+        fh.write('{"step": 30002, "lo')  # torn by a crash
+    kept = folder.keep_metrics_until(25_000)
+    assert [r["step"] for r in kept] == list(range(1, 25_001))
+    assert kept[-1] == json.loads(lines[24_998])
+    assert "dropped 2 torn lines" in capsys.readouterr().err
+    assert folder.read_metrics() == (kept, 0)
+
+
+def test_listing_imports_neither_torch_nor_numpy(tmp_path):
+    root = tmp_path / "runs"
+    write_run(root / "a")
+    code, out, facts, _ = zoo_runs(root, timeout=60)
+    assert code == 0 and "finished" in out
+    assert not facts["torch"] and not facts["numpy"]
+
+
+def test_compare_imports_no_torch(tmp_path):
+    """compare draws with matplotlib, which brings numpy; torch stays out."""
+    provenance = {"features": "classifier", "features_sha256": "a" * 64, "data_sha256": "b" * 64,
+                  "heldout_sha256": "c" * 64, "split": "train/heldout", "n": 20}
+    for name, fid in (("a", 12.0), ("b", 9.0)):
+        report = {"model": {"fid": fid, "n": 20}, "floor": {}, "info": {"provenance": provenance}}
+        (write_run(tmp_path / name) / "eval.json").write_text(json.dumps(report))
+    code, out, facts, err = zoo_runs("compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "cmp.png",
+                                     timeout=120, memory_mib=4096)
+    assert code == 0, err
+    assert any(line.split()[:3] == ["fid", "12", "9"] for line in out.splitlines()), out
+    assert (tmp_path / "cmp.png").stat().st_size > 1000 and not facts["torch"]
