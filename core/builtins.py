@@ -54,7 +54,7 @@ def register_callbacks(register):
     register("checkpoints", callbacks.Checkpointing, summary="save checkpoint.safetensors atomically", default=True)
     register("evaluation", callbacks.Evaluation, summary="zoo eval figures every --eval-every steps, eval.json at the end", default=True)
     register("loss-plot", callbacks.LossPlot, summary="draw losses.png when training ends", default=True)
-    register("report", callbacks.Report, summary="write report.html: config, losses, grids over time, evaluation", default=True)
+    register("report", callbacks.ReportPage, summary="write report.html: config, losses, grids over time, evaluation", default=True)
 
 
 @hookimpl

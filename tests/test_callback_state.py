@@ -114,3 +114,41 @@ def test_state_that_is_not_json_is_refused_in_one_line(stats, register_plugin, z
                            "--callback", "unsaveable", *OPTIONS)
     assert code != 0
     assert "callback 'unsaveable': state_dict() must return JSON values" in err and "Traceback" not in err
+
+
+class Seen(zoo.Callback):
+    def __init__(self):
+        self.saved, self.base_lrs, self.rates = [], None, None
+
+    def on_train_start(self, trainer):
+        self.base_lrs = trainer.base_lrs
+        self.rates = {name: [g["lr"] for g in opt.param_groups] for name, opt in trainer.model.optimizers.items()}
+
+    def on_checkpoint_saved(self, trainer, path):
+        self.saved.append(path.name)
+
+
+def test_base_rates_are_the_models_own_after_a_decayed_resume(toy, tmp_path, tiny_npz):
+    """trainer.base_lrs are what configure_optimizers set, also when the restored optimisers hold decayed rates."""
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
+
+    options = dict(data=str(tiny_npz), batch_size=8, sample_every=0, checkpoint_every=0, lr_decay=1.0)
+    zoo.train(toy, out=tmp_path / "run", steps=3, **options)
+    seen = Seen()
+    Trainer.from_plan(plan_run(resume=tmp_path / "run", options={"steps": 4}), callbacks=[seen]).fit()
+    fresh = zoo.create_model(toy)
+    expected = {name: [g["lr"] for g in opt.param_groups] for name, opt in fresh.configure_optimizers().items()}
+    assert seen.base_lrs == expected
+    assert all(r < b for name in expected for r, b in zip(seen.rates[name], expected[name]))  # restored: decayed
+
+
+def test_on_checkpoint_saved_fires_for_best_too(toy, tmp_path, tiny_npz):
+    seen = Seen()
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
+
+    plan = plan_run(toy, out=tmp_path / "run", data=str(tiny_npz),
+                    options=dict(steps=4, batch_size=8, sample_every=0, checkpoint_every=0, eval_every=2, eval_samples=10))
+    Trainer.from_plan(plan, callbacks=[seen]).fit()
+    assert {"best.safetensors", "checkpoint.safetensors"} <= set(seen.saved)

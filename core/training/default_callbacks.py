@@ -104,7 +104,7 @@ class LossPlot(Callback):
         plot_losses(trainer.history, trainer.folder.losses_plot, title=trainer.model.name)
 
 
-class Report(Callback):
+class ReportPage(Callback):
     """Write ``report.html`` (config, loss curves, grids over time, evaluation) at each sample interval and at
     the end; it runs after the other default callbacks, so the grid and evaluation of the step are in it."""
 
