@@ -313,3 +313,19 @@ def test_a_run_of_the_first_wave_resumes(toy, straight, zoo_cli, tmp_path, tiny_
     code, _, err = zoo_cli("train", "--resume", out, "--steps", "6", "--quiet")
     assert code == 0, err
     assert same_weights(out, straight)
+
+
+def test_one_command_gathers_each_kind_once(toy, zoo_cli, tmp_path, tiny_npz, monkeypatch):
+    """The plugins' hooks run once per kind per command, however often the run looks its model, losses and
+    callbacks up (they are gathered again only when the registered plugins change)."""
+    calls = {}
+    real = plugins.call_hook
+
+    def counting(hook_name, *args, **kwargs):
+        calls[hook_name] = calls.get(hook_name, 0) + 1
+        return real(hook_name, *args, **kwargs)
+
+    monkeypatch.setattr(plugins, "call_hook", counting)
+    code, _, err = zoo_cli("train", toy, "--data", tiny_npz, "--steps", "2", "--out", tmp_path / "run", *OPTIONS)
+    assert code == 0, err
+    assert calls and max(calls.values()) == 1, calls
