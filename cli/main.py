@@ -24,6 +24,40 @@ def _error(text: str) -> str:
     return "Error: " + ("" if rank == "0" else f"rank {rank}: ") + _one_line(text)
 
 
+def _first_to_say(text: str) -> bool:
+    """Whether this process should print error ``text``: under torchrun, every rank reads the same command line,
+    files and run folder, so most errors (a refusal to resume, say) are met by all of them and one line says it.
+    Through the store of torchrun's agent, rank 0 says what it meets; another rank says what rank 0 has not said
+    within five seconds, once. Elsewhere (one process, other launchers) every process says its own."""
+    if os.environ.get("WORLD_SIZE", "1") == "1" or os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True":
+        return True
+    try:
+        import datetime
+        import hashlib
+
+        from torch.distributed import TCPStore
+
+        store = TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), is_master=False,
+                         timeout=datetime.timedelta(seconds=5))
+        key = (f"zoo/said/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}/"
+               + hashlib.sha256(_one_line(text).encode()).hexdigest()[:16])
+        if os.environ.get("RANK", "0") == "0":
+            store.set(key, "0")
+            return True
+        try:
+            store.wait([key], datetime.timedelta(seconds=5))
+            return False  # rank 0 says it
+        except Exception:  # rank 0 did not meet it: the first other rank that did says it
+            return store.add(key + "/others", 1) == 1
+    except Exception:  # no store to ask: better twice than never
+        return True
+
+
+def _say(text: str) -> None:
+    if _first_to_say(text):
+        click.echo(_error(text), err=True)
+
+
 class ZooGroup(click.Group):
     """Turns ZooError into click's one-line ``Error: ...`` and any other exception into one line too."""
 
@@ -87,15 +121,15 @@ def main(argv: list[str] | None = None) -> None:
         code = group.main(args=argv, prog_name="zoo", standalone_mode=False)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
-        click.echo(_error(exc.format_message()) + hint, err=True)
+        _say(exc.format_message() + hint)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(_error(exc.format_message()), err=True)
+        _say(exc.format_message())
         sys.exit(exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
         click.echo("Aborted.", err=True)
         sys.exit(130)
     except ZooError as exc:  # from plugin discovery in strict mode, before any command ran
-        click.echo(_error(str(exc)), err=True)
+        _say(str(exc))
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
