@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from zoo.errors import ZooError
+from zoo.training.optimizer_steps import PLAIN
 
 
 @contextlib.contextmanager
@@ -90,6 +91,14 @@ class Architecture(nn.Module):
         return {}
 
     # --- provided ------------------------------------------------------------------------------------------
+    def optimize(self, name: str, loss: torch.Tensor) -> None:
+        """Backpropagate ``loss`` and step the optimiser ``name``: call it in ``training_step`` instead of
+        ``zero_grad()``, ``loss.backward()`` and ``step()``. The run's settings then apply: fp16 loss scaling,
+        ``--accumulate N`` (each micro-batch's loss divided by N; the step after the last), ``--clip-grad-norm``
+        and the averaging of gradients over processes."""
+        steps = getattr(self, "_optimizer_steps", None) or PLAIN
+        steps.backward_and_step(self.optimizers[name], loss)
+
     @property
     def can_reconstruct(self) -> bool:
         return type(self).reconstruct is not Architecture.reconstruct

@@ -74,10 +74,7 @@ class GAN(Architecture):
             penalty = self.penalty(lambda x: critic(x, labels), real, fake)
             loss_d = loss_d + self.penalty_weight * every * penalty
             logs["gp"] = penalty.detach()
-        opt_d = self.optimizers["discriminator"]
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
+        self.optimize("discriminator", loss_d)
 
         if (step + 1) % c.n_critic == 0:
             self.discriminator.requires_grad_(False)  # the generator step needs no critic weight gradients
@@ -89,10 +86,7 @@ class GAN(Architecture):
                     loss_g = self.loss.generator(critic(fake, labels), real_scores)
                 else:
                     loss_g = self.loss.generator(critic(fake, labels))
-                opt_g = self.optimizers["generator"]
-                opt_g.zero_grad(set_to_none=True)
-                loss_g.backward()
-                opt_g.step()
+                self.optimize("generator", loss_g)
             finally:
                 self.discriminator.requires_grad_(True)
             if self.generator_ema is not None:

@@ -13,7 +13,7 @@ from zoo.config import FieldInfo, check_value, describe, option
 from zoo.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "fp16", "auto")
 DATA_ACCESS = ("auto", "memory", "stream")
 BATCHNORM = ("per-rank", "sync")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
@@ -29,7 +29,15 @@ class TrainConfig:
     batch_size: int = option(64, "images per step [default: the model's]", minimum=1, maximum=1 << 20)
     seed: int = option(0, "random seed: same seed, same run")
     device: str = option("auto", "where to train", choices=DEVICES)
-    precision: str = option("fp32", "bf16 runs each step under autocast", choices=PRECISIONS)
+    precision: str = option("fp32", "bf16 or fp16 run each step under autocast (fp16 with loss scaling, for "
+                            "models that step through Architecture.optimize); auto: bf16 where the device has it "
+                            "natively (Ampere+ GPUs, CPUs with AVX-512 BF16 or AMX), fp32 elsewhere",
+                            choices=PRECISIONS)
+    accumulate: int = option(1, "micro-batches of --batch-size per optimiser step: a step sees batch size x "
+                             "accumulate images (models that step through Architecture.optimize)", minimum=1,
+                             maximum=4096)
+    clip_grad_norm: float = option(0.0, "clip each optimiser's gradient norm to this before its step (0: off; "
+                                   "models that step through Architecture.optimize)", minimum=0.0)
     lr_decay: float = option(0.0, "fraction of the run at its end over which every learning rate falls linearly to "
                              "0 (0: constant) [default: the model's]", minimum=0.0, maximum=1.0)
     sample_every: int = option(500, "steps between sample grids (0: off)", minimum=0)

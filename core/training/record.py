@@ -31,6 +31,7 @@ def run_record(trainer) -> dict:
         "callbacks": [callback_specs.entry(name, options) for name, options in trainer.callback_specs],
         "versions": {"zoo-core": __version__, spec.distribution: spec.version, "torch": torch.__version__},
         "device": str(trainer.device),
+        "precision": {"used": trainer.precision.used, "why": trainer.precision.why},
         "world": {"size": trainer.world.size, "backend": BACKENDS.get(trainer.device.type, "gloo")},
         "created": trainer.created,
     }

@@ -26,7 +26,8 @@ def save(trainer, path) -> Path:
         if config.image_size:
             meta["image_size"] = config.image_size
     meta["trainer"] = {"batches": trainer.batches.state_dict(), "total_steps": trainer.total_steps, "seed": config.seed,
-                       "elapsed": round(trainer.elapsed, 3), "world_size": trainer.world.size}
+                       "elapsed": round(trainer.elapsed, 3), "world_size": trainer.world.size,
+                       "optimizer_steps": trainer.optimizer_steps.state_dict()}
     meta["callbacks"] = _callback_states(trainer)
     return ckpt_io.save_checkpoint(path, trainer.model, step=trainer.step, optimizers=trainer.model.optimizers,
                                    rng=rng, meta=meta)
@@ -69,6 +70,7 @@ def restore(trainer, checkpoint: ckpt_io.Checkpoint) -> None:
         if int(state.get("world_size", 1)) != trainer.world.size:
             raise ZooError(world_size_message(checkpoint.path, int(state.get("world_size", 1)), trainer.world.size))
         trainer.batches.load_state_dict(state["batches"])
+        trainer.optimizer_steps.load_state_dict(state.get("optimizer_steps", {}))  # fp16's loss scale
         trainer._seconds_before = float(state.get("elapsed", 0.0))
         states = checkpoint.json("callbacks") if "callbacks" in checkpoint.meta else {}
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:

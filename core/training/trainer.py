@@ -24,10 +24,11 @@ from zoo.errors import DataError, TrainingError, ZooError
 from zoo.outputs.images import to_float
 from zoo.registry.models import create_model
 from zoo.store.run_folder import RunFolder
-from zoo.training import callback_specs, distributed, resume
+from zoo.training import callback_specs, distributed, precision, resume
 from zoo.training.batches import Batches
 from zoo.training.checks import check_data
 from zoo.training.devices import memory_bytes, resolve_device, seed_everything
+from zoo.training.optimizer_steps import OptimizerSteps
 from zoo.training.options import TrainConfig
 from zoo.training.record import run_record
 
@@ -63,12 +64,16 @@ class Trainer:
         self.batches = self._batches(data)
         self.heldout_data = heldout
         self.heldout_tensors = None if heldout is None else self._tensors(heldout, HELDOUT_LIMIT)
+        self.precision = precision.resolve(config.precision, self.device, warn=self.world.is_writer)
         self.model.optimizers = self.model.configure_optimizers()
         # the rates configure_optimizers asked for; a resumed optimiser's state holds decayed ones
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.model.optimizers.items()}
-        if self.world.distributed:
-            for optimizer in self.model.optimizers.values():
-                optimizer.register_step_pre_hook(lambda opt, args, kwargs: distributed.average_gradients(opt))
+        self.optimizer_steps = OptimizerSteps(self.precision.used, config.accumulate, config.clip_grad_norm,
+                                              distributed.average_gradients if self.world.distributed else None,
+                                              self.device)
+        self.model._optimizer_steps = self.optimizer_steps
+        for name, optimizer in self.model.optimizers.items():
+            optimizer.register_step_pre_hook(self._before_optimizer_step(name))
         self.total_steps = config.steps
         self.step = 0
         self.start_step = 0  # where this fit() began: 0, or the step a resume continued from
@@ -157,12 +162,8 @@ class Trainer:
                     started = time.perf_counter()
                     if self.world.distributed:  # each rank its own noise, resumable without gathering RNG states
                         torch.manual_seed(distributed.step_seed(self.config.seed, self.world.rank, self.step))
-                    batch = self.batches.next()
                     self._set_learning_rates()
-                    with self._autocast():
-                        logs = self.model.training_step(batch, self.step)
-                    figures = {name: float(value.detach() if torch.is_tensor(value) else value)
-                               for name, value in logs.items()}
+                    figures, epochs_finished = self._optimisation_step()
                     if self.world.distributed:
                         figures = distributed.mean_figures(figures, self.device)
                         distributed.broadcast_state(self.model.buffers())
@@ -170,8 +171,8 @@ class Trainer:
                     self._check_finite(figures)
                     self._measure_speed(time.perf_counter() - started)
                     self._emit("on_step_end", self.step, figures)
-                    if self.batches.epoch_finished:
-                        self._emit("on_epoch_end", self.batches.epoch + 1)
+                    for epoch in epochs_finished:
+                        self._emit("on_epoch_end", epoch)
                 if type(self.model).on_train_end is not Architecture.on_train_end:  # spare the copy for those without
                     self.model.on_train_end(*self.batches.sample(ON_TRAIN_END_LIMIT, self.config.seed))
                 self._emit("on_train_end")
@@ -186,6 +187,29 @@ class Trainer:
                 raise
             if self.world.is_writer:
                 self.folder.write_status("finished", self.step)
+
+    def _optimisation_step(self) -> tuple[dict[str, float], list[int]]:
+        """The architecture's step on each of ``accumulate`` micro-batches (its optimisers step after the last):
+        the figures averaged over them, and the epochs that ended."""
+        sums, epochs_finished = {}, []
+        for micro_batch in range(self.config.accumulate):
+            self.optimizer_steps.micro_batch = micro_batch
+            batch = self.batches.next()
+            with self.precision.autocast(self.device):
+                logs = self.model.training_step(batch, self.step)
+            for name, value in logs.items():
+                sums[name] = sums.get(name, 0.0) + float(value.detach() if torch.is_tensor(value) else value)
+            if self.batches.epoch_finished:
+                epochs_finished.append(self.batches.epoch + 1)
+        self.optimizer_steps.end_of_step()
+        return {name: total / self.config.accumulate for name, total in sums.items()}, epochs_finished
+
+    def _before_optimizer_step(self, name: str):
+        def hook(optimizer, args, kwargs):
+            self.optimizer_steps.check_direct_step(self.model, name)
+            if self.world.distributed and not self.optimizer_steps.stepping:  # a model stepping by itself
+                distributed.average_gradients(optimizer)
+        return hook
 
     def _holding_folder(self):
         return self.folder.lock() if self.world.is_writer else contextlib.nullcontext()
@@ -226,11 +250,6 @@ class Trainer:
             for group, base in zip(optimizer.param_groups, self.base_lrs[name]):
                 group["lr"] = base * factor
 
-    def _autocast(self):
-        if self.config.precision == "bf16":
-            return torch.autocast(device_type=self.device.type, dtype=torch.bfloat16)
-        return contextlib.nullcontext()
-
     def _check_finite(self, figures: dict[str, float]) -> None:
         for name, value in figures.items():
             if not math.isfinite(value):
@@ -238,7 +257,7 @@ class Trainer:
                 raise TrainingError(f"'{name}' became {value} at step {self.step}; training stopped ({kept})")
 
     def _measure_speed(self, seconds: float) -> None:
-        rate = self.config.batch_size * self.world.size / max(seconds, 1e-9)
+        rate = self.config.batch_size * self.config.accumulate * self.world.size / max(seconds, 1e-9)
         self.images_per_second = rate if self.images_per_second == 0 else 0.9 * self.images_per_second + 0.1 * rate
 
     def save_checkpoint(self, path: Path | None = None) -> Path:

@@ -48,10 +48,7 @@ class Autoencoder(Architecture):
 
     def training_step(self, batch, step):
         loss = self.reconstruction_loss(batch.images)
-        optimizer = self.optimizers["autoencoder"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize("autoencoder", loss)
         return {"loss": loss.detach()}
 
     def validation_logs(self, images, labels):

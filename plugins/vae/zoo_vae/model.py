@@ -113,10 +113,7 @@ class VAE(Architecture):
     def training_step(self, batch, step):
         log_likelihood, kl = self.elbo_terms(batch.images)
         loss = (-log_likelihood + self.kl_weight(step) * kl).mean()
-        optimizer = self.optimizers["vae"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize("vae", loss)
         log_likelihood, kl = log_likelihood.detach().mean(), kl.detach().mean()
         return {"elbo": log_likelihood - kl, "recon": -log_likelihood, "kl": kl}
 
