@@ -10,10 +10,12 @@ each in a fresh process of its own (so each has its own peak RSS and allocator),
   callback, progress lines to a pipe), timed from its own metrics.jsonl between the warm-up and the last step;
 - with --compile: the Trainer with torch.compile (compile time reported apart from the steady state);
 - with --processes: ``zoo train`` in one process with one thread against ``torchrun`` with two processes of one
-  thread each (the same 64 images per step in all).
+  thread each (the same 64 images per step in all);
+- with --fp16: fp16 autocast with a gradient scaler, by hand and through zoo (``Architecture.optimize``);
+- with --device cuda: all of it on the GPU, peak GPU memory beside each (benchmarks/gpu_check.sh).
 
     python benchmarks/train_speed.py                      # 3 interleaved repeats of each variant
-    python benchmarks/train_speed.py --repeats 5 --compile --processes
+    python benchmarks/train_speed.py --repeats 5 --compile --processes --fp16
 """
 
 from __future__ import annotations
@@ -41,16 +43,18 @@ def plain_loop(args, precision: str, channels_last: bool = False) -> float:
     from zoo import datasets
 
     data = datasets.split(datasets.load("mnist"), "train")
-    images = torch.from_numpy(data.images).float().div(127.5).sub(1)
+    images = torch.from_numpy(data.images).float().div(127.5).sub(1).to(args.device)
     torch.manual_seed(0)
-    model = zoo.create_model("dcgan", width=WIDTH, latent_dim=LATENT, ema_decay=0.0)
+    model = zoo.create_model("dcgan", width=WIDTH, latent_dim=LATENT, ema_decay=0.0).to(args.device)
     g, d = model.generator, model.discriminator
     if channels_last:
         g, d = g.to(memory_format=torch.channels_last), d.to(memory_format=torch.channels_last)
     opt_g = torch.optim.Adam(g.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-    n, order = len(images), torch.randperm(len(images))
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    autocast = torch.autocast(args.device, dtype=dtype or torch.bfloat16, enabled=dtype is not None)
+    scaler = torch.amp.GradScaler(args.device, enabled=precision == "fp16")
+    n, order = len(images), torch.randperm(len(images), device=args.device)
     started = None
     for step in range(args.warmup + args.steps):
         if step == args.warmup:
@@ -60,18 +64,19 @@ def plain_loop(args, precision: str, channels_last: bool = False) -> float:
         if channels_last:
             real = real.contiguous(memory_format=torch.channels_last)
         with autocast:
-            z = torch.randn(BATCH, LATENT)
+            z = torch.randn(BATCH, LATENT, device=args.device)
             with torch.no_grad():
                 fake = g(z)
             loss_d = F.softplus(-d(real)).mean() + F.softplus(d(fake)).mean()
             opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
+            scaler.scale(loss_d).backward()
+            scaler.step(opt_d)
             d.requires_grad_(False)
             loss_g = F.softplus(-d(g(torch.randn_like(z)))).mean()
             opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
+            scaler.scale(loss_g).backward()
+            scaler.step(opt_g)
+            scaler.update()
             d.requires_grad_(True)
         loss_d.item(), loss_g.item()  # the figures a person would print, as zoo logs them
     return args.steps * BATCH / (time.perf_counter() - started)
@@ -99,7 +104,7 @@ def zoo_trainer(args, precision: str, compile: bool = False) -> dict:
                 timings["start"] = time.perf_counter()
 
     with tempfile.TemporaryDirectory() as out:
-        config = TrainConfig(steps=args.warmup + args.steps, batch_size=BATCH, device="cpu", precision=precision,
+        config = TrainConfig(steps=args.warmup + args.steps, batch_size=BATCH, device=args.device, precision=precision,
                              sample_every=0, checkpoint_every=0, compile=compile)
         Trainer(model, data, config, out, callbacks=[Clock()]).fit()
     rate = args.steps * BATCH / (time.perf_counter() - timings["start"])
@@ -117,7 +122,7 @@ def zoo_command(args, precision: str, processes: int = 0) -> dict:
     """``zoo train dcgan`` as a user runs it; ``processes`` > 0: one thread per process, launched by torchrun."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        common = ["train", "dcgan", "--steps", str(args.warmup + args.steps), "--out", str(out), "--device", "cpu",
+        common = ["train", "dcgan", "--steps", str(args.warmup + args.steps), "--out", str(out), "--device", args.device,
                   "--precision", precision, "--log-every", "10"]
         env = dict(os.environ, ZOO_PROGRESS_SECONDS="10")
         if processes:
@@ -144,6 +149,9 @@ def variants(args) -> dict:
     if args.compile:
         found["zoo Trainer fp32 compiled"] = lambda: zoo_trainer(args, "fp32", compile=True)
         found["zoo Trainer bf16 compiled"] = lambda: zoo_trainer(args, "bf16", compile=True)
+    if args.fp16:
+        found["plain fp16"] = lambda: plain_loop(args, "fp16")
+        found["zoo Trainer fp16"] = lambda: zoo_trainer(args, "fp16")
     if args.processes:
         found["zoo train fp32, 1 thread"] = lambda: _one_thread(args)
         found["torchrun 2 x 1 thread fp32"] = lambda: zoo_command(args, "fp32", processes=2)
@@ -160,6 +168,10 @@ def run_variant(args) -> None:
     result = variants(args)[args.variant]()
     result = result if isinstance(result, dict) else {"rate": result}
     result.setdefault("rss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if args.device == "cuda":
+        import torch
+
+        result["gpu_mb"] = torch.cuda.max_memory_allocated() / 2**20
     print(json.dumps(result))
 
 
@@ -170,6 +182,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, interleaved; the median is reported")
     parser.add_argument("--compile", action="store_true", help="also torch.compile (minutes of compiling)")
     parser.add_argument("--processes", action="store_true", help="also 1 process vs 2 under torchrun")
+    parser.add_argument("--fp16", action="store_true", help="also fp16 with a gradient scaler")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"))
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
@@ -181,7 +195,8 @@ def main():
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs; DCGAN width {WIDTH}, "
           f"batch {BATCH}; {args.steps} timed steps after {args.warmup} warm-up; median of {args.repeats} interleaved runs")
     runs: dict[str, list[dict]] = {name: [] for name in names}
-    flags = [*(["--compile"] if args.compile else []), *(["--processes"] if args.processes else [])]
+    flags = [*(["--compile"] if args.compile else []), *(["--processes"] if args.processes else []),
+             *(["--fp16"] if args.fp16 else []), "--device", args.device]
     for _ in range(args.repeats):
         for name in names:
             done = subprocess.run([sys.executable, __file__, "--variant", name, "--steps", str(args.steps),
@@ -198,6 +213,8 @@ def main():
         if "first_step_s" in results[0]:
             extra = f"  first step after {statistics.median(r['first_step_s'] for r in results):.1f} s"
         spread = ", ".join(f"{r['rate']:.0f}" for r in results)
+        if "gpu_mb" in results[0]:
+            extra += f"  GPU peak {statistics.median(r['gpu_mb'] for r in results):.0f} MB"
         print(f"{name:<28} {median[name]:9.0f} {median[name] / base:12.2f}x {rss:7.0f} MB   ({spread}){extra}")
     ratio = lambda a, b: median[a] / median[b]  # noqa: E731
     print(f"zoo Trainer fp32 / plain fp32 = {ratio('zoo Trainer fp32', 'plain fp32'):.2f}; "
@@ -206,6 +223,8 @@ def main():
           f"{ratio('zoo train bf16', 'zoo train fp32'):.2f} (zoo train); "
           f"zoo train / zoo Trainer = {ratio('zoo train fp32', 'zoo Trainer fp32'):.2f} (fp32), "
           f"{ratio('zoo train bf16', 'zoo Trainer bf16'):.2f} (bf16)")
+    if args.fp16:
+        print(f"zoo Trainer fp16 / plain fp16 = {ratio('zoo Trainer fp16', 'plain fp16'):.2f}")
     if args.processes:
         print(f"torchrun 2 x 1 thread / 1 process x 1 thread = "
               f"{ratio('torchrun 2 x 1 thread fp32', 'zoo train fp32, 1 thread'):.2f}; "

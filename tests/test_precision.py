@@ -146,3 +146,19 @@ def test_bf16_on_a_cpu_without_bf16_instructions_warns_and_auto_picks_fp32(linea
     monkeypatch.setattr(precision, "cpu_flags", lambda: {"avx512f", "avx512_bf16"})
     code, _, err = zoo_cli("train", "linear-ae", "--precision", "auto", "--device", "cpu", "--out", tmp_path / "c", *flags)
     assert code == 0 and json.loads((tmp_path / "c" / "config.json").read_text())["precision"]["used"] == "bf16"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("asked", ["fp16", "bf16", "auto"])
+def test_cuda_training_in_each_precision_resumes_bit_exactly(asked, tmp_path, tiny_npz):
+    options = dict(data=str(tiny_npz), precision=asked, device="cuda", **SMALL)
+    zoo.train("dcgan", out=tmp_path / "straight", steps=4, **options)
+    zoo.train("dcgan", out=tmp_path / "resumed", steps=2, **options)
+    zoo.train(resume=tmp_path / "resumed", steps=4)
+    assert same_weights(tmp_path / "straight", tmp_path / "resumed")
+
+
+def test_fp16_on_a_cpu_warns_that_it_is_slow(linear, zoo_cli, tmp_path, tiny_npz):
+    code, _, err = zoo_cli("train", "linear-ae", "--precision", "fp16", "--device", "cpu", "--data", tiny_npz,
+                           "--steps", "1", "--batch-size", "8", "--sample-every", "0", "--out", tmp_path / "run", "--quiet")
+    assert code == 0 and "--precision fp16 on a CPU is emulated" in err
