@@ -26,7 +26,8 @@ def data(ctx, as_json):
         shape = "x".join(str(s) for s in row["shape"]) if row["shape"] else "?"
         size = f"{row['images']:,}" if row["images"] else "?"
         classes = row["classes"] if row["classes"] is not None else "-"
-        click.echo(f"{row['name']:<14} {size:>7} images  {shape:<8} classes {classes:<4} {row['state']:<10} {row['where'] or ''}")
+        where = row["where"] or ("nothing to cache" if row["state"] == "in memory" else "")
+        click.echo(f"{row['name']:<14} {size:>7} images  {shape:<8} classes {classes:<4} {row['state']:<10} {where}")
         click.echo(f"{'':<14} {row['summary']}  [{row['distribution']}]")
 
 

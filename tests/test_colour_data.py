@@ -41,7 +41,7 @@ def photo_folder(root, count=48, size=(48, 40)):
 
 def test_image_size_crops_the_centre_square_and_resizes_deterministically(tmp_path):
     from zoo import datasets
-    from zoo.datasets.folder_cache import centre_square
+    from zoo.datasets.pictures import centre_square
 
     folder = photo_folder(tmp_path / "photos", count=2)
     data = datasets.load(str(folder), image_size=16)

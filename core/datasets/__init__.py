@@ -22,6 +22,11 @@ SPLIT_SEED = 0
 
 def split(data: ImageData, part: str) -> ImageData:
     """The fixed ``train`` or ``heldout`` part (90/10, same permutation every time) shared by train and eval."""
+    if len(data) < 2:
+        from zoo.errors import DataError
+
+        raise DataError(f"{data.name}: {len(data)} image is too few to split into training and held-out images "
+                        f"(at least 2)")
     order = np.random.default_rng(SPLIT_SEED).permutation(len(data))
     cut = len(data) - max(1, int(round(len(data) * HELDOUT_FRACTION)))
     if part == "train":

@@ -3,6 +3,8 @@ and whether a prepared copy is on this machine, and where.
 
 A dataset registers these as keyword arguments beside its loader: ``images=50_000, shape=(3, 32, 32),
 classes=10`` and ``files=callable`` returning the paths its prepared copy consists of (all present: cached).
+A dataset without ``files`` (or whose ``files`` returns none) is made in memory by its loader: state "in memory",
+nothing to cache.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ def describe(name: str) -> dict:
     extras = reg.extras
     files = extras.get("files")
     paths = [Path(p) for p in files()] if files else None
-    if paths is None:
-        state, where = "unknown", None
+    if not paths:
+        state, where = "in memory", None
     else:
         state = ("bundled" if extras.get("bundled") else "cached") if all(p.exists() for p in paths) else "not cached"
         where = str(Path(os.path.commonpath([str(p) for p in paths]))) if paths else None

@@ -5,11 +5,17 @@ The archive is fetched once through :func:`zoo.datasets.download.fetch` (sha256-
 later runs memory-map. Each record is a label byte (CIFAR-100: coarse, then fine) and 3,072 pixel bytes: the
 red, green and blue 32x32 planes, row by row. zoo uses the 50,000 training images (and splits off its own
 held-out 10%); class names come from the archive's text files.
+
+Members are read into memory by name, never extracted, so no name in the archive (``../x``, ``/etc/x``) can
+write anywhere; a wanted member must be a regular file (a link, even one within the archive, is refused: it could
+loop or point outside). The converted copy is verified when read back (the archive's sha256, the image count,
+shapes, dtypes and label range); one that does not match is said so in one line and converted again.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +24,14 @@ import numpy as np
 
 from zoo.store.atomic import atomic_write, write_text
 from zoo.errors import DataError
+from zoo.datasets.cache_files import StaleCache, discard, load_array, read_json
 from zoo.datasets.download import RemoteFile, cached, fetch
 from zoo.datasets.image_data import ImageData
 from zoo.datasets.mapped import MappedImages
 
 PIXELS = 3 * 32 * 32
+MAX_MEMBER_BYTES = 256 << 20  # the largest real member (CIFAR-100's train.bin) is 150 MB
+MAX_LABELS_BYTES = 1 << 20  # the converted labels.npy: 50,000 int64, 400 kB
 
 
 @dataclass(frozen=True)
@@ -61,12 +70,37 @@ def converted(dataset: CifarArchive) -> list[Path]:
 def load(dataset: CifarArchive) -> ImageData:
     archive = fetch(dataset.name, dataset.archive)
     folder = archive.parent / "converted"
-    info_path = folder / "info.json"
-    if not info_path.exists():
-        _convert(dataset, archive, folder)
-    info = json.loads(info_path.read_text())
-    labels = np.load(folder / "labels.npy", allow_pickle=False)
-    return ImageData(MappedImages(folder / "images.npy"), labels, dataset.name, tuple(info["classes"]))
+    try:
+        return _verified(dataset, folder)
+    except StaleCache as stale:
+        if os.path.lexists(folder):
+            discard(folder, str(stale))
+    _convert(dataset, archive, folder)
+    try:
+        return _verified(dataset, folder)
+    except StaleCache as again:
+        raise DataError(f"the converted {dataset.name} just written does not read back ({again})") from None
+
+
+def _verified(dataset: CifarArchive, folder: Path) -> ImageData:
+    """The converted copy in ``folder``, if it is exactly what :func:`_convert` wrote for this archive."""
+    info = read_json(folder / "info.json")
+    count, classes = info.get("images"), info.get("classes")
+    if info.get("sha256") != dataset.archive.sha256:
+        raise StaleCache(f"{folder / 'info.json'}: converted from another archive")
+    if not (isinstance(count, int) and count > 0 and isinstance(classes, list) and classes
+            and all(isinstance(c, str) for c in classes)):
+        raise StaleCache(f"{folder / 'info.json'}: no valid image count and class names")
+    labels = load_array(folder / "labels.npy", MAX_LABELS_BYTES)
+    if labels.shape != (count,) or labels.dtype != np.int64 or labels.min() < 0 or labels.max() >= len(classes):
+        raise StaleCache(f"{folder / 'labels.npy'}: not {count} int64 labels below {len(classes)}")
+    try:
+        images = MappedImages(folder / "images.npy")
+    except DataError as exc:
+        raise StaleCache(str(exc)) from None
+    if images.shape != (count, 3, 32, 32) or images.channels_last:
+        raise StaleCache(f"{folder / 'images.npy'}: holds {images.shape}, not ({count}, 3, 32, 32)")
+    return ImageData(images, labels, dataset.name, tuple(classes))
 
 
 def read_records(raw: bytes, label_bytes: int, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -83,12 +117,14 @@ def _convert(dataset: CifarArchive, archive: Path, folder: Path) -> None:
         with tarfile.open(archive, "r:gz") as tar:
             def member(name: str) -> bytes:
                 try:
-                    handle = tar.extractfile(name)
+                    info = tar.getmember(name)
                 except KeyError:
-                    handle = None
-                if handle is None:
-                    raise DataError(f"{archive}: no {name} inside; not a CIFAR binary archive")
-                return handle.read()
+                    raise DataError(f"{archive}: no {name} inside; not a CIFAR binary archive") from None
+                if not info.isreg():
+                    raise DataError(f"{archive}: {name} is a link or a folder, not a file; not a CIFAR binary archive")
+                if info.size > MAX_MEMBER_BYTES:
+                    raise DataError(f"{archive}: {name} claims {info.size:,} bytes; no CIFAR file is that large")
+                return tar.extractfile(info).read()
 
             parts = [read_records(member(m), dataset.label_bytes, f"{archive}:{m}") for m in dataset.train_members]
             classes = [line.strip() for line in member(dataset.classes_member).decode().splitlines() if line.strip()]

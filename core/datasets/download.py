@@ -18,6 +18,7 @@ import numpy as np
 
 from zoo.errors import DataError
 from zoo.store.paths import cache_home
+from zoo.store.regular_files import open_regular
 from zoo.datasets.image_data import ImageData
 from zoo.datasets.idx import read_idx
 
@@ -71,7 +72,7 @@ def _mirrors(remote: RemoteFile) -> list[str]:
 
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
@@ -105,10 +106,13 @@ def fetch(dataset: str, remote: RemoteFile, folder: Path | None = None) -> Path:
     file_name, sha256 = remote.name, remote.sha256
     dest = cached(dataset, remote) if folder is None else Path(folder) / remote.name
     folder = dest.parent
+    part = dest.with_name(dest.name + ".part")
+    for path in (dest, part):
+        if os.path.lexists(path) and not path.is_file():  # a folder, a FIFO (reading it would block), a broken link
+            raise DataError(f"{path}: not a regular file, where zoo keeps a download; remove it and run again")
     if dest.exists() and sha256_of(dest) == sha256:
         return dest
     folder.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
     problems = []
     for base in _mirrors(remote):
         for _attempt in range(2):  # a resumed file that fails its checksum is fetched once more from scratch

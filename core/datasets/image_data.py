@@ -1,4 +1,8 @@
-"""A dataset: uint8 images (N, C, H, W), in memory or memory-mapped, optional labels, and where it came from."""
+"""A dataset: uint8 images (N, C, H, W), in memory or memory-mapped, optional labels, and where it came from.
+
+Labels are class ids 0 .. K-1 with K at most :data:`MAX_CLASSES`: a conditional model sizes its class embeddings
+by the largest id, so one stray huge id (2,000,000) would make it allocate tens of gigabytes.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from zoo.errors import DataError
+
+MAX_CLASSES = 10_000  # the most classes a dataset may have (class ids 0 .. MAX_CLASSES - 1)
 
 
 @dataclass(frozen=True)
@@ -24,8 +30,25 @@ class ImageData:
             raise DataError(f"{self.name}: images must be uint8 (N, C, H, W), got {self.images.dtype} {self.images.shape}")
         if len(self.images) == 0:
             raise DataError(f"{self.name}: no images")
-        if self.labels is not None and len(self.labels) != len(self.images):
-            raise DataError(f"{self.name}: {len(self.labels)} labels for {len(self.images)} images")
+        if self.labels is not None:
+            object.__setattr__(self, "labels", self._checked_labels())  # frozen: set past the dataclass's guard
+
+    def _checked_labels(self) -> np.ndarray:
+        """The labels as int64, after checking they are class ids within bounds (before any cast could wrap)."""
+        labels = np.asarray(self.labels)
+        if labels.ndim != 1 or len(labels) != len(self.images):
+            raise DataError(f"{self.name}: labels of shape {labels.shape} for {len(self.images)} images; "
+                            f"expected one label per image, shape ({len(self.images)},)")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise DataError(f"{self.name}: labels must be integer class ids, got {labels.dtype}")
+        if self.classes and len(self.classes) > MAX_CLASSES:
+            raise DataError(f"{self.name}: {len(self.classes):,} classes; zoo takes at most {MAX_CLASSES:,}")
+        limit = len(self.classes) if self.classes else MAX_CLASSES
+        if len(labels) and (labels.min() < 0 or labels.max() >= limit):
+            bad = labels.min() if labels.min() < 0 else labels.max()
+            bound = f"{len(self.classes)} class names" if self.classes else f"zoo's maximum of {MAX_CLASSES:,} classes"
+            raise DataError(f"{self.name}: label {int(bad)} is outside 0..{limit - 1} ({bound})")
+        return labels.astype(np.int64, copy=False)
 
     def __len__(self) -> int:
         return len(self.images)

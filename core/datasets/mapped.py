@@ -10,12 +10,14 @@ are converted into one once (:mod:`zoo.datasets.folder_cache`).
 
 from __future__ import annotations
 
+import math
 import mmap
 from pathlib import Path
 
 import numpy as np
 
 from zoo.errors import DataError
+from zoo.store.regular_files import UnreadableFile, open_regular
 
 
 READ_ROWS = 512  # rows read between page releases (random rows map about 0.5 MB each)
@@ -77,24 +79,29 @@ class MappedImages:
 
 def _open(path: Path):
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # a FIFO would block a plain open, a device never end
             version = np.lib.format.read_magic(fh)
             read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
             shape, fortran, dtype = read_header(fh)
             offset = fh.tell()
             mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    except UnreadableFile as exc:
+        raise DataError(str(exc)) from None
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: not a readable .npy file ({type(exc).__name__}: {exc})") from None
     if dtype != np.uint8 or fortran or len(shape) not in (3, 4):
         raise DataError(f"{path}: a memory-mapped dataset must be a C-ordered uint8 array of (N, C, H, W), (N, H, W) "
                         f"or (N, H, W, C); got {dtype} {shape}{' in Fortran order' if fortran else ''}")
+    if any(side < 0 for side in shape):
+        raise DataError(f"{path}: the header's shape {shape} has a negative side; not a valid .npy file")
     if len(shape) == 3:
         shape = (shape[0], 1, *shape[1:])
     channels_last = shape[1] not in (1, 3) and shape[3] in (1, 3)
     if not channels_last and shape[1] not in (1, 3):
         raise DataError(f"{path}: images of shape {shape}; expected 1 or 3 channels")
-    count = int(np.prod(shape))
+    count = math.prod(shape)  # Python ints: a header's huge shape cannot wrap around
     if offset + count > len(mapped):
-        raise DataError(f"{path}: the file is shorter than its header says (truncated?)")
+        raise DataError(f"{path}: the file is shorter than its header says (truncated?): {shape} needs {count:,} bytes "
+                        f"of pixels, the file holds {len(mapped) - offset:,}")
     array = np.frombuffer(mapped, dtype=np.uint8, count=count, offset=offset).reshape(shape)
     return mapped, array, channels_last
