@@ -14,7 +14,7 @@ same major and at least that minor, and is skipped with a warning elsewhere. 1.0
 losses with real scores, callback options, ``option(minimum=, maximum=, choices="kind")``, ``zoo.eval_mode``;
 1.2: ``Architecture.memory_format``, ``Callback.every_rank``, ``trainer.world``, dataset registration keywords
 ``images``, ``shape``, ``classes``, ``files``; 1.3: ``GANConfig.augment`` and ``penalty_every``, the ``r1`` penalty,
-``zoo.latent_density``, ``trainer.save_checkpoint(path)``; 1.4: ``Callback.state_dict``/``load_state_dict``,
+``zoo.latent_density``, ``trainer.save_checkpoint(path)``; 1.4: ``Architecture.optimize``, ``Callback.state_dict``/``load_state_dict``,
 ``trainer.is_due``, ``trainer.heldout_tensors``, ``trainer.base_lrs``, ``GANConfig.penalty_weight`` (``gp_weight``
 still accepted), ``zoo.atomic_write``, ``zoo.testing.check_penalty``, the ``slow`` pytest marker."""
 
