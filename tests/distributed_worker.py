@@ -3,9 +3,15 @@
 ``python distributed_worker.py MODE OUT STEPS BATCH``: trains the two-optimiser ``mlp-pair`` model below on
 random images and saves this rank's weights to ``OUT/rank-R.safetensors``. MODE ``fail`` makes rank 1 raise at
 its second step.
+
+``python distributed_worker.py zoo ARGS...`` (under torchrun): runs ``zoo ARGS`` with a way to die by SIGKILL,
+as ``kill -9`` would: KILL_RANK=R and KILL_AT_STEP=S kill rank R once S steps are done, as the next begins;
+KILL_IN_CHECKPOINT=N kills the writer in its Nth checkpoint write, after the temporary
+file is written and synced, before ``os.replace`` puts it in place.
 """
 
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,5 +101,39 @@ def main(mode, out, steps, batch):
     save_file(trainer.model.state_dict(), str(Path(out) / f"rank-{trainer.world.rank}.safetensors"))
 
 
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def zoo_with_kills(args):
+    from zoo.cli.main import main as zoo_main
+
+    if os.environ.get("KILL_RANK") == os.environ["RANK"]:
+        step_once = Trainer._optimisation_step
+
+        def optimisation_step(self):
+            if self.step == int(os.environ["KILL_AT_STEP"]):
+                die()
+            return step_once(self)
+
+        Trainer._optimisation_step = optimisation_step
+    if os.environ.get("KILL_IN_CHECKPOINT"):
+        replace, writes = os.replace, []
+
+        def replace_or_die(src, dst, *args, **kwargs):
+            if Path(dst).name == "checkpoint.safetensors":
+                writes.append(dst)
+                if len(writes) == int(os.environ["KILL_IN_CHECKPOINT"]):
+                    assert Path(src).stat().st_size > 0  # the new checkpoint is all there, beside the old one
+                    die()
+            return replace(src, dst, *args, **kwargs)
+
+        os.replace = replace_or_die
+    zoo_main(args)
+
+
 if __name__ == "__main__":
-    main(*sys.argv[1:])
+    if sys.argv[1] == "zoo":
+        zoo_with_kills(sys.argv[2:])
+    else:
+        main(*sys.argv[1:])

@@ -43,11 +43,14 @@ def ranks(args, world=2, timeout=120, **env):
             p.kill()
 
 
-def torchrun(*args, nproc=2, timeout=240):
-    """``torchrun --standalone --nproc-per-node N -m zoo ARGS``, the command a user types."""
+def torchrun(*args, nproc=2, timeout=240, **kills):
+    """``torchrun --standalone --nproc-per-node N -m zoo ARGS``, the command a user types; with ``kills``
+    (KILL_RANK=..., see distributed_worker.py) through the worker that dies as told."""
+    program = [str(WORKER), "zoo"] if kills else ["-m", "zoo"]
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={nproc}",
-               "-m", "zoo", *map(str, args)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=clean_env(ZOO_PROGRESS_SECONDS="0"))
+               *program, *map(str, args)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout,
+                          env=clean_env(ZOO_PROGRESS_SECONDS="0", **kills))
     return done.returncode, done.stdout, done.stderr
 
 
@@ -136,6 +139,48 @@ def test_an_error_only_one_rank_meets_is_said_by_that_rank(tmp_path):
                           env=clean_env(NOTHING=str(tmp_path / "nothing"), RUN=str(tmp_path / "run")))
     assert done.returncode != 0
     assert f"Error: rank 1: {tmp_path / 'nothing'} is not a run folder" in done.stderr, done.stderr
+
+
+KILLABLE = ["dcgan", "--steps", 8, "--batch-size", 8, "--checkpoint-every", 2, "--sample-every", 0, "--quiet",
+            *tiny("dcgan")]
+
+
+@pytest.fixture(scope="module")
+def straight_two_processes(tmp_path_factory):
+    """An uninterrupted 2-process run of KILLABLE, to compare the killed and resumed ones with."""
+    out = tmp_path_factory.mktemp("straight") / "run"
+    code, _, err = torchrun("train", *KILLABLE, "--out", out)
+    assert code == 0, err
+    return load_checkpoint(out)
+
+
+def assert_resumes_to(straight, out):
+    assert load_checkpoint(out).step < 8  # killed before the end
+    code, _, err = torchrun("train", "--resume", out)
+    assert code == 0, err
+    resumed = load_checkpoint(out)
+    assert resumed.step == 8 and straight.tensors.keys() == resumed.tensors.keys()
+    for key, tensor in straight.tensors.items():
+        if not key.startswith("rng."):
+            assert torch.equal(tensor, resumed.tensors[key]), key
+    assert not list(out.glob(".*.tmp"))  # what a killed write left is gone
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rank", ["0", "1"])
+def test_kill_9_of_either_rank_then_resume_gives_the_straight_runs_weights(straight_two_processes, tmp_path, rank):
+    code, _, err = torchrun("train", *KILLABLE, "--out", tmp_path / "run", KILL_RANK=rank, KILL_AT_STEP="5")
+    assert code != 0 and "(SIGKILL)" in err, err
+    assert_resumes_to(straight_two_processes, tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_kill_inside_the_checkpoint_write_then_resume_gives_the_straight_runs_weights(straight_two_processes, tmp_path):
+    code, _, err = torchrun("train", *KILLABLE, "--out", tmp_path / "run", KILL_IN_CHECKPOINT="3")
+    assert code != 0 and "(SIGKILL)" in err, err
+    assert list((tmp_path / "run").glob(".checkpoint.safetensors.*.tmp"))  # killed between the write and the rename
+    assert load_checkpoint(tmp_path / "run").step == 4  # the one before stands whole
+    assert_resumes_to(straight_two_processes, tmp_path / "run")
 
 
 @pytest.mark.slow
