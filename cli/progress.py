@@ -30,7 +30,7 @@ class Progress(Callback):
 
     def on_train_start(self, trainer):
         self.figures: dict[str, float] = {}
-        self.event, self.checkpoint_step = "", None
+        self.event = ""
         self.first_step, self.started = trainer.step, time.perf_counter()
         self.last_line = self.started
         if self.interactive:
@@ -57,9 +57,11 @@ class Progress(Callback):
 
     def on_step_end(self, trainer, step, logs):
         self.figures.update(logs)
-        every = trainer.config.sample_every
-        if every and step % every == 0 and step != trainer.total_steps:
-            self.event = f"grid step-{step:06d}.png" + (", checkpoint" if self.checkpoint_step == step else "")
+        events = [f"grid step-{step:06d}.png"] if trainer.is_due(step, trainer.config.sample_every) else []
+        if trainer.is_due(step, trainer.config.checkpoint_every):
+            events.append("checkpoint")
+        if events:
+            self.event = ", ".join(events)
         self._alarm(trainer, step)
         if self.bar is not None:
             self.bar.update(1)
@@ -78,9 +80,6 @@ class Progress(Callback):
             click.echo(f"step {step}: the samples cover {int(covered)} of {classes} classes (the least common "
                        f"{record['eval/min_class_share']:.1%}): mode collapse; best.safetensors keeps the best FID",
                        err=True)
-
-    def on_checkpoint_saved(self, trainer, path):  # arrives before this step's on_step_end
-        self.checkpoint_step, self.event = trainer.step, "checkpoint"
 
     def _close(self):
         if self.bar is not None:

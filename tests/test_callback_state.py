@@ -152,3 +152,22 @@ def test_on_checkpoint_saved_fires_for_best_too(toy, tmp_path, tiny_npz):
                     options=dict(steps=4, batch_size=8, sample_every=0, checkpoint_every=0, eval_every=2, eval_samples=10))
     Trainer.from_plan(plan, callbacks=[seen]).fit()
     assert {"best.safetensors", "checkpoint.safetensors"} <= set(seen.saved)
+
+
+def test_a_periodic_checkpoint_holds_the_state_of_callbacks_that_run_after_it(stats, zoo_cli, tmp_path, tiny_npz):
+    """The checkpoint of step 5 is written once every callback has seen step 5, the run's own --callback
+    included (it runs after zoo's checkpoints callback): a run killed at step 7 resumes as if never stopped."""
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
+
+    flags = ["--batch-size", "8", "--sample-every", "0", "--checkpoint-every", "5", "--log-every", "5"]
+    common = ["--data", tiny_npz, "--callback", "running-stats", *flags, "--quiet"]
+    assert zoo_cli("train", stats, "--steps", "10", "--out", tmp_path / "straight", *common)[0] == 0
+    plan = plan_run(stats, out=tmp_path / "broken", data=str(tiny_npz), callbacks=["running-stats"],
+                    options={"steps": 10, "batch_size": 8, "sample_every": 0, "checkpoint_every": 5, "log_every": 5})
+    with pytest.raises(KeyboardInterrupt):
+        Trainer.from_plan(plan, callbacks=[StopAt(7)]).fit()
+    assert load_checkpoint(tmp_path / "broken").json("callbacks")["running-stats"]["count"] == 5
+    assert zoo_cli("train", "--resume", tmp_path / "broken", "--quiet")[0] == 0
+    assert figures(tmp_path / "broken", "stats/") == figures(tmp_path / "straight", "stats/")
+    assert same_weights(tmp_path / "broken", tmp_path / "straight")

@@ -1,4 +1,4 @@
-"""Where a run trains: the device a name means here, and how much memory the machine has."""
+"""Where a run trains: the device a name means here, the model laid out for it, and the machine's memory."""
 
 from __future__ import annotations
 
@@ -41,3 +41,21 @@ def memory_bytes() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return 0
+
+
+def prepare_model(model, config, device: torch.device, distributed: bool):
+    """``model`` laid out for training as ``config`` asks (synchronised batch norm, channels_last, compiled), and
+    whether its images are channels_last."""
+    if config.batchnorm == "sync" and distributed:
+        if device.type != "cuda":
+            raise ZooError("--batchnorm sync needs CUDA devices (torch's SyncBatchNorm has no CPU kernels); "
+                           "leave it at per-rank")
+        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    wanted = model.memory_format if config.memory_format == "auto" else config.memory_format
+    channels_last = wanted == "channels_last" and device.type in ("cpu", "cuda")
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    if config.compile:
+        for network in model.networks.values():
+            network.compile()  # in place: parameter names, and so checkpoints, stay as they are
+    return model, channels_last

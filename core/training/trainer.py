@@ -27,7 +27,7 @@ from zoo.store.run_folder import RunFolder
 from zoo.training import callback_specs, distributed, precision, resume
 from zoo.training.batches import Batches
 from zoo.training.checks import check_data
-from zoo.training.devices import memory_bytes, resolve_device, seed_everything
+from zoo.training.devices import memory_bytes, prepare_model, resolve_device, seed_everything
 from zoo.training.optimizer_steps import OptimizerSteps
 from zoo.training.options import TrainConfig
 from zoo.training.record import run_record
@@ -56,7 +56,8 @@ class Trainer:
         self.world = distributed.join(self.device.type)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # fixed shapes: pick the fastest convolution once
-        self.model = self._prepare(model).to(self.device)
+        model, self.channels_last = prepare_model(model, config, self.device, self.world.distributed)
+        self.model = model.to(self.device)
         self.data = data
         self.folder = RunFolder(out_dir)
         given = callback_specs.default_callbacks() if callbacks is None else callbacks
@@ -81,6 +82,8 @@ class Trainer:
         self.images_per_second = 0.0
         self.created = datetime.now().isoformat(timespec="seconds")
         self._seconds_before = 0.0  # training time of earlier sessions of a resumed run
+        self._emitting: str | None = None  # the callback hook running now
+        self._deferred_saves: list[Path] = []
         self._started = time.perf_counter()
 
     @classmethod
@@ -108,21 +111,6 @@ class Trainer:
     def elapsed(self) -> float:
         """Seconds spent in fit() for this run, earlier sessions of a resumed run included."""
         return self._seconds_before + time.perf_counter() - self._started
-
-    def _prepare(self, model):
-        if self.config.batchnorm == "sync" and self.world.distributed:
-            if self.device.type != "cuda":
-                raise ZooError("--batchnorm sync needs CUDA devices (torch's SyncBatchNorm has no CPU kernels); "
-                               "leave it at per-rank")
-            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        wanted = model.memory_format if self.config.memory_format == "auto" else self.config.memory_format
-        self.channels_last = wanted == "channels_last" and self.device.type in ("cpu", "cuda")
-        if self.channels_last:
-            model = model.to(memory_format=torch.channels_last)
-        if self.config.compile:
-            for network in model.networks.values():
-                network.compile()  # in place: parameter names, and so checkpoints, stay as they are
-        return model
 
     def _batches(self, data: ImageData) -> Batches:
         labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
@@ -235,11 +223,19 @@ class Trainer:
         # Only rank 0 runs them (it alone writes), except callbacks that declare ``every_rank`` (e.g. a schedule
         # that changes the optimisers).
         devices = [self.device] if self.device.type == "cuda" else []
-        for callback in self.callbacks:
-            if not (self.world.is_writer or getattr(callback, "every_rank", False)):
-                continue
-            with torch.random.fork_rng(devices=devices):
-                getattr(callback, hook)(self, *args)
+        outer, self._emitting = self._emitting, hook
+        try:
+            for callback in self.callbacks:
+                if self.world.is_writer or getattr(callback, "every_rank", False):
+                    with torch.random.fork_rng(devices=devices):
+                        getattr(callback, hook)(self, *args)
+        except BaseException:
+            self._deferred_saves.clear()  # the step was not seen through: no checkpoint of it
+            raise
+        finally:
+            self._emitting = outer
+        while outer is None and self._deferred_saves:
+            self.save_checkpoint(self._deferred_saves.pop(0))
 
     def _set_learning_rates(self) -> None:
         """With ``lr_decay`` f > 0, every learning rate falls linearly to 0 over the last fraction f of the steps."""
@@ -262,8 +258,14 @@ class Trainer:
 
     def save_checkpoint(self, path: Path | None = None) -> Path:
         """Write the full training state to ``path`` (default: the run's checkpoint.safetensors) atomically, then
-        tell the callbacks (``on_checkpoint_saved``), for best.safetensors too."""
-        path = resume.save(self, path or self.folder.checkpoint)
+        tell the callbacks (``on_checkpoint_saved``), for best.safetensors too. Asked for in ``on_step_end``, it is
+        written once every callback has seen the step, so that each one's state of that step is in it."""
+        path = Path(path or self.folder.checkpoint)
+        if self._emitting == "on_step_end":
+            if path not in self._deferred_saves:
+                self._deferred_saves.append(path)
+            return path
+        path = resume.save(self, path)
         self._emit("on_checkpoint_saved", path)
         return path
 
