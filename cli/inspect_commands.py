@@ -99,7 +99,7 @@ def plugins(ctx, as_json):
 @click.argument("distributions", nargs=-1)
 def check(distributions):
     """Run zoo's conformance checks (zoo.testing) on what the installed DISTRIBUTIONS register (default: every
-    plugin but zoo-core): architectures, losses, datasets, callbacks and feature spaces. Exits 1 on a failure."""
+    plugin but zoo-core): architectures, losses, penalties, datasets, callbacks and feature spaces. Exits 1 on a failure."""
     import tempfile
     import time
     from pathlib import Path
@@ -107,7 +107,7 @@ def check(distributions):
     from zoo import testing
 
     targets = []
-    for kind in ("models", "losses", "datasets", "callbacks", "features"):
+    for kind in ("models", "losses", "penalties", "datasets", "callbacks", "features"):
         for name, reg in sorted(registered(kind).items()):
             if (reg.distribution in distributions) if distributions else reg.distribution != "zoo-core":
                 targets.append((kind, name))
@@ -118,6 +118,7 @@ def check(distributions):
         click.echo("nothing to check: no plugin besides zoo-core is installed", err=True)
         return
     checks = {"models": list(testing.ARCHITECTURE_CHECKS), "losses": [testing.check_loss],
+              "penalties": [testing.check_penalty],
               "datasets": [testing.check_dataset], "callbacks": [testing.check_callback],
               "features": [testing.check_feature_extractor]}
     rows, failed = [], 0

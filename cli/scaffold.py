@@ -96,8 +96,8 @@ ZOO_API = "$api"
 
 @dataclass
 class Config:
-    latent_dim: int = option(16, "size of the latent code", minimum=1)
-    hidden: int = option(256, "units of the hidden layer on each side", minimum=1)
+    latent_dim: int = option(16, "size of the latent code", minimum=1, maximum=4096)
+    hidden: int = option(256, "units of the hidden layer on each side", minimum=1, maximum=65536)
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
 
 
@@ -138,10 +138,7 @@ class Model(Architecture):
 
     def training_step(self, batch, step):
         loss = self.loss(batch.images)
-        optimizer = self.optimizers["model"]
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        self.optimize("model", loss)  # fp16 scaling, --accumulate, --clip-grad-norm and several processes apply
         return {"loss": loss.detach()}
 
     def validation_logs(self, images, labels):
@@ -177,21 +174,29 @@ ZOO_API = "$api"
 
 
 class Callback(zoo.Callback):
-    """$summary: every ``every`` steps, the step's figures are appended to a JSON-lines file in the run folder."""
+    """$summary: every ``every`` steps, the step's figures go to a JSON-lines file in the run folder, appended
+    each time a checkpoint is written: a resumed run, which trains the steps past its checkpoint again, never
+    repeats a line."""
 
     def __init__(self, filename: str = "$name.jsonl", every: int = 10):
         self.filename, self.every = filename, every
-
-    def on_train_start(self, trainer):
-        path = trainer.out_dir / self.filename
-        if path.exists():  # a resumed run trains the steps past its checkpoint again
-            kept = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= trainer.step]
-            path.write_text("".join(line + "\\n" for line in kept))
+        self.waiting: list[str] = []
 
     def on_step_end(self, trainer, step, logs):
         if step % self.every == 0:
-            with open(trainer.out_dir / self.filename, "a") as fh:
-                fh.write(json.dumps({"step": step, **logs}) + "\\n")
+            self.waiting.append(json.dumps({"step": step, **logs}) + "\\n")
+
+    def on_checkpoint_saved(self, trainer, path):
+        if path == trainer.folder.checkpoint:  # not best.safetensors, which may be ahead of it
+            self.write(trainer)
+
+    def on_train_end(self, trainer):
+        self.write(trainer)
+
+    def write(self, trainer):
+        with open(trainer.out_dir / self.filename, "a") as fh:
+            fh.write("".join(self.waiting))
+        self.waiting = []
 
 
 @zoo.hookimpl

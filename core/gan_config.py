@@ -10,8 +10,9 @@ from zoo.config import option
 
 @dataclass
 class GANConfig:
-    latent_dim: int = option(100, "size of the noise vector z", minimum=1)
-    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", minimum=1)
+    latent_dim: int = option(100, "size of the noise vector z", minimum=1, maximum=4096)
+    width: int = option(64, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", minimum=1,
+                       maximum=1024)
     loss: str = option("non-saturating", "adversarial loss (zoo list --kind losses)", choices="losses")
     lr_g: float = option(2e-4, "generator learning rate (Adam)", minimum=0.0)
     lr_d: float = option(2e-4, "discriminator learning rate (Adam)", minimum=0.0)

@@ -110,3 +110,30 @@ def test_plugins_check_reports_a_failing_plugin(site, zoo_cli):
     assert code == 1 and "loss backwards" in out and "FAILED" in out and "0 passed, 1 failed" in out
     code, _, err = zoo_cli("plugins", "check", "zoo-nothing")
     assert code == 1 and "zoo-nothing" in err
+
+
+def test_plugins_check_checks_a_plugins_penalties(site, zoo_cli):
+    write_plugin(site, "zoo-penalties", "0.1", "zoo_penalties", """
+        import torch
+
+        import zoo
+
+        def detached(critic, real, fake):
+            real = real.detach().requires_grad_(True)
+            (grads,) = torch.autograd.grad(critic(real).sum(), real)
+            return grads.pow(2).sum() / len(real)
+
+        def r1_again(critic, real, fake):
+            real = real.detach().requires_grad_(True)
+            (grads,) = torch.autograd.grad(critic(real).sum(), real, create_graph=True)
+            return grads.flatten(1).pow(2).sum(1).mean()
+
+        @zoo.hookimpl
+        def register_penalties(register):
+            register("detached", detached, summary="forgets create_graph")
+            register("r1-again", r1_again, summary="R1")
+    """)
+    plugins.reset()
+    code, out, _ = zoo_cli("plugins", "check", "zoo-penalties")
+    assert code == 1 and "1 passed, 1 failed" in out
+    assert "penalty detached" in out and "create_graph=True" in out and "penalty r1-again" in out
