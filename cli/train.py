@@ -111,6 +111,7 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
         started = time.perf_counter()
         with sigterm_as_interrupt():
             trainer.fit()
+        distributed.barrier()  # every rank leaves together: one tearing down early can abort another's exit
     finally:
         distributed.leave()
     if not trainer.world.is_writer:
