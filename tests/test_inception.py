@@ -115,10 +115,68 @@ def test_weights_are_downloaded_verified_and_converted_once(weights_mirror, monk
 def test_a_file_with_another_checksum_is_never_read(weights_mirror, monkeypatch, zoo_cli, tmp_path):
     monkeypatch.setattr(inception, "WEIGHTS", replace(inception.WEIGHTS, sha256="0" * 64))
     loads = count_loads(monkeypatch)
-    with pytest.raises(DataError, match="could not be downloaded: fetch it from .* and copy it into"):
+    with pytest.raises(DataError, match="the copy downloaded fails its checksum: fetch it from .* and copy it into"):
         inception.InceptionFeatures()
     assert loads == [] and not inception.converted_path().exists()
     assert not list(inception.converted_path().parent.glob("*.pth*"))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "another file"])
+def test_offline_a_wrong_copy_put_there_by_hand_is_said_to_fail_its_checksum(weights_mirror, monkeypatch, tmp_path,
+                                                                             damage):
+    monkeypatch.setenv("ZOO_DATASET_MIRROR", "http://127.0.0.1:9/")  # nothing listens there
+    local = inception.converted_path().parent / inception.WEIGHTS.name
+    local.parent.mkdir(parents=True)
+    blob = (tmp_path / inception.WEIGHTS.name).read_bytes()  # the fixture's file, whose checksum is pinned
+    local.write_bytes(blob[: len(blob) // 2] if damage == "truncated" else os.urandom(4096))
+    loads = count_loads(monkeypatch)
+    with pytest.raises(DataError) as refused:  # before: "could not be downloaded", as if it were not there
+        inception.InceptionFeatures()
+    message = str(refused.value)
+    assert message.startswith(f"{local}: fails its checksum, a wrong or truncated copy") and "\n" not in message
+    assert "replace it with the one from https://github.com/mseitzer/" in message and loads == []
+
+
+def converted_damage(path: Path, kind: str) -> None:
+    """Weights at the converted path that the conversion did not write (or no weights at all)."""
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    if kind == "random weights":  # before: loaded silently, with the pinned sha256 as provenance
+        save_file({k: v.contiguous() for k, v in random_network(5).state_dict().items()
+                   if not k.endswith("num_batches_tracked")}, str(path))
+    elif kind == "tensors changed, metadata kept":
+        with safe_open(str(path), "pt") as fh:
+            metadata = fh.metadata()
+        state = load_file(str(path))
+        state["fc.weight"] = state["fc.weight"] * 3
+        save_file(state, str(path), metadata=metadata)
+    else:  # garbage; before: "SafetensorError: header too large", no file named
+        path.write_bytes(b"\xff" * 100)
+
+
+@pytest.mark.parametrize("kind", ["random weights", "tensors changed, metadata kept", "garbage"])
+def test_a_converted_file_is_verified_and_converted_again_or_refused(weights_mirror, monkeypatch, capsys, kind):
+    net, handler = weights_mirror
+    images = torch.rand(2, 3, 32, 32) * 2 - 1
+    expected = inception.InceptionFeatures().features(images)
+    path, original = inception.converted_path(), inception.converted_path().parent / inception.WEIGHTS.name
+    kept = original.read_bytes()
+    converted_damage(path, kind)
+    original.unlink()
+    capsys.readouterr()
+    with pytest.raises(DataError) as refused:  # no original to convert again: refused, naming the file
+        inception.InceptionFeatures()
+    assert str(refused.value).startswith(f"{path}: ") and "delete it and evaluate again" in str(refused.value)
+    assert "\n" not in str(refused.value) and len(handler.requests) == 1  # nothing downloaded meanwhile
+    original.write_bytes(kept)
+    loads = count_loads(monkeypatch)
+    again = inception.InceptionFeatures()  # the original is there: converted again, with one line saying so
+    err = capsys.readouterr().err
+    assert loads == [True] and err.startswith(f"zoo: {path}: ") and err.endswith(f"converting {inception.WEIGHTS.name} again\n")
+    assert len(err.splitlines()) == 1
+    assert np.array_equal(again.features(images), expected) and len(handler.requests) == 1
+    inception.read_converted(path)  # the file is a verified conversion again
 
 
 def test_offline_without_weights_the_cli_says_how_to_get_them_in_one_line(zoo_cli, tmp_path, tiny_eval_data, monkeypatch):

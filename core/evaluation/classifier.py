@@ -2,7 +2,8 @@
 
 A small CNN trained on the dataset's labelled training split (about a minute on a 2-core CPU for the bundled
 MNIST subset), cached as safetensors under ``$ZOO_HOME/classifiers`` keyed by a hash of the training data, so
-no weights are downloaded and a changed dataset gets a new classifier.
+no weights are downloaded and a changed dataset gets a new classifier. A cache file that cannot be read back
+(not a regular file, not safetensors, tensors of another network) is trained again, with a line on stderr.
 """
 
 from __future__ import annotations
@@ -12,21 +13,24 @@ import sys
 
 import numpy as np
 import torch
-from safetensors.torch import load_file
+from safetensors import SafetensorError
+from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 from torch import nn
 
 from zoo.store.atomic import write_bytes
 from zoo.datasets import ImageData
-from zoo.errors import DataError
+from zoo.errors import DataError, ZooError
 from zoo.outputs.images import to_float
 from zoo.store.paths import cache_home
+from zoo.store.regular_files import read_regular
 
 VERSION = "cnn-v2"  # change when the network or its training changes, so old caches are not reused
 EPOCHS = 6
 FEATURES = 128
 BATCH = 128
 CHUNK = 512
+CACHE_LIMIT = 64 * 2**20  # the cached classifier is about 1.7 MB
 
 
 class ClassifierNet(nn.Module):
@@ -79,16 +83,32 @@ class DomainFeatures:
         self.num_classes = train.num_classes
         self.path = cache_home() / "classifiers" / f"{data_key(train)}.safetensors"
         self.net = ClassifierNet(train.shape[0], self.num_classes)
-        self.trained_now = not self.path.exists()
+        cached = self._load_cached()
+        self.trained_now = cached is None
         if self.trained_now:
-            print(f"zoo: training the evaluation classifier for {train.name} (cached for next time)", file=sys.stderr)
+            if not self.path.exists() and not self.path.is_symlink():
+                print(f"zoo: training the evaluation classifier for {train.name} (cached for next time)", file=sys.stderr)
             self.net = train_classifier(train, epochs)
-            write_bytes(self.path, st_save({k: v.contiguous() for k, v in self.net.state_dict().items()},
-                                           metadata={"version": VERSION, "dataset": train.name}))
-        else:
-            self.net.load_state_dict(load_file(str(self.path)))
+            cached = st_save({k: v.contiguous() for k, v in self.net.state_dict().items()},
+                             metadata={"version": VERSION, "dataset": train.name})
+            write_bytes(self.path, cached)
         self.net.eval()
-        self.weights_sha256 = hashlib.sha256(self.path.read_bytes()).hexdigest()
+        self.weights_sha256 = hashlib.sha256(cached).hexdigest()
+
+    def _load_cached(self) -> bytes | None:
+        """The cached file's bytes, once its weights are in ``self.net``; None when there is no cache or it cannot
+        be read back (then said on stderr: it is trained again and replaced)."""
+        if not self.path.exists() and not self.path.is_symlink():
+            return None
+        try:
+            data = read_regular(self.path, CACHE_LIMIT)
+            self.net.load_state_dict(st_load(data))
+        except (ZooError, OSError, SafetensorError, RuntimeError, ValueError) as exc:
+            problem = " ".join(str(exc).replace(f"{self.path}: ", "").split())[:120]
+            print(f"zoo: {self.path}: the cached evaluation classifier cannot be read ({problem}); training it "
+                  "again", file=sys.stderr)
+            return None
+        return data
 
     @torch.no_grad()
     def _run(self, images: torch.Tensor, part) -> np.ndarray:

@@ -55,24 +55,22 @@ def provenance(extractor, features: str, train: ImageData, heldout: ImageData, n
 
 def real_features(extractor, features: str, train: ImageData, train_sha256: str) -> np.ndarray:
     """The feature vectors of the training images, cached under ``$ZOO_HOME/features`` per (feature space, its
-    weights, the data), so evaluating again, or another model on the same data, does not recompute them.
-    Extractors that do not state their weights' hash (``weights_sha256``) are not cached."""
+    weights, the data), so evaluating again, or another model on the same data, does not recompute them. The
+    cache is verified on every read (its sha256 and shape, see :mod:`zoo.evaluation.feature_cache`) and computed
+    again when it fails. Extractors that do not state their weights' hash (``weights_sha256``) are not cached."""
     weights = getattr(extractor, "weights_sha256", None)
     if not weights:
         return extractor.features(to_float(train.images))
-    from zoo.store.atomic import atomic_write
+    from zoo.evaluation import feature_cache
     from zoo.store.paths import cache_home
 
     key = hashlib.sha256(f"{features}\n{weights}\n{train_sha256}".encode()).hexdigest()[:32]
     path = cache_home() / "features" / f"{key}.npy"
-    if path.exists():
-        try:
-            return np.load(path, allow_pickle=False)
-        except (OSError, ValueError):
-            pass  # a damaged cache file is computed again and replaced
+    cached = feature_cache.load(path, len(train))
+    if cached is not None:
+        return cached
     computed = np.ascontiguousarray(extractor.features(to_float(train.images)))
-    with atomic_write(path) as fh:
-        np.save(fh, computed, allow_pickle=False)
+    feature_cache.save(path, computed)
     return computed
 
 
