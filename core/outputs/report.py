@@ -7,7 +7,10 @@ import base64
 import html
 import json
 
+from zoo.errors import ZooError
 from zoo.store.atomic import write_text
+from zoo.store.regular_files import is_regular, read_regular
+from zoo.store.run_folder import JSON_LIMIT
 from zoo.outputs.plots import losses_png
 
 STYLE = """
@@ -34,7 +37,8 @@ def _evaluation(report: dict) -> str:
     rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{cell(v)}</td><td>{cell(floor.get(k))}</td></tr>"
                    for k, v in from_model.items() if isinstance(v, (int, float)) and k != "n")
     info = report.get("info", {})
-    return (f'<p class="meta">{from_model.get("n", "?")} samples, seed {info.get("seed", "?")}, features '
+    return (f'<p class="meta">{html.escape(str(from_model.get("n", "?")))} samples, seed '
+            f'{html.escape(str(info.get("seed", "?")))}, features '
             f'{html.escape(str(info.get("features", "?")))} on {html.escape(str(info.get("data", "?")))}; '
             f'KID {html.escape(str(info.get("kid_units", "in raw feature units")))}</p>'
             f"<table><tr><th>figure</th><th>model</th><th>held-out real (the floor)</th></tr>{rows}</table>")
@@ -50,15 +54,15 @@ def write_report(folder, history: list[dict]) -> None:
              f" &middot; {html.escape(str(folder.path))}</p>"]
     if history:
         parts += ["<h2>Training figures</h2>", _img(losses_png(history, record["model"]), "loss curves")]
-    grids = sorted((folder.path / "samples").glob("step-*.png"))
+    grids = sorted(p for p in (folder.path / "samples").glob("step-*.png") if is_regular(p))  # never a pipe
     if grids:
-        figures = "".join(f"<figure>{_img(p.read_bytes(), p.stem, 'grid')}<figcaption>{p.stem}</figcaption></figure>"
-                          for p in grids)
+        figures = "".join(f"<figure>{_img(p.read_bytes(), p.stem, 'grid')}<figcaption>{html.escape(p.stem)}"
+                          "</figcaption></figure>" for p in grids)
         parts += ["<h2>Samples over time</h2>", f'<div class="grids">{figures}</div>']
     if folder.eval_report.exists():
         try:
-            parts += ["<h2>Evaluation</h2>", _evaluation(json.loads(folder.eval_report.read_text()))]
-        except (ValueError, TypeError, AttributeError):
+            parts += ["<h2>Evaluation</h2>", _evaluation(json.loads(read_regular(folder.eval_report, JSON_LIMIT)))]
+        except (ZooError, OSError, ValueError, TypeError, AttributeError):
             pass
     parts += ["<h2>Configuration</h2>", f"<pre>{html.escape(json.dumps(record, indent=2))}</pre>"]
     page = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
