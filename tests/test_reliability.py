@@ -163,3 +163,21 @@ def test_eval_of_too_few_samples_is_one_line(zoo_cli, tmp_path, tiny_npz):
     np.savez(tmp_path / "three.npz", images=np.zeros((3, 28, 28), np.uint8))
     code, _, err = zoo_cli("eval", "--samples", tmp_path / "three.npz", "--data", tiny_npz)
     assert code == 1 and "3 samples are too few to score" in err
+
+
+@pytest.mark.parametrize("name", [".lock", "metrics.jsonl"])
+def test_a_named_pipe_where_training_appends_is_refused_not_waited_on(toy, zoo_cli, tmp_path, tiny_npz, name):
+    import os
+    import signal
+
+    out = tmp_path / "run"
+    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "2", "--out", out, *OPTIONS)[0] == 0
+    (out / name).unlink()
+    os.mkfifo(out / name)
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("zoo waited on a named pipe"))
+    signal.alarm(20)
+    try:
+        code, _, err = zoo_cli("train", "--resume", out, "--steps", "4", "--quiet")
+    finally:
+        signal.alarm(0)
+    assert code == 1 and f"{name}: not a regular file" in err

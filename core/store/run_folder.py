@@ -22,7 +22,7 @@ from typing import Iterable, Iterator
 
 from zoo.errors import ZooError
 from zoo.store.atomic import remove_stale_temp_files, write_text
-from zoo.store.regular_files import UnreadableFile, open_regular, read_regular, read_tail
+from zoo.store.regular_files import UnreadableFile, is_regular, open_regular, read_regular, read_tail
 
 try:
     import fcntl
@@ -128,6 +128,9 @@ class RunFolder:
         """Hold the folder for one training process: a second one gets a one-line error, not interleaved files.
         Also clears what processes killed mid-write left behind."""
         self.path.mkdir(parents=True, exist_ok=True)
+        for path in (self.path / ".lock", self.metrics):  # the two files opened in place rather than replaced
+            if os.path.lexists(path) and not is_regular(path):
+                raise ZooError(f"{path}: not a regular file; move it away to train this run")
         with open(self.path / ".lock", "a+") as fh:
             if fcntl is not None:
                 try:
