@@ -1,7 +1,11 @@
-"""Datasets: the bundled MNIST subset, downloadable MNIST/Fashion-MNIST, and user files or folders.
+"""Datasets: the bundled MNIST subset, downloads (MNIST, Fashion-MNIST, CIFAR archives), and user files or
+folders, each loaded by name or path into an :class:`ImageData`: uint8 images (N, C, H, W), in memory or
+memory-mapped, with optional labels (numpy only). The trainer converts each batch to floats in [-1, 1] on the
+device (:mod:`zoo.training.batches`); nothing here is per sample.
 
-Everything here is numpy: a dataset is an :class:`ImageData` of uint8 images (N, C, H, W) with optional labels.
-The trainer turns it into one float tensor in [-1, 1] once, so batching never does per-sample Python work.
+bundled, download, cifar: the registered datasets; files, image_folder, pictures, folder_cache, mapped: what a
+path may be (.npz, .npy, a folder of images and its decoded cache); labels, cache_files: their checks; catalog:
+what ``zoo data`` shows.
 """
 
 from __future__ import annotations
