@@ -4,7 +4,7 @@ registered name and ``load_state_dict()`` gets it back before the first step of 
 import json
 
 import pytest
-from runs import same_weights
+from runs import StopAt, same_weights
 
 import zoo
 from zoo.store.checkpoint import load_checkpoint
@@ -71,15 +71,6 @@ def test_a_callback_with_state_resumes_as_if_never_stopped_from_python(stats, tm
     assert [c.count for c in trainer.callbacks if isinstance(c, RunningStats)] == [40]
     assert figures(tmp_path / "resumed", "stats/") == figures(tmp_path / "straight", "stats/")
     assert same_weights(tmp_path / "resumed", tmp_path / "straight")
-
-
-class StopAt(zoo.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, trainer, step, logs):
-        if step == self.step:
-            raise KeyboardInterrupt
 
 
 def test_the_metrics_log_averages_across_an_interruption(toy, zoo_cli, tmp_path, tiny_npz):

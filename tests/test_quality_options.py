@@ -198,15 +198,6 @@ class RecordRates(zoo.Callback):
         self.rates.append({name: opt.param_groups[0]["lr"] for name, opt in trainer.model.optimizers.items()})
 
 
-class StopAt(zoo.Callback):
-    def __init__(self, step):
-        self.step = step
-
-    def on_step_end(self, trainer, step, logs):
-        if step == self.step:
-            raise KeyboardInterrupt
-
-
 def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(toy, tmp_path, tiny_npz):
     from zoo import datasets
     from zoo.training.options import TrainConfig
@@ -223,7 +214,7 @@ def test_lr_decay_falls_linearly_to_zero_over_the_last_fraction(toy, tmp_path, t
 
 
 def test_a_run_with_lr_decay_resumes_bit_exactly(toy, zoo_cli, tmp_path, tiny_npz):
-    from runs import same_weights
+    from runs import StopAt, same_weights
 
     options = ["--steps", "6", "--batch-size", "8", "--checkpoint-every", "3", "--lr-decay", "0.7", "--quiet"]
     straight, broken = tmp_path / "straight", tmp_path / "broken"
