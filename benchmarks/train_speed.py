@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 
 WIDTH, LATENT, BATCH = 64, 64, 64
+SAME_AS_PLAIN = {"width": WIDTH, "latent_dim": LATENT, "ema_decay": 0.0, "penalty_weight": 0.0}
+"""zoo's dcgan as the plain loop is: its defaults' width 32, R1 penalty and EMA generator would time another model."""
 
 
 def plain_loop(args, precision: str, channels_last: bool = False) -> float:
@@ -92,7 +94,7 @@ def zoo_trainer(args, precision: str, compile: bool = False) -> dict:
 
     data = datasets.split(datasets.load("mnist"), "train")
     torch.manual_seed(0)
-    model = zoo.create_model("dcgan", width=WIDTH, latent_dim=LATENT, ema_decay=0.0)
+    model = zoo.create_model("dcgan", **SAME_AS_PLAIN)
     timings = {"begin": time.perf_counter()}
 
     class Clock(MetricsLog):
@@ -123,7 +125,8 @@ def zoo_command(args, precision: str, processes: int = 0) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
         common = ["train", "dcgan", "--steps", str(args.warmup + args.steps), "--out", str(out), "--device", args.device,
-                  "--precision", precision, "--log-every", "10"]
+                  "--precision", precision, "--log-every", "10",
+                  *(f"--set={key}={value}" for key, value in SAME_AS_PLAIN.items())]
         env = dict(os.environ, ZOO_PROGRESS_SECONDS="10")
         if processes:
             env["OMP_NUM_THREADS"] = "1"

@@ -73,7 +73,7 @@ class GAN(Architecture):
         if self.penalty is not None and step % every == 0:  # lazy regularisation: weight x every, every so often
             penalty = self.penalty(lambda x: critic(x, labels), real, fake)
             loss_d = loss_d + self.penalty_weight * every * penalty
-            logs["gp"] = penalty.detach()
+            logs[c.penalty] = penalty.detach()  # the penalty by its name: r1, gradient-penalty, a plugin's
         self.optimize("discriminator", loss_d)
 
         if (step + 1) % c.n_critic == 0:

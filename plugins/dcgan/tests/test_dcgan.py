@@ -36,7 +36,7 @@ def test_one_step_changes_weights_with_finite_losses():
     model.optimizers = model.configure_optimizers()
     before = [p.clone() for p in model.generator.parameters()]
     logs = model.training_step(Batch(torch.rand(8, 1, 28, 28) * 2 - 1), 0)
-    assert set(logs) == {"loss_d", "gp", "loss_g"} and all(torch.isfinite(v) for v in logs.values())  # R1 at step 0
+    assert set(logs) == {"loss_d", "r1", "loss_g"} and all(torch.isfinite(v) for v in logs.values())  # R1 at step 0
     assert any(not torch.equal(a, b) for a, b in zip(before, model.generator.parameters()))
 
 

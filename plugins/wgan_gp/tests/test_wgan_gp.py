@@ -43,7 +43,7 @@ def test_defaults_follow_the_paper():
 def test_a_step_logs_finite_wasserstein_estimate_and_penalty():
     torch.manual_seed(0)
     logs = tiny_model(n_critic=1).training_step(batch(), 0)
-    assert {"loss_d", "loss_g", "wasserstein", "gp"} <= set(logs)
+    assert {"loss_d", "loss_g", "wasserstein", "gradient-penalty"} <= set(logs)
     assert all(torch.isfinite(torch.as_tensor(v)) for v in logs.values())
 
 
