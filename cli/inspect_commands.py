@@ -38,11 +38,62 @@ def list_registered(pattern, kind, as_json):
         click.echo(f"No {kind} are registered{' matching ' + repr(pattern) if pattern != '*' else ''}.{hint}", err=True)
 
 
+def _is_stored(name: str) -> bool:
+    from pathlib import Path
+
+    return name.startswith("hf:/") or Path(name).exists()
+
+
+def stored_model(source: str) -> dict:
+    """What a run, checkpoint or model folder holds, read from its files alone (no plugin needed)."""
+    from pathlib import Path
+
+    from zoo.store.checkpoint import left_out, load_checkpoint
+
+    ckpt = load_checkpoint(source)
+    networks: dict[str, int] = {}
+    for key, tensor in ckpt.group("model.").items():
+        if tensor.is_floating_point():
+            networks[key.split(".", 1)[0]] = networks.get(key.split(".", 1)[0], 0) + tensor.numel()
+    distribution = ckpt.meta.get("plugin_distribution")
+    kind = "model folder" if ckpt.path.is_dir() else "run" if Path(source).is_dir() else "checkpoint"
+    return {"source": source, "kind": kind,
+            "model": ckpt.architecture, "installed": ckpt.architecture in zoo.list_models(), "step": ckpt.step,
+            "plugin": {"distribution": distribution, "version": ckpt.meta.get("plugin_version")},
+            "data_shape": ckpt.json("data_shape"), "num_classes": ckpt.json("num_classes"),
+            "classes": ckpt.json("classes") if "classes" in ckpt.meta else None, "dataset": ckpt.meta.get("dataset"),
+            "dtype": ckpt.meta.get("dtype", "float32"), "networks": networks, "left_out": left_out(ckpt),
+            "config": ckpt.json("config")}
+
+
+def _echo_stored(about: dict) -> None:
+    plugin = about["plugin"]
+    click.echo(f"{about['source']}: a {about['kind']} of {about['model']}, step {about['step']}")
+    missing = "" if about["installed"] else f" (not installed: pip install {plugin['distribution'] or 'its plugin'})"
+    click.echo(f"plugin: {plugin['distribution'] or '?'} {plugin['version'] or ''}".rstrip() + missing)
+    click.echo("data: " + "x".join(map(str, about["data_shape"])) + (f" images of {about['dataset']}" if about["dataset"] else " images")
+               + (f", {about['num_classes']} classes" if about["num_classes"] else ""))
+    click.echo(f"weights ({about['dtype']}):")
+    for net, count in about["networks"].items():
+        click.echo(f"  {net}: {count:,} parameters and buffers")
+    if about["left_out"]:
+        click.echo(f"  left out (training only): {', '.join(about['left_out'])}")
+    click.echo("config: " + ", ".join(f"{k}={v!r}" for k, v in about["config"].items()))
+
+
 @click.command()
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def info(name, as_json):
-    """Describe architecture NAME: summary, networks and default config with help."""
+    """Describe architecture NAME (summary, networks, default config with help), or the model a run folder,
+    checkpoint, model folder or hf://owner/name holds (architecture, plugin, data, weights, config)."""
+    if _is_stored(name) and name not in zoo.list_models():
+        about = stored_model(name)
+        if as_json:
+            click.echo(json.dumps(about, indent=2))
+        else:
+            _echo_stored(about)
+        return
     spec = zoo.get_model(name)
     model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.load().conditional else None)
     networks = {net: sum(p.numel() for p in module.parameters()) for net, module in model.networks.items()}

@@ -1,4 +1,5 @@
-"""``zoo sample`` and ``zoo reconstruct``: images from a checkpoint or run folder."""
+"""``zoo sample`` and ``zoo reconstruct``: images from a run folder, a checkpoint or a model folder (local, or
+``hf://owner/name[@revision]``)."""
 
 from __future__ import annotations
 
@@ -58,7 +59,7 @@ def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> No
 
 
 @click.command()
-@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("checkpoint", metavar="MODEL")
 @click.option("-n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="How many images.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("samples.png"), show_default=True,
               help="Output file: .png (grid), .npz (uint8 images) or .safetensors.")
@@ -71,7 +72,8 @@ def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> No
 @click.option("--scale", type=click.IntRange(min=1, max=16), default=None,
               help="Enlarge each tile of a .png grid this many times. [default: to about 96 pixels]")
 def sample(checkpoint, count, out, seed, label, interpolate, device, force, scale):
-    """Draw images from CHECKPOINT (a .safetensors checkpoint or a run folder)."""
+    """Draw images from MODEL: a run folder, a .safetensors checkpoint, a model folder (zoo export) or
+    hf://owner/name[@revision] on the Hugging Face Hub."""
     _check_output(out, force)
     import torch
 
@@ -102,14 +104,15 @@ def sample(checkpoint, count, out, seed, label, interpolate, device, force, scal
 
 
 @click.command()
-@click.argument("checkpoint", type=click.Path(path_type=Path))
+@click.argument("checkpoint", metavar="MODEL")
 @click.option("--data", default=None, help="Dataset name or path (default: the one the model was trained on).")
 @click.option("-n", "count", type=click.IntRange(min=1), default=32, show_default=True, help="How many images.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("reconstructions.png"), show_default=True)
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 def reconstruct(checkpoint, data, count, out, device, force):
-    """Show held-out images (odd columns) beside their reconstructions (even columns)."""
+    """Show held-out images (odd columns) beside their reconstructions (even columns) by MODEL (a run folder,
+    checkpoint, model folder or hf://owner/name of an autoencoder or VAE)."""
     _check_output(out, force, suffixes=(".png",))
     import numpy as np
     import torch

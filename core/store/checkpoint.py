@@ -1,4 +1,6 @@
-"""Checkpoints: one safetensors file that alone rebuilds its model (no pickle, no torch.load, anywhere).
+"""Checkpoints: one safetensors file that alone rebuilds its model (no pickle, no torch.load, anywhere); and
+the one place a model is loaded from, for checkpoints, run folders and model folders (``zoo export``'s,
+:mod:`zoo.store.model_folder`, local or ``hf://owner/name[@revision]``) alike.
 
 Tensors: ``model.*`` (the architecture's state_dict), ``optimizer.<name>.<param>.<key>`` and ``rng.*``.
 Metadata (str -> str): the architecture, its config as JSON, zoo's and the plugin's versions, the step, the
@@ -18,7 +20,9 @@ import torch
 from safetensors.torch import load_file as st_load_file
 from safetensors.torch import save as st_save
 
+from zoo.store import hub, model_folder
 from zoo.store.atomic import write_bytes
+from zoo.store.regular_files import is_regular
 from zoo.config import to_dict
 from zoo.errors import CheckpointError, ZooError
 from zoo.registry.models import create_model, get_model
@@ -49,8 +53,18 @@ class Checkpoint:
 
 
 def resolve(path: str | os.PathLike) -> Path:
-    """A checkpoint file, or the checkpoint inside a run folder."""
+    """A checkpoint file, the checkpoint inside a run folder, or a model folder (``hf://`` ones downloaded first;
+    a model folder's ``model.safetensors`` stands for its folder)."""
+    if hub.is_hub_address(path):
+        folder = hub.download(path)
+        if not model_folder.holds_model(folder):
+            raise CheckpointError(f"{path}: not a zoo model (no {model_folder.WEIGHTS} beside {model_folder.CONFIG})")
+        return folder
     path = Path(path)
+    if path.name == model_folder.WEIGHTS and model_folder.holds_model(path.parent):
+        path = path.parent
+    if model_folder.holds_model(path):
+        return path
     if path.is_dir():
         path = path / FILENAME
     if not path.exists():
@@ -121,8 +135,9 @@ def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers
 
 MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 MAX_CHANNELS, MAX_SIDE = 4, 4096  # nothing zoo trains is larger; a lying header must not make it build a giant
+MAX_CLASSES = 10_000  # zoo.datasets.image_data's bound: a class embedding is never sized from a lie
 JSON_FIELDS = {"config": dict, "data_shape": list, "optimizers": dict, "num_classes": (int, type(None)),
-               "trainer": dict, "classes": (list, type(None))}
+               "trainer": dict, "classes": (list, type(None)), "left_out": list}
 
 
 def read_header(path: Path) -> dict:
@@ -149,7 +164,7 @@ def read_header(path: Path) -> dict:
 
 
 def _check_metadata(path: Path, meta: Any) -> dict[str, str]:
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") not in (FORMAT, model_folder.FORMAT):
         raise CheckpointError(f"{path}: a safetensors file, but not a zoo checkpoint")
     for key in ("architecture", "config", "step", "data_shape", "num_classes"):
         if not isinstance(meta.get(key), str):
@@ -163,27 +178,42 @@ def _check_metadata(path: Path, meta: Any) -> dict[str, str]:
     if not (len(shape) == 3 and all(isinstance(d, int) for d in shape) and 0 < shape[0] <= MAX_CHANNELS
             and 0 < shape[1] <= MAX_SIDE and 0 < shape[2] <= MAX_SIDE):
         raise CheckpointError(f"{path}: data_shape {shape} is not (channels <= {MAX_CHANNELS}, height, width <= {MAX_SIDE})")
+    classes = json.loads(meta["num_classes"])
+    if classes is not None and not (not isinstance(classes, bool) and 0 < classes <= MAX_CLASSES):
+        raise CheckpointError(f"{path}: num_classes {classes} is not a number of classes (1 to {MAX_CLASSES})")
     return meta
 
 
 def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
-    """Read and validate a checkpoint; raises CheckpointError with one line for anything wrong with the file."""
+    """Read and validate a checkpoint or model folder; raises CheckpointError with one line for anything wrong.
+    A model folder's weights come as ``model.*`` tensors and its config.json as the metadata a checkpoint holds."""
     path = resolve(path)
+    if path.is_dir():  # a model folder: config.json (JSON) and model.safetensors (safetensors), nothing else
+        meta, weights = model_folder.checkpoint_meta(model_folder.read_config(path)), path / model_folder.WEIGHTS
+        if not is_regular(weights):
+            raise CheckpointError(f"{weights}: not a regular file")
+    else:
+        meta, weights = None, path
     try:
-        meta = _check_metadata(path, read_header(path).get("__metadata__"))
-        tensors = st_load_file(str(path))
+        header = read_header(weights)
+        meta = _check_metadata(path, header.get("__metadata__") if meta is None else meta)
+        tensors = st_load_file(str(weights))
     except CheckpointError:
         raise
     except Exception as exc:  # whatever a hostile file provokes (RecursionError, MemoryError, ...) is one line
         first = (str(exc).strip().splitlines() or [""])[0][:200]
-        raise CheckpointError(f"{path}: not a readable safetensors checkpoint ({type(exc).__name__}: {first})") from None
+        raise CheckpointError(f"{weights}: not a readable safetensors {'file' if weights != path else 'checkpoint'} "
+                              f"({type(exc).__name__}: {first})") from None
+    if weights != path:
+        tensors = {f"model.{k}": v for k, v in tensors.items()}
     return Checkpoint(path, meta, tensors)
 
 
 def is_checkpoint(path: str | os.PathLike) -> bool:
-    """Whether ``path`` is a zoo checkpoint (by its header alone)."""
+    """Whether ``path`` is a zoo checkpoint or a model folder's weights (by its header alone)."""
     try:
-        return read_header(Path(path)).get("__metadata__", {}).get("format") == FORMAT
+        meta = read_header(Path(path)).get("__metadata__", {})
+        return meta.get("format") == FORMAT or meta.get("zoo") == model_folder.FORMAT
     except Exception:
         return False
 
@@ -208,15 +238,35 @@ def load_weights(model, ckpt: Checkpoint) -> None:
     if ckpt.architecture != model.name:
         raise CheckpointError(f"{ckpt.path} is a '{ckpt.architecture}' checkpoint, not '{model.name}'")
     try:
-        model.load_state_dict(ckpt.group("model."))
+        model.load_state_dict(_with_left_out(model, ckpt))
     except RuntimeError as exc:  # torch's first line names the class; the next ones name the keys
         lines = [line.strip() for line in str(exc).strip().splitlines()]
         detail = (lines[1] if len(lines) > 1 else lines[0])[:300]
         raise CheckpointError(f"{ckpt.path}: weights do not fit {model.name}: {detail}") from None
 
 
+def _with_left_out(model, ckpt: Checkpoint) -> dict[str, torch.Tensor]:
+    """The checkpoint's weights, plus the model's own for the networks a model folder left out (a GAN's
+    discriminator: used in training only); those must be networks of the model, and none of their tensors in the file."""
+    state, missing = ckpt.group("model."), left_out(ckpt)
+    if not missing:
+        return state
+    holders = {name for name, net in model.named_children() if next(iter(net.state_dict()), None) is not None}
+    stray = [name for name in missing if name not in holders or any(k.startswith(name + ".") for k in state)]
+    if stray:
+        raise CheckpointError(f"{ckpt.path}: '{stray[0]}' is left out, but it is not a network of {model.name} "
+                              "or its weights are in the file")
+    own = {k: v for k, v in model.state_dict().items() if k.split(".", 1)[0] in missing}
+    return {**own, **state}
+
+
+def left_out(ckpt: Checkpoint) -> list[str]:
+    """The networks a model folder left out (they keep the weights they are built with), [] for a checkpoint."""
+    return ckpt.json("left_out") if "left_out" in ckpt.meta else []
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu"):
-    """Shortcut: the model stored at ``path`` (a checkpoint or a run folder)."""
+    """Shortcut: the model stored at ``path`` (a checkpoint, a run folder, a model folder or hf://owner/name)."""
     return build_model(load_checkpoint(path), device)
 
 
@@ -229,4 +279,4 @@ def restore_optimizers(ckpt: Checkpoint, optimizers: dict) -> None:
 
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "load_model", "build_model", "load_weights",
-           "restore_optimizers", "resolve", "FILENAME"]
+           "restore_optimizers", "resolve", "left_out", "FILENAME"]
