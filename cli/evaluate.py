@@ -8,37 +8,18 @@ from pathlib import Path
 import click
 
 from zoo.errors import ZooError
-
-BETTER = {  # which way each figure is better; "real" means: as close as possible to the held-out real images
-    "n": "", "fid": "lower", "fid_std": "", "kid": "lower", "kid_std": "", "precision": "higher", "recall": "higher",
-    "confidence": "higher", "diversity": "real", "inception_score": "higher", "classes_covered": "higher",
-    "min_class_share": "real", "max_class_share": "real", "recon_mse": "lower",
-}
-
-
-def _cell(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):  # fixed decimals by magnitude, so a column reads at a glance
-        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) >= 10 else f"{value:.3f}"
-    return str(value)
+from zoo.evaluation.figures import info_line, shares_line, table_rows
 
 
 def format_report(report: dict, classes: list[str] | None = None) -> str:
     """The report as a table: each figure, which way is better, the model's value and the held-out floor."""
-    model, floor = report["model"], report["floor"]
-    keys = [k for k in BETTER if k in model] + [k for k in model if k not in BETTER and k != "shares"]
+    model = report["model"]
     lines = [f"{'metric':<18}{'better':<8}{'model':>12}{'held-out real':>16}"]
-    for key in keys:
-        better = BETTER.get(key, "higher" if "elbo" in key else "lower" if "nll" in key or key.startswith("fid_n") else "")
-        lines.append(f"{key:<18}{better:<8}{_cell(model.get(key)):>12}{_cell(floor.get(key)):>16}")
-    info = report["info"]
-    lines.append(f"features: {info['features']} on {info['data']} ({info['train_images']} training images"
-                 + (f", classifier held-out accuracy {info['classifier_heldout_accuracy']:.1%})" if "classifier_heldout_accuracy" in info else ")")
-                 + f"; {model.get('n')} samples, seed {info['seed']}; KID {info.get('kid_units', 'in raw feature units')}")
+    for figure, better, value, floor in table_rows(model, report["floor"]):
+        lines.append(f"{figure:<18}{better:<8}{value:>12}{floor:>16}")
+    lines.append(info_line(model, report["info"]))
     if "shares" in model:
-        names = classes or [str(i) for i in range(len(model["shares"]))]
-        lines.append("class shares: " + "  ".join(f"{name} {share:.1%}" for name, share in zip(names, model["shares"])))
+        lines.append(shares_line(model["shares"], classes))
     return "\n".join(lines)
 
 
