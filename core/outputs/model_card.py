@@ -13,14 +13,12 @@ import json
 import math
 import re
 
+from zoo.evaluation.figures import BETTER, REAL_MEANS, better, cell
 from zoo.store.model_folder import CONFIG, GRID, WEIGHTS
 
 PLACEHOLDER = "hf://OWNER/NAME"  # zoo push writes the repository's name in its place
 HUB_DATASETS = {"mnist": "ylecun/mnist", "mnist-full": "ylecun/mnist", "fashion-mnist": "zalando-datasets/fashion_mnist",
                 "cifar10": "uoft-cs/cifar10", "cifar100": "uoft-cs/cifar100"}
-FIGURES = {"fid": "lower", "fid_std": "", "kid": "lower", "kid_std": "", "precision": "higher", "recall": "higher",
-           "confidence": "higher", "diversity": "real", "inception_score": "higher", "classes_covered": "higher",
-           "min_class_share": "real", "max_class_share": "real", "recon_mse": "lower"}
 MAX_CLASSES_SHOWN = 100
 
 
@@ -59,11 +57,10 @@ def front_matter(config: dict, conditional: bool) -> str:
 
 
 def _cell(value) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return "-" if value is None else text(value)
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}" if abs(value) >= 10 else f"{value:.3f}"
+    """A figure as ``zoo eval`` prints it; what is no number (eval.json is a file anyone can edit) as text."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return cell(value)
+    return "-" if value is None else text(value)
 
 
 def evaluation_section(evaluation: dict | None, repo: str) -> list[str]:
@@ -74,11 +71,10 @@ def evaluation_section(evaluation: dict | None, repo: str) -> list[str]:
     model, floor = evaluation.get("model") or {}, evaluation.get("floor") or {}
     info = evaluation.get("info") or {}
     origin = info.get("provenance") if isinstance(info.get("provenance"), dict) else {}
-    figures = [k for k in FIGURES if k in model] + sorted(k for k in model if k not in FIGURES and k not in ("n", "shares"))
+    figures = [k for k in BETTER if k in model and k != "n"] + [k for k in model if k not in BETTER and k != "shares"]
     rows = ["| figure | better | model | held-out real (floor) |", "|---|---|---:|---:|"]
-    for figure in figures:
-        better = FIGURES.get(figure, "higher" if "elbo" in figure else "lower" if "nll" in figure or "fid" in figure else "")
-        rows.append(f"| {text(figure)} | {better} | {_cell(model.get(figure))} | {_cell(floor.get(figure))} |")
+    rows += [f"| {text(figure)} | {better(figure)} | {_cell(model.get(figure))} | {_cell(floor.get(figure))} |"
+             for figure in figures]
     weights = origin.get("features_sha256")
     space = code(origin.get('features', info.get('features', '?'))) + (
         f" (weights sha256 {text(str(weights)[:16])}…)" if weights else "")
@@ -88,7 +84,8 @@ def evaluation_section(evaluation: dict | None, repo: str) -> list[str]:
             f"(split {text(origin.get('split', '?'))}, data sha256 {text(str(origin.get('data_sha256', '?'))[:16])}…; "
             f"zoo {text(origin.get('zoo', '?'))}). The floor is the same figure for "
             f"{_cell(info.get('heldout_images'))} held-out real images: what a perfect model would score. "
-            "Figures are comparable only with others of the same provenance.")
+            "Figures are comparable only with others of the same provenance."
+            + (f" Better {REAL_MEANS}." if any(better(f) == "real" for f in figures) else ""))
     return head + rows + ["", said, ""]
 
 

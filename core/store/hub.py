@@ -49,6 +49,7 @@ def library():
     """``huggingface_hub``, or a one-line ZooError saying how to install it."""
     try:
         import huggingface_hub
+        import huggingface_hub.constants  # noqa: F401 -- its settings (offline mode), read from the environment
     except ImportError:
         raise ZooError(f"the Hugging Face Hub needs huggingface_hub: {INSTALL}") from None
     return huggingface_hub
