@@ -213,3 +213,16 @@ def test_a_failed_upload_is_one_line(dcgan, monkeypatch, zoo_cli):
     code, _, err = zoo_cli("push", folder, "owner/name")
     one_line(code, err)
     assert "401" in err
+
+
+def test_an_hf_model_exports_again_and_the_cache_is_only_read(dcgan, offline, zoo_cli, tmp_path):
+    _, folder = dcgan
+    snapshot = cache_model(offline, "owner/name", folder)
+    before = digest(offline)
+    half = export(zoo_cli, "hf://owner/name", tmp_path / "half", "--dtype", "fp16")
+    config = json.loads((half / "config.json").read_text())
+    assert config["source"]["kind"] == "hub" and config["source"]["name"] == "hf://owner/name"
+    assert config["weights"]["dtype"] == "float16" and config["weights"]["left_out"] == ["generator", "discriminator"]
+    code, _, err = zoo_cli("export", "hf://owner/name", snapshot)
+    one_line(code, err)
+    assert digest(offline) == before
