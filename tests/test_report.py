@@ -132,7 +132,7 @@ def test_an_interrupted_run_says_it_was_interrupted_at_its_step(toy, tmp_path, t
     with pytest.raises(KeyboardInterrupt):
         Trainer.from_plan(plan, callbacks=[StopAt(5)]).fit()
     folder = RunFolder(tmp_path / "run")
-    assert page_of(folder.path).text("status")[0].startswith("running: step 4 of 8")  # written at step 4
+    assert page_of(folder.path).text("status")[0].startswith("interrupted at step 5 of 8")  # rewritten as it stopped
     write_report(folder, folder.read_metrics()[0])  # as zoo eval RUN writes it again
     page = page_of(folder.path)
     assert page.text("status")[0].startswith("interrupted at step 5 of 8")
@@ -266,3 +266,4 @@ def test_named_pipes_in_the_run_folder_do_not_stall_the_report(run_with_report):
     page = Page(text)
     assert page.text("status")[0].startswith("state unknown") and "named pipe" in page.text("error")[0]
     assert any("eval.json could not be read" in text and "named pipe" in text for text in page.text("meta"))
+

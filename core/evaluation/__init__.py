@@ -8,7 +8,7 @@ package alone loads neither torch nor numpy.
 from importlib import import_module
 
 _FROM = {"mismatch": "zoo.evaluation.comparable", "COMPARABLE": "zoo.evaluation.comparable"}
-_SUBMODULES = {"harness", "comparable", "metrics", "classifier", "inception", "inception_net", "feature_cache"}
+_SUBMODULES = {"harness", "comparable", "metrics", "classifier", "inception", "inception_net", "feature_cache", "figures"}
 
 
 def __getattr__(name: str):

@@ -4,6 +4,7 @@ losses.png and report.html, each on the contract a plugin's callbacks use."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 from zoo.callbacks import Callback
@@ -105,8 +106,9 @@ class LossPlot(Callback):
 
 
 class ReportPage(Callback):
-    """Write ``report.html`` (config, loss curves, grids over time, evaluation) at each sample interval and at
-    the end; it runs after the other default callbacks, so the grid and evaluation of the step are in it."""
+    """Write ``report.html`` (status, the latest grid, loss curves, evaluation, config) at each sample interval, at
+    the end, and when a run stops on an error or interrupt; it runs after the other default callbacks, so the grid
+    and evaluation of the step are in it."""
 
     def on_step_end(self, trainer, step, logs):
         if trainer.is_due(step, trainer.config.sample_every):
@@ -114,6 +116,12 @@ class ReportPage(Callback):
 
     def on_train_end(self, trainer):
         self.write(trainer)
+
+    def on_exception(self, trainer, exception):
+        from zoo.errors import ZooError
+
+        with contextlib.suppress(OSError, ZooError):  # the page must not hide the error that stopped the run
+            self.write(trainer)
 
     def write(self, trainer):
         from zoo.outputs.report import write_report

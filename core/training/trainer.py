@@ -166,12 +166,12 @@ class Trainer:
                 self._emit("on_train_end")
                 distributed.barrier()  # the others wait while rank 0 writes the last checkpoint
             except BaseException as exc:
-                self._emit("on_exception", exc)
                 ended = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-                if self.world.is_writer:
+                if self.world.is_writer:  # before on_exception, so the report page it rewrites says how it ended
                     with contextlib.suppress(OSError):  # a full disk must not hide the error itself
                         error = str(exc) if isinstance(exc, ZooError) else f"{type(exc).__name__}: {exc}"
                         self.folder.write_status(ended, self.step, error[:500])
+                self._emit("on_exception", exc)
                 raise
             if self.world.is_writer:
                 self.folder.write_status("finished", self.step)
