@@ -58,6 +58,13 @@ def _say(text: str) -> None:
         click.echo(_error(text), err=True)
 
 
+class Interrupted(click.ClickException):
+    """A command stopped by Ctrl-C or SIGTERM part way, with the line that says where it stopped and how to go on
+    (empty: nothing to say, e.g. from a rank other than the writer); exit 130, as a shell reports SIGINT."""
+
+    exit_code = 130
+
+
 class ZooGroup(click.Group):
     """Turns ZooError into click's one-line ``Error: ...`` and any other exception into one line too."""
 
@@ -112,7 +119,8 @@ def get_cli() -> click.Group:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one line on stderr and a non-zero exit for every error, usage errors included."""
+    """Entry point: one line on stderr and a non-zero exit for every error: 2 for a usage error (click's), 1 for
+    any other, 130 for Ctrl-C or SIGTERM."""
     group = get_cli()
     if not (sys.argv[1:] if argv is None else argv):  # bare `zoo`: the help, as it is, not an error
         click.echo(group.get_help(click.Context(group, info_name="zoo")))
@@ -122,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         _say(exc.format_message() + hint)
+        sys.exit(exc.exit_code)
+    except Interrupted as exc:
+        if exc.message:
+            click.echo(exc.message, err=True)
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         _say(exc.format_message())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 import click
@@ -24,11 +25,13 @@ def find_runs(root: Path) -> list[Path]:
               help="With compare: where to draw the comparison.")
 @click.option("--no-eval", is_flag=True, help="With compare: losses only, leaving out the evaluations.")
 def runs(args, as_json, out, no_eval):
-    """zoo runs [DIR]: the runs under DIR (default: runs) with model, data, progress, wall time, last losses,
-    latest eval figures and whether each finished, failed, was interrupted or is running.
+    """zoo runs [DIR]: the runs under DIR (default: runs) with model, data, progress, processes, batch (images per
+    optimiser step: batch size x processes x accumulate), wall time, last losses, latest eval figures and whether
+    each finished, failed, was interrupted or is running.
 
     zoo runs compare RUN_A RUN_B ...: their loss curves and eval figures in one PNG (--out), and a table of
-    each figure side by side with its change from the first run."""
+    each figure (processes and batch included) side by side with its change from the first run; it says why a
+    run has no eval figures."""
     if args[:1] == ("compare",):
         return compare([Path(a) for a in args[1:]], out, as_json, with_eval=not no_eval)
     if len(args) > 1:
@@ -59,15 +62,16 @@ def listing(root: Path, as_json: bool) -> None:
     rows = []
     for s in summaries:
         if s["status"] == "unreadable":
-            rows.append([s["run"], "-", "-", "-", "-", "-", "-", f"unreadable: {s['error']}"])
+            rows.append([s["run"], *["-"] * 8, f"unreadable: {s['error']}"])
             continue
         minutes = "-" if s["time_s"] is None else f"{s['time_s'] / 60:.1f} min"
         losses = " ".join(f"{k} {v:.3g}" for k, v in s["losses"].items()) or "-"
         figures = " ".join(f"{k} {s['eval'][k]:.3g}" for k in ("fid", "kid", "precision", "recall") if k in s["eval"]) or "-"
         status = s["status"] + (f" ({s['error'][:60]})" if s["status"] == "failed" else "")
-        rows.append([s["run"], s["model"], Path(str(s["data"])).name, f"{s['step']}/{s['steps']}", minutes, losses,
-                     figures, status])
-    click.echo(format_table(rows, ["RUN", "MODEL", "DATA", "STEPS", "TIME", "LAST LOSSES", "EVAL", "STATUS"]))
+        rows.append([s["run"], s["model"], Path(str(s["data"])).name, f"{s['step']}/{s['steps']}",
+                     *(_or_dash(s[k]) for k in ("processes", "effective_batch")), minutes, losses, figures, status])
+    click.echo(format_table(rows, ["RUN", "MODEL", "DATA", "STEPS", "PROCS", "BATCH", "TIME", "LAST LOSSES", "EVAL",
+                                   "STATUS"]))
 
 
 def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True) -> None:
@@ -87,13 +91,19 @@ def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True)
     plot_comparison({label: f.read_metrics()[0] for label, f in zip(labels, folders)},
                     {label: s["eval"] for label, s in zip(labels, summaries) if s["eval"]}, out)
     figures: dict[str, list] = {"steps": [s["step"] for s in summaries],
-                                "minutes": [None if s["time_s"] is None else s["time_s"] / 60 for s in summaries]}
+                                "minutes": [None if s["time_s"] is None else s["time_s"] / 60 for s in summaries],
+                                "processes": [s["processes"] for s in summaries],
+                                "effective_batch": [s["effective_batch"] for s in summaries]}
     for source in ("losses", "eval"):
         for key in sorted({k for s in summaries for k in s[source]}):
             if key != "n":
                 figures[key] = [s[source].get(key) for s in summaries]
+    notes = _batch_note(labels, summaries) + (_eval_notes(paths, folders, summaries) if with_eval else [])
+    for note in notes:
+        click.echo(note, err=True)
     if as_json:
-        click.echo(json.dumps({"runs": [str(p) for p in paths], "figures": figures, "plot": str(out)}, indent=2))
+        click.echo(json.dumps({"runs": [str(p) for p in paths], "figures": figures, "plot": str(out), "notes": notes},
+                              indent=2))
         return
     rows = []
     for key, values in figures.items():
@@ -118,6 +128,31 @@ def _check_comparable(paths: list[Path], summaries: list[dict]) -> None:
         if reason:
             raise ZooError(f"the evaluations of {evaluated[0][0]} and {path} cannot be compared: {reason} "
                            "(--no-eval compares the losses alone)")
+
+
+def _batch_note(labels: list[str], summaries: list[dict]) -> list[str]:
+    """A line when the runs' steps saw different numbers of images: their curves by step compare unlike things."""
+    batches = [s["effective_batch"] for s in summaries]
+    if len(set(batches)) < 2:
+        return []
+    each = ", ".join(f"{label} {_or_dash(s['effective_batch'])} ({_or_dash(s['batch_size'])} x "
+                     f"{_or_dash(s['processes'])} process{'es' if s['processes'] != 1 else ''} x "
+                     f"{_or_dash(s['accumulate'])} accumulated)" for label, s in zip(labels, summaries))
+    return [f"note: the runs see different numbers of images a step: {each}"]
+
+
+def _eval_notes(paths: list[Path], folders: list, summaries: list[dict]) -> list[str]:
+    """Why each run without eval figures has none, and the command that makes them."""
+    notes = []
+    for path, folder, summary in zip(paths, folders, summaries):
+        if not summary["eval"]:
+            why = "has no eval.json" if not folder.eval_report.exists() else "has an eval.json without figures"
+            notes.append(f"no eval figures for {path}: it {why} (zoo eval {shlex.quote(str(path))} makes them)")
+    return notes
+
+
+def _or_dash(value) -> str:
+    return "-" if value is None else str(value)
 
 
 def _reason(error: Exception, folder: Path) -> str:

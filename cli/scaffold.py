@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shlex
+import sys
 from pathlib import Path
 from string import Template
 
@@ -280,4 +282,5 @@ def new_plugin(name, folder, kind):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(Template(text).substitute(values))
     click.echo(f"wrote {values['dist']} ({kind}) in {folder}")
-    click.echo(f"next: pip install -e {folder} && pytest {folder}")
+    python, where = shlex.quote(sys.executable), shlex.quote(str(folder))  # the interpreter zoo runs in, not PATH's
+    click.echo(f"next: {python} -m pip install -e {where} && {python} -m pytest {where}")

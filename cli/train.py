@@ -4,6 +4,7 @@ written), then run the Trainer. One command-line option per TrainConfig field.""
 from __future__ import annotations
 
 import contextlib
+import shlex
 import signal
 import threading
 import time
@@ -109,8 +110,13 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     try:
         trainer = Trainer.from_plan(plan, extra)
         started = time.perf_counter()
-        with sigterm_as_interrupt():
-            trainer.fit()
+        try:
+            with sigterm_as_interrupt():
+                trainer.fit()
+        except KeyboardInterrupt:
+            from .main import Interrupted
+
+            raise Interrupted(interrupted_message(trainer) if trainer.world.is_writer else "") from None
         distributed.barrier()  # every rank leaves together: one tearing down early can abort another's exit
     finally:
         distributed.leave()
@@ -119,8 +125,34 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     minutes = (time.perf_counter() - started) / 60
     where = f"{trainer.world.size} processes ({trainer.device.type})" if trainer.world.distributed else trainer.device
     click.echo(f"trained {plan.model} for {_steps_summary(trainer.start_step, trainer.step)} in {minutes:.1f} min on {where}")
-    click.echo(f"run folder: {plan.folder.path}  (report.html, samples/, metrics.jsonl, checkpoint.safetensors)")
-    click.echo(f"next: zoo sample {plan.folder.path} -n 64 --out samples.png")
+    folder = plan.folder.path
+    click.echo(f"report: {folder / 'report.html'}  (beside samples/, metrics.jsonl, checkpoint.safetensors)")
+    runs = "zoo runs" if folder.parent == Path("runs") else f"zoo runs {shlex.quote(str(folder.parent))}"
+    evaluate = "" if plan.folder.eval_report.exists() else \
+        f"zoo eval {shlex.quote(str(folder))} (FID, KID, precision, recall); "
+    click.echo(f"next: {evaluate}{runs} (this run beside the others)")
+
+
+def resume_command(trainer) -> str:
+    """The command that continues ``trainer``'s run, with as many processes as it had."""
+    launcher = f"torchrun --nproc-per-node {trainer.world.size} -m zoo" if trainer.world.distributed else "zoo"
+    return f"{launcher} train --resume {shlex.quote(str(trainer.out_dir))}"
+
+
+def interrupted_message(trainer) -> str:
+    """One line for a run stopped by Ctrl-C or SIGTERM: the step it reached, the step its checkpoint holds (read
+    from the file: a save the interruption cut short left the one before), and the command to continue."""
+    from zoo.store.checkpoint import read_header
+    from zoo.store.regular_files import is_regular
+
+    saved = None
+    if is_regular(trainer.folder.checkpoint):  # never open a named pipe put there: it would block
+        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+            saved = int(read_header(trainer.folder.checkpoint)["__metadata__"]["step"])
+    where = f"Interrupted at step {trainer.step} of {trainer.total_steps}"
+    if saved is None:
+        return f"{where}, before its first checkpoint; start it again with: {resume_command(trainer)}"
+    return f"{where}; its checkpoint holds step {saved}. Continue with: {resume_command(trainer)}"
 
 
 def _steps_summary(start: int, end: int) -> str:

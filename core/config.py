@@ -10,6 +10,7 @@ refused here rather than by torch.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import inspect
 import math
 import typing
@@ -142,6 +143,12 @@ def check_value(info: FieldInfo, raw: Any, label: str) -> Any:
     return value
 
 
+def did_you_mean(name: str, known: typing.Iterable[str]) -> str:
+    """``"did you mean 'width'? "`` for the names in ``known`` close to ``name`` (as unknown model names get), or ""."""
+    close = difflib.get_close_matches(name, list(known), n=3, cutoff=0.6)
+    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
+
+
 def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model") -> Any:
     """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one."""
     fields = {f.name: f for f in describe(config_cls)}
@@ -152,7 +159,8 @@ def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, m
         norm = aliases.get(norm, norm)
         if norm not in fields:
             valid = ", ".join(f"{f.name} ({f.type_name})" for f in fields.values())
-            raise ConfigError(f"unknown config key '{key}' for {model}; valid keys: {valid}")
+            hint = did_you_mean(norm, fields)
+            raise ConfigError(f"unknown config key '{key}' for {model}; {hint}valid keys: {valid}")
         values[norm] = check_value(fields[norm], raw, f"{model} config key '{norm}'")
     return config_cls(**values)
 
@@ -190,7 +198,8 @@ def build_options(factory: typing.Callable, options: dict[str, Any], what: str) 
     out = {}
     for key, raw in options.items():
         if key not in fields:
-            raise ConfigError(f"unknown option '{key}' for {what}; it takes: {', '.join(fields) or 'no options'}")
+            raise ConfigError(f"unknown option '{key}' for {what}; {did_you_mean(key, fields)}"
+                              f"it takes: {', '.join(fields) or 'no options'}")
         out[key] = check_value(fields[key], raw, f"{what} option '{key}'")
     missing = [f.name for f in fields.values() if f.default is dataclasses.MISSING and f.name not in out]
     if missing:

@@ -156,3 +156,24 @@ def test_zoo_home_at_or_under_a_file_is_named_not_a_temporary_file(zoo_cli, tmp_
     assert code == 1 and err.count("\n") == 1, err
     expected = "points under a file" if under == "file/x" else "is a file, not a folder"
     assert f"Error: ZOO_HOME={tmp_path / under} {expected}" in err and ".building" not in err and ".tmp" not in err
+
+
+def test_unknown_keys_and_options_suggest_the_close_ones():
+    """--set widht=3 says 'did you mean', as an unknown model name does; so do callback and training options."""
+    from zoo.config import build_options
+    from zoo.training.options import train_config
+
+    with pytest.raises(ConfigError, match=r"unknown config key 'sise' for model; did you mean 'size'\? valid keys: size"):
+        build_config(Cfg, {"sise": "3"})
+    with pytest.raises(ConfigError, match=r"unknown config key 'zzz' for model; valid keys: size"):  # nothing close
+        build_config(Cfg, {"zzz": "3"})
+
+    def factory(filename: str = "log.txt", every: int = 10):
+        return None
+
+    with pytest.raises(ConfigError, match=r"unknown option 'evry' for callback 'x'; did you mean 'every'\? it takes: "
+                                          r"filename, every"):
+        build_options(factory, {"evry": "2"}, "callback 'x'")
+    with pytest.raises(ConfigError, match=r"unknown training option batchsize; did you mean 'batch_size'\? valid: "
+                                          r"epochs, steps"):
+        train_config({"batchsize": 8}, 100)

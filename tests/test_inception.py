@@ -186,6 +186,27 @@ def test_offline_without_weights_the_cli_says_how_to_get_them_in_one_line(zoo_cl
     code, _, err = zoo_cli("eval", "--samples", samples, "--data", tiny_eval_data, "--features", "inception")
     assert code != 0 and len(err.strip().splitlines()) == 1
     assert "pt_inception-2015-12-05-6726825d.pth" in err and "copy it into" in err
+    assert "ZOO_DATASET_MIRROR=http://127.0.0.1:9/ replaces the download URLs of the weights too" in err
+
+
+def test_offline_the_message_gives_the_url_and_the_folder_and_no_dataset_variable(monkeypatch, tmp_path):
+    """Before: "... or set ZOO_DATASET_MIRROR to a folder URL holding it", a dataset setting, for weights."""
+    import urllib.error
+
+    from zoo.datasets import download
+
+    def offline(url, part):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(download, "_download", offline)
+    with pytest.raises(DataError) as refused:
+        inception.InceptionFeatures()
+    message, folder = str(refused.value), inception.converted_path().parent
+    assert message == (f"--features inception needs {inception.WEIGHTS.name} (95.6 MB, sha256 6726825d0af5...); it "
+                       f"could not be downloaded: fetch it from https://github.com/mseitzer/pytorch-fid/releases/"
+                       f"download/fid_weights/{inception.WEIGHTS.name} and copy it into {folder}")
+    assert folder == tmp_path / "home" / "weights" / "inception"
 
 
 def test_a_verified_file_in_another_layout_is_refused(weights_mirror, tmp_path, monkeypatch):

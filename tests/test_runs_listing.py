@@ -49,11 +49,12 @@ def zoo_runs(*args, timeout=60, memory_mib=1024):
     return facts.pop("code"), done.stdout, facts, "\n".join(messages)
 
 
-def write_run(folder: Path, steps: int = 4, status: str = "finished") -> Path:
-    """A run folder as a 4-step training leaves it (losses and times every step)."""
+def write_run(folder: Path, steps: int = 4, status: str = "finished", **record_extras) -> Path:
+    """A run folder as a 4-step training leaves it (losses and times every step); ``record_extras`` join the record
+    (``train={...}`` updates its train table)."""
     folder.mkdir(parents=True)
-    record = {"model": "toy-gan", "config": {}, "train": {"steps": steps}, "data": {"source": "tiny.npz"},
-              "created": "2024-01-01T00:00:00"}
+    record = {"model": "toy-gan", "config": {}, "train": {"steps": steps, **record_extras.pop("train", {})},
+              "data": {"source": "tiny.npz"}, "created": "2024-01-01T00:00:00", **record_extras}
     (folder / "config.json").write_text(json.dumps(record))
     (folder / "metrics.jsonl").write_text("".join(json.dumps({"step": s, "loss_d": 0.5, "loss_g": 1.5, "time_s": 6.0 * s})
                                                   + "\n" for s in range(1, steps + 1)))
@@ -198,3 +199,47 @@ def test_compare_imports_no_torch(tmp_path):
     assert code == 0, err
     assert any(line.split()[:3] == ["fid", "12", "9"] for line in out.splitlines()), out
     assert (tmp_path / "cmp.png").stat().st_size > 1000 and not facts["torch"]
+
+
+def test_the_listing_shows_processes_and_the_images_each_step_sees(zoo_cli, tmp_path):
+    """Before: a 2-process run (128 images a step) was listed beside a 1-process one (64) with nothing to tell."""
+    root = tmp_path / "runs"
+    write_run(root / "two", train={"batch_size": 64}, world={"size": 2, "backend": "gloo"})
+    write_run(root / "one", train={"batch_size": 64, "accumulate": 3})
+    write_run(root / "old")  # a record without a batch size: unknown, not a guess
+    code, out, err = zoo_cli("runs", root, "--json")
+    assert code == 0, err
+    rows = rows_of(out)
+    assert {k: rows["two"][k] for k in ("processes", "batch_size", "accumulate", "effective_batch")} == \
+        {"processes": 2, "batch_size": 64, "accumulate": 1, "effective_batch": 128}
+    assert (rows["one"]["processes"], rows["one"]["effective_batch"]) == (1, 192)
+    assert (rows["old"]["processes"], rows["old"]["effective_batch"]) == (1, None)
+    code, table, _ = zoo_cli("runs", root)
+    header, *lines = table.splitlines()
+    assert header.split()[3:6] == ["STEPS", "PROCS", "BATCH"]
+    cells = {line.split()[0]: line.split()[3:6] for line in lines}
+    assert cells == {str(root / "two"): ["4/4", "2", "128"], str(root / "one"): ["4/4", "1", "192"],
+                     str(root / "old"): ["4/4", "1", "-"]}
+
+
+def test_compare_sets_processes_and_batch_side_by_side_and_says_why_eval_rows_are_missing(zoo_cli, tmp_path):
+    provenance = {"features": "classifier", "features_sha256": "a" * 64, "data_sha256": "b" * 64,
+                  "heldout_sha256": "c" * 64, "split": "train/heldout", "n": 20}
+    report = {"model": {"fid": 12.0, "n": 20}, "floor": {}, "info": {"provenance": provenance}}
+    (write_run(tmp_path / "a", train={"batch_size": 64}) / "eval.json").write_text(json.dumps(report))
+    write_run(tmp_path / "b", train={"batch_size": 64}, world={"size": 2})
+    code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "cmp.png")
+    assert code == 0, err
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines()[1:]}
+    assert rows["processes"][:3] == ["1", "2", "+1"] and rows["effective_batch"][:3] == ["64", "128", "+64"]
+    assert rows["fid"][:2] == ["12", "-"]
+    assert "note: the runs see different numbers of images a step: a 64 (64 x 1 process x 1 accumulated), " \
+           "b 128 (64 x 2 processes x 1 accumulated)" in err
+    assert f"no eval figures for {tmp_path / 'b'}: it has no eval.json (zoo eval {tmp_path / 'b'} makes them)" in err
+    assert "no eval figures for " + str(tmp_path / "a") not in err
+    code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--json", "--out", tmp_path / "c.png")
+    result = json.loads(out)
+    assert result["figures"]["processes"] == [1, 2] and result["figures"]["effective_batch"] == [64, 128]
+    assert len(result["notes"]) == 2
+    code, _, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--no-eval", "--out", tmp_path / "d.png")
+    assert code == 0 and "eval" not in err  # asked for no evaluations: nothing to explain

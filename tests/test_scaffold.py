@@ -137,3 +137,15 @@ def test_plugins_check_checks_a_plugins_penalties(site, zoo_cli):
     code, out, _ = zoo_cli("plugins", "check", "zoo-penalties")
     assert code == 1 and "1 passed, 1 failed" in out
     assert "penalty detached" in out and "create_graph=True" in out and "penalty r1-again" in out
+
+
+def test_new_plugin_names_the_interpreter_that_ran_zoo_quoted_for_the_shell(zoo_cli, tmp_path):
+    """Before: 'pip install -e DIR && pytest DIR', the first pip and pytest on PATH (the system's, where the venv
+    is not activated, as the README's quick start leaves it)."""
+    import shlex
+
+    folder = tmp_path / "my plugins" / "zoo-demo"
+    code, out, err = zoo_cli("new-plugin", "demo", "--dir", folder)
+    assert code == 0, err
+    python, where = shlex.quote(sys.executable), shlex.quote(str(folder))
+    assert out.splitlines()[-1] == f"next: {python} -m pip install -e {where} && {python} -m pytest {where}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -99,13 +100,19 @@ def _fetch_original(folder: Path) -> Path:
         if wrong:  # a copy put there by hand, and no download replaced it
             raise DataError(f"{local}: fails its checksum, a wrong or truncated copy (the file is 95.6 MB with sha256 "
                             f"{WEIGHTS.sha256[:12]}...): replace it with the one from {url}") from None
-        if "sha256 mismatch" in str(exc):  # download.fetch's word for a mirror that served another file
-            raise DataError(f"{needs}; the copy downloaded fails its checksum: fetch it from {url} and copy it "
-                            f"into {folder}, or set ZOO_DATASET_MIRROR to a folder URL holding it") from None
         if "not a regular file" in str(exc):
             raise
-        raise DataError(f"{needs}, which could not be downloaded: fetch it from {url} and copy it into {folder}, "
-                        "or set ZOO_DATASET_MIRROR to a folder URL holding it") from None
+        why = ("the copy downloaded fails its checksum" if "sha256 mismatch" in str(exc)  # download.fetch's words
+               else "it could not be downloaded")
+        raise DataError(f"{needs}; {why}: fetch it from {url} and copy it into {folder}{_mirror_note()}") from None
+
+
+def _mirror_note() -> str:
+    """Where ZOO_DATASET_MIRROR is set, that it replaced the weights' download URL too (download.fetch reads it
+    for every file); else nothing: it is no way to get the weights."""
+    mirror = os.environ.get("ZOO_DATASET_MIRROR", "").strip()
+    return (f" (ZOO_DATASET_MIRROR={mirror} replaces the download URLs of the weights too: put the file there, "
+            "or unset it)") if mirror else ""
 
 
 def load_network() -> FIDInceptionV3:

@@ -71,8 +71,12 @@ class RunFolder:
                 provenance = report.get("info", {}).get("provenance")
             except (ZooError, KeyError, TypeError, AttributeError):
                 pass
+        processes, batch_size = _count(record.get("world", {}), "size", 1), _count(record["train"], "batch_size")
+        accumulate = _count(record["train"], "accumulate", 1)
+        images = None if None in (processes, batch_size, accumulate) else batch_size * processes * accumulate
         return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
-                "step": step, "steps": record["train"]["steps"],
+                "step": step, "steps": record["train"]["steps"], "processes": processes, "batch_size": batch_size,
+                "accumulate": accumulate, "effective_batch": images,
                 "time_s": next((r["time_s"] for r in reversed(metrics) if _is_number(r.get("time_s"))), None),
                 "losses": {k: v for k, v in losses.items() if k.startswith("loss") and _is_number(v)},
                 "eval": evaluation, "eval_provenance": provenance if isinstance(provenance, dict) else None,
@@ -197,6 +201,12 @@ class RunFolder:
 
 def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _count(table, key: str, default: int | None = None) -> int | None:
+    """``table[key]`` if it is a whole number of at least 1 (``default`` where it is not there), else None."""
+    value = table.get(key, default) if isinstance(table, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 1 else None
 
 
 def _wrong_field(record: dict) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from zoo.config import FieldInfo, check_value, describe, option
+from zoo.config import FieldInfo, check_value, describe, did_you_mean, option
 from zoo.errors import ConfigError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -25,25 +25,31 @@ RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every",
 
 @dataclass
 class TrainConfig:
-    steps: int = option(2000, "optimisation steps [default: the model's, see zoo info NAME]", minimum=1, maximum=10**9)
-    batch_size: int = option(64, "images per step [default: the model's]", minimum=1, maximum=1 << 20)
+    steps: int = option(2000, "optimisation steps [default: the model's, see zoo info NAME; 2000 if it names none]",
+                        minimum=1, maximum=10**9)
+    batch_size: int = option(64, "images per step on each process [default: the model's, see zoo info NAME; 64 if it "
+                             "names none]", minimum=1, maximum=1 << 20)
     seed: int = option(0, "random seed: same seed, same run")
-    device: str = option("auto", "where to train", choices=DEVICES)
+    device: str = option("auto", "where to train; auto: cuda if there is one, else mps, else cpu", choices=DEVICES)
     precision: str = option("fp32", "bf16 or fp16 run each step under autocast (fp16 with loss scaling, for "
                             "models that step through Architecture.optimize); auto: bf16 where the device has it "
                             "natively (Ampere+ GPUs, CPUs with AVX-512 BF16 or AMX), fp32 elsewhere",
                             choices=PRECISIONS)
     accumulate: int = option(1, "micro-batches of --batch-size per optimiser step: a step sees batch size x "
-                             "accumulate images (models that step through Architecture.optimize)", minimum=1,
-                             maximum=4096)
+                             "accumulate x processes images (models that step through Architecture.optimize)",
+                             minimum=1, maximum=4096)
     clip_grad_norm: float = option(0.0, "clip each optimiser's gradient norm to this before its step (0: off; "
                                    "models that step through Architecture.optimize)", minimum=0.0)
     lr_decay: float = option(0.0, "fraction of the run at its end over which every learning rate falls linearly to "
-                             "0 (0: constant) [default: the model's]", minimum=0.0, maximum=1.0)
-    sample_every: int = option(500, "steps between sample grids (0: off)", minimum=0)
-    checkpoint_every: int = option(500, "steps between checkpoints (0: off)", minimum=0)
+                             "0 (0: constant; a plugin may set its own default, zoo info NAME shows it)",
+                             minimum=0.0, maximum=1.0)
+    sample_every: int = option(500, "steps between sample grids, held-out figures and report.html updates (0: only "
+                               "at the end, where they are always made)", minimum=0)
+    checkpoint_every: int = option(500, "steps between checkpoints (0: only at the end, where one is always "
+                                   "written)", minimum=0)
     log_every: int = option(10, "steps averaged into each metrics.jsonl record", minimum=1)
-    eval_every: int = option(0, "steps between zoo eval figures in metrics.jsonl (0: off); final ones go to eval.json", minimum=0)
+    eval_every: int = option(0, "steps between zoo eval figures in metrics.jsonl, the best FID's weights kept in "
+                             "best.safetensors (0: off); the final ones go to eval.json", minimum=0)
     eval_samples: int = option(1000, "samples drawn for each --eval-every evaluation", minimum=10)
     image_size: int = option(0, "decode an image folder at SxS: the centred square of each image, resized with the "
                              "Lanczos filter (0: as the folder is)", minimum=0, maximum=4096)
@@ -53,8 +59,9 @@ class TrainConfig:
     memory_format: str = option("auto", "layout of image tensors and conv weights on CPU and CUDA: channels_last is "
                                 "faster for convolutions but needs networks that reshape, not view, activations; "
                                 "auto: what the architecture declares", choices=MEMORY_FORMATS)
-    compile: bool = option(False, "torch.compile each network (minutes to start; benchmarks/train_speed.py says "
-                           "whether it pays on your machine)")
+    compile: bool = option(False, "torch.compile each network (about 3 s more to start with a warm compile "
+                           "cache, 10-30 s from a cold one; benchmarks/train_speed.py says whether it pays on your "
+                           "machine)")
     batchnorm: str = option("per-rank", "with several processes, BatchNorm's batch statistics per rank, or sync "
                             "(SyncBatchNorm, CUDA only)", choices=BATCHNORM)
 
@@ -99,7 +106,8 @@ def train_config(settings: dict, images: int) -> TrainConfig:
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {epochs}")
         settings["steps"] = epochs * max(1, images // settings.get("batch_size", TrainConfig().batch_size))
-    unknown = set(settings) - set(names())
+    unknown = sorted(set(settings) - set(names()))
     if unknown:
-        raise ConfigError(f"unknown training option {', '.join(sorted(unknown))}; valid: epochs, {', '.join(names())}")
+        hints = "".join(did_you_mean(name, ("epochs", *names())) for name in unknown)
+        raise ConfigError(f"unknown training option {', '.join(unknown)}; {hints}valid: epochs, {', '.join(names())}")
     return TrainConfig(**settings)

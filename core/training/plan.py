@@ -80,6 +80,8 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
              callbacks) -> Plan:
     from zoo.store.checkpoint import load_checkpoint
 
+    if not folder.path.is_dir():
+        raise ZooError(f"--resume {folder.path}: " + ("not a folder" if folder.path.exists() else "no such folder"))
     saved = folder.read_record()
     if model is not None and model != saved["model"]:
         raise ZooError(f"--resume {folder.path} is a '{saved['model']}' run, not '{model}'")
