@@ -161,3 +161,12 @@ def test_fp16_on_a_cpu_warns_that_it_is_slow(linear, zoo_cli, tmp_path, tiny_npz
     code, _, err = zoo_cli("train", "linear-ae", "--precision", "fp16", "--device", "cpu", "--data", tiny_npz,
                            "--steps", "1", "--batch-size", "8", "--sample-every", "0", "--out", tmp_path / "run", "--quiet")
     assert code == 0 and "--precision fp16 on a CPU is emulated" in err
+
+
+def test_an_epoch_counts_every_image_a_step_sees():
+    """With --accumulate N and several processes a step sees batch x N x processes images: an epoch is fewer steps."""
+    from zoo.training.options import train_config
+
+    assert train_config({"epochs": 2, "batch_size": 8}, 64).steps == 16
+    assert train_config({"epochs": 2, "batch_size": 8, "accumulate": 2}, 64).steps == 8
+    assert train_config({"epochs": 2, "batch_size": 8, "accumulate": 2}, 64, processes=2).steps == 4

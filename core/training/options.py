@@ -96,8 +96,9 @@ def layered(*layers: dict) -> dict:
     return merged
 
 
-def train_config(settings: dict, images: int) -> TrainConfig:
-    """The TrainConfig ``settings`` describe; ``epochs`` becomes ``steps`` for a dataset of ``images`` images."""
+def train_config(settings: dict, images: int, processes: int = 1) -> TrainConfig:
+    """The TrainConfig ``settings`` describe; ``epochs`` becomes ``steps`` for a dataset of ``images`` images, each
+    step taking ``batch_size x accumulate`` images on each of ``processes`` processes."""
     settings = dict(settings)
     epochs = settings.pop("epochs", None)
     if epochs is not None:
@@ -105,7 +106,8 @@ def train_config(settings: dict, images: int) -> TrainConfig:
             raise ConfigError("give --steps or --epochs, not both")
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {epochs}")
-        settings["steps"] = epochs * max(1, images // settings.get("batch_size", TrainConfig().batch_size))
+        per_step = settings.get("batch_size", TrainConfig().batch_size) * settings.get("accumulate", 1) * processes
+        settings["steps"] = epochs * max(1, images // per_step)
     unknown = sorted(set(settings) - set(names()))
     if unknown:
         hints = "".join(did_you_mean(name, ("epochs", *names())) for name in unknown)

@@ -125,7 +125,7 @@ def _load_data(source: str, part: str | None, image_size: int = 0):
 
 
 def _checked(spec: ModelSpec, settings: dict, data) -> TrainConfig:
-    config = train_config(settings, len(data))
+    config = train_config(settings, len(data), launched_world().size)
     check_data(spec.name, getattr(spec.load(), "conditional", False), data, config.batch_size, launched_world().size)
     return config
 
