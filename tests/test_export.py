@@ -19,18 +19,6 @@ ARCHITECTURES = zoo.list_models()
 SMALL = {"dcgan": ["width=8", "latent_dim=8"], "wgan-gp": ["width=8"], "cgan": ["width=8"]}
 
 
-@pytest.fixture(autouse=True)
-def commands():
-    """zoo export and zoo push in the zoo group (cli/main.py registers them where its commands are listed)."""
-    from zoo.cli import export, push
-    from zoo.cli.main import get_cli
-
-    group = get_cli()
-    for command in (export.export, push.push):
-        if command.name not in group.commands:
-            group.add_command(command)
-
-
 def train(zoo_cli, model, data, out, *extra, small=True):
     sets = [arg for pair in SMALL.get(model, []) if small for arg in ("--set", pair)]
     code, _, err = zoo_cli("train", model, "--data", data, "--steps", "3", "--batch-size", "8", "--quiet",

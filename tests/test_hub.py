@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import zoo
-from test_export import MakesMarker, commands, digest, export, train  # noqa: F401 -- commands: a fixture
+from test_export import MakesMarker, digest, export, train
 from zoo.store.model_folder import FILES
 
 huggingface_hub = pytest.importorskip("huggingface_hub")
