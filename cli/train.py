@@ -81,10 +81,12 @@ def train_options(command):
 @click.option("--set", "assignments", multiple=True, metavar="KEY=VALUE", help="Override a model config key (repeatable).")
 @click.option("--config", "config_file", type=click.Path(path_type=Path), default=None, help="TOML file: model keys, plus a [train] table.")
 @click.option("--resume", type=click.Path(path_type=Path), default=None, help="Continue the run in this folder.")
+@click.option("--init-from", default=None, metavar="DIR_OR_HF", help="Start a new run from the weights of a model "
+              "folder (zoo export) or hf://owner/name; NAME and the config come from it unless given.")
 @click.option("--callback", "callback_names", multiple=True, metavar="NAME[:KEY=VALUE,...]",
               help="Also run this registered callback, with options (repeatable; zoo list --kind callbacks).")
 @click.option("--quiet", is_flag=True, help="No progress output (bar or lines).")
-def train(name, data, epochs, out, assignments, config_file, resume, callback_names, quiet, **options):
+def train(name, data, epochs, out, assignments, config_file, resume, init_from, callback_names, quiet, **options):
     """Train architecture NAME and write a run folder: config, metrics, sample grids, report.html, checkpoint."""
     from zoo.config import parse_assignments
     from zoo.training.options import layered
@@ -98,7 +100,7 @@ def train(name, data, epochs, out, assignments, config_file, resume, callback_na
     model_keys.update(parse_assignments(assignments))
     data = data or file_train.pop("data", None)
     plan = plan_run(name, resume=resume, out=out, data=data, options=layered(file_train, given),
-                    model_options=model_keys, callbacks=[*file_callbacks.items(), *callback_names])
+                    model_options=model_keys, callbacks=[*file_callbacks.items(), *callback_names], init_from=init_from)
 
     extra = []
     if not quiet:

@@ -41,6 +41,10 @@ def cache_model(cache: Path, repo_id: str, folder: Path, commit: str = COMMIT, r
 
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
+    return offline_cache(tmp_path, monkeypatch)
+
+
+def offline_cache(tmp_path, monkeypatch) -> Path:
     """HF_HUB_OFFLINE=1 and HF_HUB_CACHE in a fresh folder, as the library reads them (at its import, so its
     constants are set too for this process)."""
     cache = tmp_path / "hf-cache"

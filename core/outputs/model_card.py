@@ -119,7 +119,10 @@ def render(config: dict, *, summary: str = "", conditional: bool = False, evalua
     lines += [f"| {text(key)} | {text(value if isinstance(value, str) else json.dumps(value))} |"
               for key, value in sorted((config.get("config") or {}).items())]
     kept, left = weights.get("networks") or [], weights.get("left_out") or []
-    lines += ["", "## Files", "",
+    fresh = f"; {', '.join(text(n) for n in left)} start from new weights, as this folder holds " \
+        "the sampling networks only" if left else ""
+    lines += ["", f"Fine-tune it on your data with `zoo train --init-from {repo} --data DATA` (a new run{fresh}).",
+              "", "## Files", "",
               f"- `{WEIGHTS}`: the weights ({text(weights.get('dtype', 'float32'))}) of "
               f"{', '.join(text(n) for n in kept) or 'the model'}"
               + (f"; left out (used only in training): {', '.join(text(n) for n in left)}" if left else "")

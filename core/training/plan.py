@@ -39,12 +39,15 @@ class Plan:
     folder: RunFolder
     checkpoint: Any = None  # a zoo.store.checkpoint.Checkpoint when resuming
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
+    init_from: dict | None = None  # where the weights a run started from came from (--init-from), for its record
+    init_weights: Any = None  # those weights (a Checkpoint), for a new run to load before step 0
 
 
 def plan_run(model: str | None = None, *, resume: str | Path | None = None, out: str | Path | None = None,
              data: str | None = None, options: dict | None = None, model_options: dict | None = None,
-             callbacks=()) -> Plan:
-    """A new run of ``model`` in ``out``, or with ``resume=RUN`` the run in that folder continued.
+             callbacks=(), init_from: str | Path | None = None) -> Plan:
+    """A new run of ``model`` in ``out``, or with ``resume=RUN`` the run in that folder continued; ``init_from``
+    (a model folder or hf://owner/name) starts a new run from its weights, its model and config unless given.
 
     ``options`` are training options (TrainConfig's fields, or ``epochs``) over the model's defaults or the
     resumed run's own, ``model_options`` the model's config keys (new runs only), ``callbacks`` registered
@@ -52,12 +55,22 @@ def plan_run(model: str | None = None, *, resume: str | Path | None = None, out:
     """
     options, model_options = dict(options or {}), dict(model_options or {})
     if resume is not None:
+        if init_from is not None:
+            raise ZooError("--init-from starts a new run and --resume continues one; give one of them")
         if out is not None and Path(out) != Path(resume):
             raise ZooError("--resume continues in its own folder; leave out --out")
         return _resumed(RunFolder(resume), model, data, options, model_options, callbacks)
+    if init_from is not None:
+        from zoo.training.init_from import check_data_shape, initial_weights
+
+        model, model_options, weights, record = initial_weights(init_from, model, model_options)
     if model is None:
         raise ZooError("which model? e.g. 'zoo train dcgan' (see 'zoo list')")
-    return _new(get_model(model), out, data or "mnist", options, model_options, callbacks)
+    plan = _new(get_model(model), out, data or "mnist", options, model_options, callbacks)
+    if init_from is not None:
+        check_data_shape(init_from, weights, plan.data.shape, data or "mnist")
+        plan.init_from, plan.init_weights = record, weights
+    return plan
 
 
 def _new(spec: ModelSpec, out, data: str, options: dict, model_options: dict, callbacks) -> Plan:
@@ -114,7 +127,7 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
                        f"pass --steps N with N > {checkpoint.step} to train further")
     specs = callback_specs.parse([*kept, *callback_specs.parse(callbacks).items()])  # new options update recorded ones
     return Plan(saved["model"], saved["config"], config, train, heldout, callback_specs.checked(specs), folder,
-                checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"))
+                checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"), saved.get("init_from"))
 
 
 def _load_data(source: str, part: str | None, image_size: int = 0):

@@ -34,4 +34,5 @@ def run_record(trainer) -> dict:
         "precision": {"used": trainer.precision.used, "why": trainer.precision.why},
         "world": {"size": trainer.world.size, "backend": BACKENDS.get(trainer.device.type, "gloo")},
         "created": trainer.created,
+        "init_from": trainer.init_from,
     }

@@ -28,6 +28,7 @@ from zoo.training import callback_specs, distributed, precision, resume
 from zoo.training.batches import Batches
 from zoo.training.checks import check_data
 from zoo.training.devices import memory_bytes, prepare_model, resolve_device, seed_everything
+from zoo.training.init_from import load_initial_weights
 from zoo.training.optimizer_steps import OptimizerSteps
 from zoo.training.options import TrainConfig
 from zoo.training.record import run_record
@@ -81,6 +82,7 @@ class Trainer:
         self.history: list[dict] = []
         self.images_per_second = 0.0
         self.created = datetime.now().isoformat(timespec="seconds")
+        self.init_from: dict | None = None  # where the weights it started from came from (zoo train --init-from)
         self._seconds_before = 0.0  # training time of earlier sessions of a resumed run
         self._emitting: str | None = None  # the callback hook running now
         self._deferred_saves: list[Path] = []
@@ -92,8 +94,10 @@ class Trainer:
         seed_everything(plan.train.seed)  # initial weights come from the seed (a resume then loads its own)
         model = create_model(plan.model, data_shape=plan.data.shape, num_classes=plan.data.num_classes,
                              **plan.model_options)
+        if plan.init_weights is not None:  # --init-from: a new run starts from a model folder's weights
+            load_initial_weights(model, plan.init_weights, plan.init_from)
         trainer = cls(model, plan.data, plan.train, plan.folder.path, [*plan.callbacks.items(), *callbacks], plan.heldout)
-        trainer.created = plan.created
+        trainer.created, trainer.init_from = plan.created, plan.init_from
         if plan.checkpoint is not None:
             trainer.restore(plan.checkpoint)
         return trainer
@@ -276,8 +280,10 @@ class Trainer:
 
 
 def train(model: str | None = None, *, out: str | Path | None = None, data: str | None = None, resume: str | Path | None = None,
-          callbacks: list[str] | tuple = (), config: dict | None = None, **options) -> Trainer:
-    """Train ``model`` as ``zoo train`` does and return the finished Trainer; ``resume=RUN`` continues a run.
+          callbacks: list[str] | tuple = (), config: dict | None = None, init_from: str | Path | None = None,
+          **options) -> Trainer:
+    """Train ``model`` as ``zoo train`` does and return the finished Trainer; ``resume=RUN`` continues a run,
+    ``init_from=DIR`` (a model folder or hf://owner/name) starts a new one from its weights.
 
     ``options`` are TrainConfig fields (or ``epochs``), ``config`` the model's config keys, ``callbacks`` registered
     callback names besides the defaults. ``zoo.train("dcgan", out="runs/d", steps=500)``.
@@ -285,6 +291,6 @@ def train(model: str | None = None, *, out: str | Path | None = None, data: str 
     from zoo.training.plan import plan_run
 
     trainer = Trainer.from_plan(plan_run(model, resume=resume, out=out, data=data, options=options,
-                                         model_options=config, callbacks=callbacks))
+                                         model_options=config, callbacks=callbacks, init_from=init_from))
     trainer.fit()
     return trainer

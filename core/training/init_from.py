@@ -1,0 +1,49 @@
+"""``zoo train --init-from DIR_OR_HF``: a new run that starts from a model folder's weights (zoo export's, local or
+``hf://owner/name``). The model and its config come from the folder unless given; the folder is only read.
+
+Planning loads the folder (:func:`initial_weights`) and checks it against the data (:func:`check_data_shape`);
+the Trainer puts the weights into the model it built, before step 0; the run record says where they came from.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from zoo.errors import ZooError
+from zoo.store import hub
+from zoo.store.checkpoint import Checkpoint, left_out, load_checkpoint, load_weights
+
+
+def initial_weights(source: str, model: str | None, model_options: dict) -> tuple[str, dict, Checkpoint, dict]:
+    """(model name, its config keys, the weights, what the run record keeps of them) for ``--init-from source``:
+    the folder's config, updated by the keys given (which must still fit its weights)."""
+    weights = load_checkpoint(source)
+    if model is not None and model != weights.architecture:
+        raise ZooError(f"--init-from {source} holds a '{weights.architecture}' model, not '{model}'")
+    missing = left_out(weights)
+    text = str(source)
+    where = hub.SCHEME + text.split(":/", 1)[1].lstrip("/") if hub.is_hub_address(text) else text
+    record = {"source": where, "model": weights.architecture, "step": weights.step, "left_out": missing}
+    return weights.architecture, {**weights.json("config"), **model_options}, weights, record
+
+
+def load_initial_weights(model, weights: Checkpoint, record: dict) -> None:
+    """Put the folder's weights into the freshly built ``model``; say which networks it left out (they keep the
+    weights they were built with), once, from the first process."""
+    load_weights(model, weights)
+    if record["left_out"] and os.environ.get("RANK", "0") == "0":
+        kept = sorted({key.split(".", 2)[1] for key in weights.tensors if key.startswith("model.")})
+        print(f"zoo: {record['source']} holds {', '.join(kept)} only; {', '.join(record['left_out'])} start from "
+              "their initial weights (zoo export --weights all keeps every network)", file=sys.stderr)
+
+
+def check_data_shape(source: str, weights: Checkpoint, shape: tuple[int, ...], data_name: str) -> None:
+    """The data must be of the shape the weights were trained on."""
+    trained = tuple(weights.json("data_shape"))
+    if trained != tuple(shape):
+        raise ZooError(f"--init-from {source} makes {'x'.join(map(str, trained))} images; {data_name} has "
+                       f"{'x'.join(map(str, shape))}")
+
+
+__all__ = ["initial_weights", "load_initial_weights", "check_data_shape"]
