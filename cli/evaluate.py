@@ -60,11 +60,12 @@ def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_js
     report["info"]["source"] = str(checkpoint or samples)
     report["info"]["classes"] = list(loaded.classes) if loaded.classes else None
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report, report["info"]["classes"]))
-    if checkpoint is not None and Path(checkpoint).is_dir():  # a run folder keeps its latest evaluation
-        from zoo.store.atomic import write_text
-        from zoo.training.plan import RunFolder
+    from zoo.store.model_folder import holds_model
 
-        from zoo.outputs.report import write_report
+    if checkpoint is not None and Path(checkpoint).is_dir() and not holds_model(checkpoint):  # a run folder keeps
+        from zoo.outputs.report import write_report                                          # its latest evaluation
+        from zoo.store.atomic import write_text
+        from zoo.store.run_folder import RunFolder
 
         folder = RunFolder(checkpoint)
         write_text(folder.eval_report, json.dumps(report, indent=2) + "\n")

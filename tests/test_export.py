@@ -97,8 +97,6 @@ def test_the_default_dcgan_folder_is_under_a_third_of_its_checkpoint(zoo_cli, ti
     assert sizes["--weights all --dtype bf16"][1] < 0.51 * sizes["--weights all"][1]
 
 
-@pytest.mark.xfail(strict=True, reason="cli/evaluate.py saves eval.json into any folder it is given; a model folder "
-                   "needs 'and not zoo.store.model_folder.holds_model(checkpoint)' beside its Path(checkpoint).is_dir()")
 def test_eval_scores_a_model_folder_without_writing_to_it(zoo_cli, tiny_npz, tmp_path, tiny_eval_data):
     run = train(zoo_cli, "dcgan", tiny_eval_data, tmp_path / "run")
     folder = export(zoo_cli, run, tmp_path / "out")

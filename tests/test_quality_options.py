@@ -68,7 +68,7 @@ def test_the_discriminator_sees_augmented_images_and_the_step_still_trains():
     model.discriminator.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
     real = torch.rand(8, 1, 28, 28) * 2 - 1
     logs = model.training_step(Batch(real), 0)
-    assert set(logs) == {"loss_d", "gp", "loss_g"} and all(torch.isfinite(v) for v in logs.values())
+    assert set(logs) == {"loss_d", "r1", "loss_g"} and all(torch.isfinite(v) for v in logs.values())
     assert not torch.equal(seen[0], real)  # augmented, not the batch itself
     assert (seen[0] == 0).flatten(1).sum(1).min() >= 14 * 14 // 2  # each has its cutout (part may hang outside)
 
@@ -186,7 +186,7 @@ def test_lazy_penalty_runs_every_so_many_steps():
     model.optimizers = model.configure_optimizers()
     calls = []
     model.penalty = lambda critic, real, fake: calls.append(1) or torch.tensor(2.0, requires_grad=True)
-    logged = [("gp" in model.training_step(Batch(torch.rand(4, 1, 28, 28) * 2 - 1), step)) for step in range(7)]
+    logged = [("r1" in model.training_step(Batch(torch.rand(4, 1, 28, 28) * 2 - 1), step)) for step in range(7)]
     assert logged == [True, False, False, True, False, False, True] and len(calls) == 3
 
 
