@@ -170,3 +170,28 @@ def test_an_epoch_counts_every_image_a_step_sees():
     assert train_config({"epochs": 2, "batch_size": 8}, 64).steps == 16
     assert train_config({"epochs": 2, "batch_size": 8, "accumulate": 2}, 64).steps == 8
     assert train_config({"epochs": 2, "batch_size": 8, "accumulate": 2}, 64, processes=2).steps == 4
+
+
+class TwiceOrNot(LinearAutoencoder):
+    """Steps its optimiser twice on even steps and not at all on odd ones."""
+
+    def training_step(self, batch, step):
+        loss = ((self.decoder(self.encoder(batch.images.flatten(1))) - batch.images.flatten(1)) ** 2).mean()
+        if step % 2 == 0:
+            self.optimize("ae", loss)
+            self.optimize("ae", ((self.decoder(self.encoder(batch.images.flatten(1))) - batch.images.flatten(1)) ** 2).mean())
+        return {"loss": loss}
+
+
+def test_fp16_takes_steps_without_an_optimiser_step_and_two_steps_of_one_optimiser(register_plugin, tmp_path, tiny_npz):
+    class Plugin:
+        @zoo.hookimpl
+        def register_architectures(self, register):
+            register("twice-or-not", TwiceOrNot, config=LinearConfig, summary="irregular steps")
+
+    register_plugin(Plugin(), "twice")
+    options = dict(data=str(tiny_npz), precision="fp16", **SMALL)
+    zoo.train("twice-or-not", out=tmp_path / "straight", steps=4, **options)
+    zoo.train("twice-or-not", out=tmp_path / "resumed", steps=2, **options)
+    zoo.train(resume=tmp_path / "resumed", steps=4)
+    assert same_weights(tmp_path / "straight", tmp_path / "resumed")

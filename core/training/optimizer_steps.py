@@ -25,6 +25,7 @@ class OptimizerSteps:
         self.accumulate, self.clip_grad_norm, self.average = accumulate, clip_grad_norm, average
         self.micro_batch = 0
         self.stepping = False  # inside a step this class makes (the trainer's step hook checks it)
+        self.stepped: set[int] = set()  # the optimisers stepped since the loss scale was last updated
 
     @property
     def needs_optimize(self) -> str:
@@ -34,6 +35,8 @@ class OptimizerSteps:
         return " and ".join(asked)
 
     def backward_and_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        if id(optimizer) in self.stepped:  # stepped twice in one training_step: the scaler needs an update between
+            self.end_of_step()
         if self.micro_batch == 0:
             optimizer.zero_grad(set_to_none=True)
         loss = loss / self.accumulate
@@ -52,6 +55,7 @@ class OptimizerSteps:
             self.scaler.step(optimizer) if self.scaler is not None else optimizer.step()
         finally:
             self.stepping = False
+        self.stepped.add(id(optimizer))
 
     def check_direct_step(self, model, optimizer_name: str) -> None:
         """Called before every optimiser step: refuse one the model made itself where the run needs ours."""
@@ -59,8 +63,10 @@ class OptimizerSteps:
             raise TrainingError(NEEDS_OPTIMIZE.format(model=model.name, name=optimizer_name, what=self.needs_optimize))
 
     def end_of_step(self) -> None:
-        if self.scaler is not None:
+        """Update the loss scale from the steps made since the last update (none: nothing to learn from)."""
+        if self.scaler is not None and self.stepped:
             self.scaler.update()
+        self.stepped.clear()
 
     def state_dict(self) -> dict:
         return {"scaler": self.scaler.state_dict()} if self.scaler is not None else {}
