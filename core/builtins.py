@@ -51,8 +51,8 @@ def register_callbacks(register):
     register("metrics", callbacks.MetricsLog, summary="append averaged losses and images/s to metrics.jsonl", default=True)
     register("validation", callbacks.Validation, summary="log the model's held-out figures at each sample interval", default=True)
     register("samples", callbacks.SampleGrids, summary="save samples/step-NNNNNN.png from a fixed noise batch", default=True)
-    register("checkpoints", callbacks.Checkpointing, summary="save checkpoint.safetensors atomically", default=True)
     register("evaluation", callbacks.Evaluation, summary="zoo eval figures every --eval-every steps, eval.json at the end", default=True)
+    register("checkpoints", callbacks.Checkpointing, summary="save checkpoint.safetensors atomically", default=True)
     register("loss-plot", callbacks.LossPlot, summary="draw losses.png when training ends", default=True)
     register("report", callbacks.ReportPage, summary="write report.html: config, losses, grids over time, evaluation", default=True)
 

@@ -32,8 +32,19 @@ class GANConfig:
 
     RENAMED: ClassVar[dict[str, str]] = {"gp_weight": "penalty_weight"}
 
+    @property
+    def gp_weight(self) -> float:
+        """``penalty_weight`` under its name before API 1.4, for plugins that still read or set it."""
+        return self.penalty_weight
+
+    @gp_weight.setter
+    def gp_weight(self, value: float) -> None:
+        self.penalty_weight = value
+
 
 def penalty_weight(config) -> float:
-    """The penalty's weight: ``penalty_weight``, or ``gp_weight`` where a config written before API 1.4 declares
-    that field itself."""
-    return config.gp_weight if "gp_weight" in config.__dataclass_fields__ else config.penalty_weight
+    """The penalty's weight: ``penalty_weight``. A config written before API 1.4 that declares ``gp_weight`` itself
+    has both fields: its ``gp_weight`` counts unless ``penalty_weight`` was set (to anything but 0)."""
+    if "gp_weight" in config.__dataclass_fields__ and config.penalty_weight == 0:
+        return config.gp_weight
+    return config.penalty_weight

@@ -162,3 +162,48 @@ def test_a_periodic_checkpoint_holds_the_state_of_callbacks_that_run_after_it(st
     assert zoo_cli("train", "--resume", tmp_path / "broken", "--quiet")[0] == 0
     assert figures(tmp_path / "broken", "stats/") == figures(tmp_path / "straight", "stats/")
     assert same_weights(tmp_path / "broken", tmp_path / "straight")
+
+
+class EpochCounter(zoo.Callback):
+    def __init__(self):
+        self.epochs = 0
+
+    def on_epoch_end(self, trainer, epoch):
+        self.epochs += 1
+
+    def state_dict(self):
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state):
+        self.epochs = state["epochs"]
+
+
+def test_a_checkpoint_on_the_step_an_epoch_ends_holds_that_epoch(register_plugin, toy, tmp_path, tiny_npz):
+    """58 training images in batches of 8: epochs end at steps 7 and 14; the checkpoint of step 7 is written after
+    on_epoch_end, so a run stopped at 9 and resumed counts both epochs."""
+    from zoo.training.plan import plan_run
+    from zoo.training.trainer import Trainer
+
+    class Plugin:
+        @zoo.hookimpl
+        def register_callbacks(self, register):
+            register("epoch-counter", EpochCounter)
+
+    register_plugin(Plugin(), "epochs")
+    options = {"steps": 14, "batch_size": 8, "sample_every": 0, "checkpoint_every": 7}
+    straight = zoo.train(toy, out=tmp_path / "straight", data=str(tiny_npz), callbacks=["epoch-counter"], **options)
+    plan = plan_run(toy, out=tmp_path / "broken", data=str(tiny_npz), callbacks=["epoch-counter"], options=options)
+    with pytest.raises(KeyboardInterrupt):
+        Trainer.from_plan(plan, callbacks=[StopAt(9)]).fit()
+    assert load_checkpoint(tmp_path / "broken").json("callbacks")["epoch-counter"] == {"epochs": 1}
+    resumed = zoo.train(resume=tmp_path / "broken")
+    counted = lambda trainer: [c.epochs for c in trainer.callbacks if isinstance(c, EpochCounter)]  # noqa: E731
+    assert counted(resumed) == counted(straight) == [2]
+
+
+def test_the_final_checkpoint_holds_the_last_evaluations_best_fid(toy, tmp_path, tiny_npz):
+    zoo.train(toy, out=tmp_path / "run", data=str(tiny_npz), steps=4, batch_size=8, sample_every=0, eval_every=2,
+              eval_samples=10)
+    scored = [r["eval/fid"] for r in figures(tmp_path / "run", "eval/") if "eval/fid" in r]
+    assert len(scored) == 2  # step 2 and the end
+    assert load_checkpoint(tmp_path / "run").json("callbacks")["evaluation"]["best_fid"] == min(scored)

@@ -177,3 +177,23 @@ def test_unknown_keys_and_options_suggest_the_close_ones():
     with pytest.raises(ConfigError, match=r"unknown training option batchsize; did you mean 'batch_size'\? valid: "
                                           r"epochs, steps"):
         train_config({"batchsize": 8}, 100)
+
+
+def test_old_code_reads_and_sets_gp_weight_and_old_configs_take_penalty_weight():
+    from dataclasses import dataclass
+
+    import zoo
+    from zoo.config import build_config, option
+    from zoo.gan_config import GANConfig, penalty_weight
+
+    config = zoo.create_model("dcgan", width=8).config
+    assert config.gp_weight == config.penalty_weight == 1.0
+    config.gp_weight = 2.0
+    assert config.penalty_weight == 2.0
+
+    @dataclass
+    class OldConfig(GANConfig):
+        gp_weight: float = option(10.0, "weight lambda of the gradient penalty")
+
+    assert penalty_weight(build_config(OldConfig, {"penalty_weight": "3"})) == 3.0
+    assert penalty_weight(build_config(OldConfig, {})) == 10.0

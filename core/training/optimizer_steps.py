@@ -26,6 +26,7 @@ class OptimizerSteps:
         self.micro_batch = 0
         self.stepping = False  # inside a step this class makes (the trainer's step hook checks it)
         self.stepped: set[int] = set()  # the optimisers stepped since the loss scale was last updated
+        self.gathering: set[int] = set()  # the optimisers whose gradients are adding up towards their next step
 
     @property
     def needs_optimize(self) -> str:
@@ -37,8 +38,9 @@ class OptimizerSteps:
     def backward_and_step(self, optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
         if id(optimizer) in self.stepped:  # stepped twice in one training_step: the scaler needs an update between
             self.end_of_step()
-        if self.micro_batch == 0:
+        if id(optimizer) not in self.gathering:  # its first backward towards this step
             optimizer.zero_grad(set_to_none=True)
+            self.gathering.add(id(optimizer))
         loss = loss / self.accumulate
         (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
         if self.micro_batch < self.accumulate - 1:
@@ -56,6 +58,7 @@ class OptimizerSteps:
         finally:
             self.stepping = False
         self.stepped.add(id(optimizer))
+        self.gathering.discard(id(optimizer))
 
     def check_direct_step(self, model, optimizer_name: str) -> None:
         """Called before every optimiser step: refuse one the model made itself where the run needs ours."""

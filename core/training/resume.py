@@ -16,9 +16,7 @@ from zoo.training.checks import world_size_message
 
 def save(trainer, path) -> Path:
     """Write ``trainer``'s whole training state to ``path`` atomically."""
-    rng = {"torch": torch.get_rng_state()}
-    if trainer.device.type == "cuda":
-        rng["cuda"] = torch.cuda.get_rng_state(trainer.device)
+    rng = trainer.rng_state if trainer._emitting else rng_state(trainer.device)  # inside a hook: not its fork's
     data, config = trainer.data, trainer.config
     meta = {"classes": list(data.classes) if data.classes else None}
     if data.source is not None:
@@ -31,6 +29,14 @@ def save(trainer, path) -> Path:
     meta["callbacks"] = _callback_states(trainer)
     return ckpt_io.save_checkpoint(path, trainer.model, step=trainer.step, optimizers=trainer.model.optimizers,
                                    rng=rng, meta=meta)
+
+
+def rng_state(device) -> dict:
+    """The random number generators' states a resume puts back."""
+    rng = {"torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        rng["cuda"] = torch.cuda.get_rng_state(device)
+    return rng
 
 
 def _callback_states(trainer) -> dict:

@@ -85,6 +85,7 @@ class Trainer:
         self.init_from: dict | None = None  # where the weights it started from came from (zoo train --init-from)
         self._seconds_before = 0.0  # training time of earlier sessions of a resumed run
         self._emitting: str | None = None  # the callback hook running now
+        self.rng_state: dict | None = None  # the training RNG state as a callback hook began
         self._deferred_saves: list[Path] = []
         self._started = time.perf_counter()
 
@@ -165,6 +166,8 @@ class Trainer:
                     self._emit("on_step_end", self.step, figures)
                     for epoch in epochs_finished:
                         self._emit("on_epoch_end", epoch)
+                    while self._deferred_saves:  # the step's checkpoints, once every callback has seen all of it
+                        self.save_checkpoint(self._deferred_saves.pop(0))
                 if type(self.model).on_train_end is not Architecture.on_train_end:  # spare the copy for those without
                     self.model.on_train_end(*self.batches.sample(ON_TRAIN_END_LIMIT, self.config.seed))
                 self._emit("on_train_end")
@@ -221,13 +224,13 @@ class Trainer:
         self._started = time.perf_counter()
 
     def _emit(self, hook: str, *args) -> None:
-        # Callbacks (validation, evaluation, sample grids, a plugin's) may draw random numbers; each draws from a
-        # fork of its own, so training randomness, and the RNG state a checkpoint saves, never depends on which
-        # callbacks ran before: resume stays bit-exact.
-        # Only rank 0 runs them (it alone writes), except callbacks that declare ``every_rank`` (e.g. a schedule
-        # that changes the optimisers).
+        # Each callback draws random numbers from a fork of its own: training randomness, and the RNG state a
+        # checkpoint saves, never depend on which callbacks ran (resume stays bit-exact). Only rank 0 runs them
+        # (it alone writes), except those that declare ``every_rank`` (a schedule that changes the optimisers).
         devices = [self.device] if self.device.type == "cuda" else []
         outer, self._emitting = self._emitting, hook
+        if outer is None:  # what a checkpoint saved from inside a callback's fork must hold
+            self.rng_state = resume.rng_state(self.device)
         try:
             for callback in self.callbacks:
                 if self.world.is_writer or getattr(callback, "every_rank", False):
@@ -238,8 +241,6 @@ class Trainer:
             raise
         finally:
             self._emitting = outer
-        while outer is None and self._deferred_saves:
-            self.save_checkpoint(self._deferred_saves.pop(0))
 
     def _set_learning_rates(self) -> None:
         """With ``lr_decay`` f > 0, every learning rate falls linearly to 0 over the last fraction f of the steps."""
@@ -262,10 +263,12 @@ class Trainer:
 
     def save_checkpoint(self, path: Path | None = None) -> Path:
         """Write the full training state to ``path`` (default: the run's checkpoint.safetensors) atomically, then
-        tell the callbacks (``on_checkpoint_saved``), for best.safetensors too. Asked for in ``on_step_end``, it is
-        written once every callback has seen the step, so that each one's state of that step is in it."""
+        tell the callbacks (``on_checkpoint_saved``), for best.safetensors too. Asked for in ``on_step_end`` or
+        ``on_epoch_end``, it is written once every callback has seen the step, with each one's state of it."""
         path = Path(path or self.folder.checkpoint)
-        if self._emitting == "on_step_end":
+        if not self.world.is_writer:  # an every_rank callback's: rank 0 alone writes
+            return path
+        if self._emitting in ("on_step_end", "on_epoch_end"):
             if path not in self._deferred_saves:
                 self._deferred_saves.append(path)
             return path
