@@ -42,7 +42,7 @@ class Trainer:
     """Trains ``model`` on ``data``, writing the run folder ``out_dir``.
 
     ``callbacks`` are Callback objects, names of registered callbacks or ``(name, options)`` pairs, and run in
-    the order given; None means zoo's defaults (metrics, validation, sample grids, checkpoints, evaluation,
+    the order given; None means zoo's defaults (metrics, validation, sample grids, evaluation, checkpoints,
     loss plot, report), as ``zoo train`` uses. Registered ones are recorded in ``config.json`` with their options.
     """
 
