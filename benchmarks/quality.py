@@ -75,7 +75,7 @@ def score(run: Path, n: int) -> tuple[dict, dict] | None:
     config = json.loads((run / "config.json").read_text())
     figures["model"], figures["steps"] = config["model"], config["train"]["steps"]
     checkpoint = run / "checkpoint.safetensors"
-    if zoo.get_model(config["model"]).load().conditional:
+    if zoo.get_model(config["model"]).is_conditional(**config["config"]):
         from cgan_labels import agreement
 
         labels = agreement(checkpoint)

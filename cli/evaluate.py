@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from zoo.cli import sampling_options
+from zoo.cli.sampling_options import EPILOG, EXTRA_ARGUMENTS
 from zoo.errors import ZooError
 from zoo.evaluation.figures import info_line, shares_line, table_rows
 
@@ -27,7 +29,7 @@ def _image_size(ckpt) -> int | None:
     return int(ckpt.meta.get("image_size", 0)) or None
 
 
-@click.command("eval")
+@click.command("eval", context_settings=EXTRA_ARGUMENTS, epilog=EPILOG)
 @click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
 @click.option("--samples", type=click.Path(path_type=Path), default=None, help="Score images from this .npz instead of a checkpoint.")
 @click.option("--data", default=None, help="Dataset to compare with (default: the checkpoint's).")
@@ -36,27 +38,35 @@ def _image_size(ckpt) -> int | None:
 @click.option("--features", default="classifier", show_default=True, help="Registered feature extractor.")
 @click.option("--iw-samples", type=click.IntRange(min=1), default=100, show_default=True, help="k for the importance-weighted NLL (VAEs).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def evaluate(checkpoint, samples, data, count, seed, features, iw_samples, as_json):
+@click.pass_context
+def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, as_json):
     """Score CHECKPOINT (or --samples FILE.npz) with FID, KID, precision/recall, confidence/diversity, class coverage
     and, for autoencoders and VAEs, reconstruction error, held-out ELBO and importance-weighted NLL."""
     if (checkpoint is None) == (samples is None):
         raise ZooError("give a CHECKPOINT or --samples FILE.npz (one of them)")
+    sampling_options.parse(ctx.args)
+    if ctx.args and samples is not None:
+        raise ZooError(f"{ctx.args[0]}: sampling options need a model to sample from, not --samples")
     from zoo import datasets
+    from zoo.cli.progress import SamplingProgress
     from zoo.evaluation.harness import evaluate as run, load_samples
 
-    model = None
+    model, sampling = None, {}
     if checkpoint is not None:
         from zoo.store.checkpoint import build_model, load_checkpoint
 
         ckpt = load_checkpoint(checkpoint)
         model = build_model(ckpt)
+        sampling = sampling_options.settings(model, ctx)
         data = data or ckpt.meta.get("dataset", "mnist")
     elif data is None:
         raise ZooError("--samples needs --data to say what the samples should look like")
     loaded = datasets.load(data, image_size=_image_size(ckpt) if checkpoint is not None and data == ckpt.meta.get("dataset") else None)
     train, heldout = datasets.split(loaded, "train"), datasets.split(loaded, "heldout")
     images = None if samples is None else load_samples(samples, train.shape)
-    report = run(train, heldout, model=model, samples=images, n=count, seed=seed, features=features, iw_samples=iw_samples).to_dict()
+    with SamplingProgress(f"{model.name if model else 'samples'}: sampling") as progress:
+        report = run(train, heldout, model=model, samples=images, n=count, seed=seed, features=features,
+                     iw_samples=iw_samples, sampling=sampling, progress=progress).to_dict()
     report["info"]["source"] = str(checkpoint or samples)
     report["info"]["classes"] = list(loaded.classes) if loaded.classes else None
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report, report["info"]["classes"]))

@@ -95,14 +95,15 @@ def info(name, as_json):
             _echo_stored(about)
         return
     spec = zoo.get_model(name)
-    model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.load().conditional else None)
+    model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.is_conditional() else None)
     networks = {net: sum(p.numel() for p in module.parameters()) for net, module in model.networks.items()}
-    fields = spec.describe_config()
+    fields, sampling = spec.describe_config(), spec.describe_sampling()
     if as_json:
         click.echo(json.dumps({
             "name": spec.name, "summary": spec.summary, "distribution": spec.distribution, "version": spec.version,
             "data_shapes": [list(s) for s in spec.data_shapes], "train_defaults": spec.train_defaults,
             "networks": networks, "config": {f.name: {"type": f.type_name, "default": f.default, "help": f.help} for f in fields},
+            "sampling": {f.name: {"type": f.type_name, "default": f.default, "help": f.help} for f in sampling},
         }, indent=2))
         return
     click.echo(f"{spec.name}: {spec.summary}")
@@ -115,6 +116,10 @@ def info(name, as_json):
         click.echo(f"  {net}: {count:,} parameters")
     click.echo("config (zoo train --set key=value):")
     click.echo(format_table([[f"  {f.name}", f.type_name, repr(f.default), f.help] for f in fields], ["  KEY", "TYPE", "DEFAULT", "HELP"]))
+    if sampling:
+        click.echo("sampling options (zoo sample / zoo eval --option value):")
+        click.echo(format_table([[f"  --{f.name.replace('_', '-')}", f.type_name, repr(f.default), f.help] for f in sampling],
+                                ["  OPTION", "TYPE", "DEFAULT", "HELP"]))
 
 
 @click.group(invoke_without_command=True)

@@ -93,3 +93,41 @@ class Progress(Callback):
 
     def on_exception(self, trainer, exception):
         self._close()
+
+
+class SamplingProgress:
+    """Progress of an iterative sampler (``zoo sample``, ``zoo eval``), called with (done, total) steps: a bar on
+    a terminal, off one a line on stderr every ``ZOO_PROGRESS_SECONDS`` (stdout may be JSON). Shows nothing for
+    a model that samples in one pass (it never reports)."""
+
+    def __init__(self, label: str, interactive: bool | None = None, seconds: float | None = None):
+        self.label = label
+        self.interactive = sys.stderr.isatty() if interactive is None else interactive
+        self.seconds = float(os.environ.get("ZOO_PROGRESS_SECONDS", DEFAULT_SECONDS)) if seconds is None else seconds
+        self.bar, self.done, self.total = None, 0, 0
+        self.started = self.last_line = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.interactive:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=self.label, show_pos=True, file=sys.stderr)
+                self.bar.__enter__()
+            self.bar.update(done - self.done)
+        elif time.perf_counter() - self.last_line >= self.seconds:
+            self.last_line = time.perf_counter()
+            click.echo(self.line(done, total), err=True)
+        self.done, self.total = done, total
+
+    def line(self, done: int, total: int) -> str:
+        elapsed = time.perf_counter() - self.started
+        eta = clock(elapsed / done * (total - done)) if done else "-"
+        return f"{self.label}: step {done}/{total}  elapsed {clock(elapsed)}  eta {eta}"
+
+    def __enter__(self) -> "SamplingProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+        elif self.total and not self.interactive and time.perf_counter() - self.started >= self.seconds:
+            click.echo(self.line(self.done, self.total), err=True)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from zoo.cli import sampling_options
+from zoo.cli.sampling_options import EPILOG, EXTRA_ARGUMENTS
 from zoo.errors import ZooError
 
 OUTPUT_SUFFIXES = (".png", ".npz", ".safetensors")
@@ -58,7 +60,7 @@ def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> No
         write_bytes(out, save(tensors))
 
 
-@click.command()
+@click.command(context_settings=EXTRA_ARGUMENTS, epilog=EPILOG)
 @click.argument("checkpoint", metavar="MODEL")
 @click.option("-n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="How many images.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("samples.png"), show_default=True,
@@ -71,18 +73,22 @@ def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> No
 @click.option("--force", is_flag=True, help="Replace --out if it exists (never a checkpoint).")
 @click.option("--scale", type=click.IntRange(min=1, max=16), default=None,
               help="Enlarge each tile of a .png grid this many times. [default: to about 96 pixels]")
-def sample(checkpoint, count, out, seed, label, interpolate, device, force, scale):
+@click.pass_context
+def sample(ctx, checkpoint, count, out, seed, label, interpolate, device, force, scale):
     """Draw images from MODEL: a run folder, a .safetensors checkpoint, a model folder (zoo export) or
     hf://owner/name[@revision] on the Hugging Face Hub."""
     _check_output(out, force)
+    sampling_options.parse(ctx.args)  # malformed extra arguments fail before the model loads
     import torch
 
+    from zoo.cli.progress import SamplingProgress
     from zoo.store.checkpoint import load_model
     from zoo.outputs.images import class_rows
     from zoo.outputs.latent_walk import interpolation_latents
     from zoo.training.trainer import resolve_device
 
     model = load_model(checkpoint, resolve_device(device))
+    sampling = sampling_options.settings(model, ctx)
     labels, nrow, z = None, None, None
     if label is not None:
         if not model.conditional:
@@ -98,7 +104,9 @@ def sample(checkpoint, count, out, seed, label, interpolate, device, force, scal
             labels = row_labels.repeat_interleave(interpolate)
     elif model.conditional:
         labels, nrow = (torch.full((count,), label), None) if label is not None else class_rows(model.num_classes, count)
-    images = model.sample(count, seed=seed, labels=labels, z=None if z is None else z.to(model.device))
+    with SamplingProgress(f"{model.name}: sampling") as progress:
+        images = model.sample(count, seed=seed, labels=labels, z=None if z is None else z.to(model.device),
+                              sampling=sampling, progress=progress)
     _write(images, labels, out, nrow, scale)
     click.echo(f"wrote {count} images to {out}")
 

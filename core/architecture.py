@@ -8,14 +8,18 @@ as GANs need). It never runs a loop: the core's Trainer does. Images are float t
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
 import torch
 from torch import nn
 
-from zoo.errors import ZooError
+from zoo.config import build_config
+from zoo.errors import ConfigError, ZooError
 from zoo.training.optimizer_steps import PLAIN
+
+_progress: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar("zoo_progress", default=None)
 
 
 @contextlib.contextmanager
@@ -39,7 +43,8 @@ class Architecture(nn.Module):
     """Base class of every zoo model. Subclasses set ``conditional``/``latent_prior`` where they differ."""
 
     conditional: ClassVar[bool] = False
-    """True when the model needs class labels (training data must have them; sampling can pick them)."""
+    """True when the model needs class labels (training data must have them; sampling can pick them). A config
+    field ``conditional`` overrides it per model (see :meth:`is_conditional`)."""
 
     latent_prior: ClassVar[str] = "gaussian"
     """``gaussian`` latents are interpolated spherically, ``empirical`` ones linearly."""
@@ -55,6 +60,10 @@ class Architecture(nn.Module):
         self.data_shape = tuple(int(s) for s in data_shape)
         self.num_classes = num_classes
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.conditional = type(self).is_conditional(config)
+        self.sampling: Any = None
+        """The sampling settings in force, read by :meth:`generate`: an instance of the ``sampling=`` dataclass the
+        model was registered with (its defaults, set by ``create_model``), or what :meth:`sample` was given."""
 
     # --- what a plugin implements -------------------------------------------------------------------------
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -91,6 +100,12 @@ class Architecture(nn.Module):
         return {}
 
     # --- provided ------------------------------------------------------------------------------------------
+    @classmethod
+    def is_conditional(cls, config: Any) -> bool:
+        """Whether a model of this class built with ``config`` takes labels: the config's ``conditional`` field
+        where it has one (``--set conditional=true``), else the class's ``conditional``."""
+        return bool(getattr(config, "conditional", cls.conditional))
+
     def optimize(self, name: str, loss: torch.Tensor) -> None:
         """Backpropagate ``loss`` and step the optimiser ``name``: call it in ``training_step`` instead of
         ``zero_grad()``, ``loss.backward()`` and ``step()``. The run's settings then apply: fp16 loss scaling,
@@ -115,14 +130,50 @@ class Architecture(nn.Module):
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         return self.sample_latent(n, generator).to(self.device)
 
+    def sampling_settings(self, overrides: Mapping[str, Any] | None = None) -> Any:
+        """The model's sampling settings with ``overrides`` (strings as given on a command line, or values)
+        applied and checked; a ConfigError names the valid ones."""
+        if self.sampling is None:
+            if overrides:
+                raise ConfigError(f"{self.name} has no sampling options (got {', '.join(map(str, overrides))})")
+            return None
+        return build_config(type(self.sampling), {**vars(self.sampling), **(overrides or {})}, model=self.name,
+                            kind="sampling option")
+
+    @contextlib.contextmanager
+    def sampling_with(self, overrides: Mapping[str, Any] | None = None) -> Iterator[Any]:
+        """Run the block with :attr:`sampling` set from ``overrides``, then put back the settings it had."""
+        before = self.sampling
+        self.sampling = self.sampling_settings(overrides)
+        try:
+            yield self.sampling
+        finally:
+            self.sampling = before
+
+    def progress(self, steps: Iterable) -> Iterator:
+        """Iterate over ``steps`` (a sized iterable: an iterative sampler's loop in :meth:`generate`), telling
+        whoever called :meth:`sample` with ``progress=`` how far it is: ``zoo sample`` shows it as a bar."""
+        steps = list(steps)
+        report = _progress.get()
+        for done, item in enumerate(steps, 1):
+            yield item
+            if report is not None:
+                report(done, len(steps))
+
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None, labels: torch.Tensor | None = None,
-               z: torch.Tensor | None = None) -> torch.Tensor:
-        """``n`` images in [-1, 1], in eval mode; the same ``seed`` gives the same images."""
+               z: torch.Tensor | None = None, sampling: Mapping[str, Any] | None = None,
+               progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
+        """``n`` images in [-1, 1], in eval mode; the same ``seed`` gives the same images. ``sampling`` overrides
+        the model's sampling options (``{"steps": 10}``); ``progress(done, total)`` hears from :meth:`progress`."""
         if z is None:
             z = self.latent_for_sampling(n, seed)
         if self.conditional and labels is None:
             labels = torch.arange(n, device=z.device) % self.num_classes
-        with eval_mode(self):
-            images = self.generate(z, None if labels is None else labels.to(z.device))
+        token = _progress.set(progress)
+        try:
+            with eval_mode(self), self.sampling_with(sampling):
+                images = self.generate(z, None if labels is None else labels.to(z.device))
+        finally:
+            _progress.reset(token)
         return images.float().clamp(-1, 1)

@@ -149,8 +149,10 @@ def did_you_mean(name: str, known: typing.Iterable[str]) -> str:
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "? " if close else ""
 
 
-def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model") -> Any:
-    """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one."""
+def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model",
+                 kind: str = "config key") -> Any:
+    """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one.
+    ``kind`` names what the keys are in messages (``config key``, ``sampling option``)."""
     fields = {f.name: f for f in describe(config_cls)}
     aliases = renamed(config_cls)
     values = {}
@@ -160,8 +162,8 @@ def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, m
         if norm not in fields:
             valid = ", ".join(f"{f.name} ({f.type_name})" for f in fields.values())
             hint = did_you_mean(norm, fields)
-            raise ConfigError(f"unknown config key '{key}' for {model}; {hint}valid keys: {valid}")
-        values[norm] = check_value(fields[norm], raw, f"{model} config key '{norm}'")
+            raise ConfigError(f"unknown {kind} '{key}' for {model}; {hint}valid {kind.split()[-1]}s: {valid}")
+        values[norm] = check_value(fields[norm], raw, f"{model} {kind} '{norm}'")
     return config_cls(**values)
 
 

@@ -43,7 +43,8 @@ def tiny_model(name: str, shape=None, seed: int = 0, **overrides):
     spec = get_model(name)
     shape = tuple(shape or spec.data_shapes[0])
     torch.manual_seed(seed)
-    model = create_model(name, data_shape=shape, num_classes=NUM_CLASSES if spec.load().conditional else None, **overrides)
+    model = create_model(name, data_shape=shape, num_classes=NUM_CLASSES if spec.is_conditional(**overrides) else None,
+                         **overrides)
     model.optimizers = model.configure_optimizers()
     return model.train()
 

@@ -74,14 +74,18 @@ def real_features(extractor, features: str, train: ImageData, train_sha256: str)
     return computed
 
 
-def generate(model, n: int, seed: int) -> torch.Tensor:
-    """``n`` samples in [-1, 1] on the CPU; conditional models get labels 0, 1, 2, ... in turn."""
+def generate(model, n: int, seed: int, sampling: dict | None = None, progress=None) -> torch.Tensor:
+    """``n`` samples in [-1, 1] on the CPU; conditional models get labels 0, 1, 2, ... in turn. ``sampling``
+    overrides the model's sampling options; ``progress(done, total)`` hears of all chunks' sampler steps."""
     z = model.latent_for_sampling(n, seed)
     labels = torch.arange(n, device=z.device) % model.num_classes if model.conditional else None
+    starts = range(0, n, SAMPLE_CHUNK)
     chunks = []
-    for start in range(0, n, SAMPLE_CHUNK):
+    for index, start in enumerate(starts):
         part = None if labels is None else labels[start : start + SAMPLE_CHUNK]
-        chunks.append(model.sample(len(z[start : start + SAMPLE_CHUNK]), z=z[start : start + SAMPLE_CHUNK], labels=part).cpu())
+        overall = None if progress is None else (lambda done, total, i=index: progress(i * total + done, len(starts) * total))
+        chunks.append(model.sample(len(z[start : start + SAMPLE_CHUNK]), z=z[start : start + SAMPLE_CHUNK], labels=part,
+                                   sampling=sampling, progress=overall).cpu())
     return torch.cat(chunks)
 
 
@@ -137,8 +141,10 @@ def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor,
 
 
 def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch.Tensor | None = None,
-             n: int = 5000, seed: int = 0, features: str = "classifier", iw_samples: int = 100) -> EvalResult:
-    """Score a model's samples (or given ``samples``) and the held-out floor against ``train``."""
+             n: int = 5000, seed: int = 0, features: str = "classifier", iw_samples: int = 100,
+             sampling: dict | None = None, progress=None) -> EvalResult:
+    """Score a model's samples (or given ``samples``) and the held-out floor against ``train``. ``sampling``
+    overrides the model's sampling options (recorded in ``info``); ``progress`` hears of the sampler's steps."""
     if model is None and samples is None:
         raise ValueError("give a model or samples")
     if model is not None and tuple(model.data_shape) != train.shape:
@@ -149,12 +155,14 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     train_features = real_features(extractor, features, train, train_sha256)
     heldout_images = to_float(heldout.images)
     if samples is None:
-        samples = generate(model, n, seed)
+        samples = generate(model, n, seed, sampling, progress)
     if len(samples) < MIN_SAMPLES:
         raise DataError(f"{len(samples)} samples are too few to score; give at least {MIN_SAMPLES}")
     report = EvalResult(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
                           "features": features, "seed": seed, "kid_units": KID_UNITS,
                           "provenance": provenance(extractor, features, train, heldout, len(samples), seed, train_sha256)})
+    if model is not None and model.sampling is not None:
+        report.info["sampling"] = dict(vars(model.sampling_settings(sampling)))
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
     report.model = _sample_figures(extractor, train_features, samples, seed, matched=len(heldout_images))

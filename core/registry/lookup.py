@@ -50,12 +50,25 @@ def _callable(reg: Registration) -> None:
         raise TypeError(f"'{reg.name}' must be registered with a callable, got {type(reg.value).__name__}")
 
 
+RESERVED_SAMPLING_NAMES = frozenset({"n", "count", "out", "seed", "label", "interpolate", "device", "force", "scale",
+                                     "samples", "data", "features", "iw_samples", "json", "help", "progress"})
+"""Names of the options ``zoo sample`` and ``zoo eval`` have of their own: a model's sampling options cannot use them."""
+
+
 def _architecture(reg: Registration) -> None:
     if not (callable(reg.value) or (isinstance(reg.value, str) and ":" in reg.value)):
         raise TypeError(f"'{reg.name}': the factory must be an Architecture subclass or a 'module:Class' string")
     config = reg.extras.get("config")
     if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         raise TypeError(f"'{reg.name}': config= must be a dataclass, got {config!r}")
+    sampling = reg.extras.get("sampling")
+    if sampling is not None:
+        if not (isinstance(sampling, type) and dataclasses.is_dataclass(sampling)):
+            raise TypeError(f"'{reg.name}': sampling= must be a dataclass, got {sampling!r}")
+        taken = sorted(RESERVED_SAMPLING_NAMES & {f.name for f in dataclasses.fields(sampling)})
+        if taken:
+            raise TypeError(f"'{reg.name}': sampling option {', '.join(taken)} would shadow an option of zoo sample "
+                            f"or zoo eval; rename it")
     if isinstance(reg.value, str) and plugins.strict():  # strict: a factory that cannot load fails its plugin now
         module, _, attr = reg.value.partition(":")
         getattr(importlib.import_module(module), attr)

@@ -38,13 +38,14 @@ class ModelSpec:
     factory: Any = field(repr=False)
     data_shapes: tuple[tuple[int, int, int], ...] = (DEFAULT_DATA_SHAPE,)
     train_defaults: dict[str, Any] = field(default_factory=dict)
+    sampling_class: type | None = None
 
     @classmethod
     def from_registration(cls, reg: Registration) -> "ModelSpec":
         extras = reg.extras
         return cls(reg.name, reg.summary, reg.plugin, reg.distribution, reg.version, extras["config"], reg.value,
                    tuple(tuple(s) for s in extras.get("data_shapes", (DEFAULT_DATA_SHAPE,))),
-                   dict(extras.get("train_defaults", {})))
+                   dict(extras.get("train_defaults", {})), extras.get("sampling"))
 
     @property
     def default_config(self) -> Any:
@@ -52,6 +53,15 @@ class ModelSpec:
 
     def describe_config(self):
         return describe(self.config_class)
+
+    def describe_sampling(self):
+        """The sampling options (``zoo sample NAME --steps 10``), as :meth:`describe_config` describes the config;
+        empty for models that declare none."""
+        return describe(self.sampling_class) if self.sampling_class is not None else []
+
+    def is_conditional(self, **overrides: Any) -> bool:
+        """Whether the model, with its default config updated by ``overrides``, takes class labels."""
+        return self.load().is_conditional(build_config(self.config_class, overrides, model=self.name))
 
     def load(self) -> Callable:
         """The architecture class, importing its module now if it was registered as a string."""
@@ -86,10 +96,12 @@ def create_model(name: str, *, data_shape=None, num_classes: int | None = None, 
     spec = get_model(name)
     config = build_config(spec.config_class, overrides, model=name)
     cls = spec.load()
-    if getattr(cls, "conditional", False) and not num_classes:
+    if cls.is_conditional(config) and not num_classes:
         raise DataError(f"{name} is conditional: it needs a labelled dataset (a folder with one subfolder per class, "
                         "or an .npz with 'labels'; from Python, pass num_classes)")
     shape = tuple(data_shape) if data_shape is not None else spec.data_shapes[0]
     model = cls(config, data_shape=shape, num_classes=num_classes)
     model.name = name
+    if spec.sampling_class is not None:
+        model.sampling = spec.sampling_class()
     return model

@@ -84,7 +84,7 @@ def _new(spec: ModelSpec, out, data: str, options: dict, model_options: dict, ca
     defaults = {k: v for k, v in spec.train_defaults.items() if k in TrainConfig.__dataclass_fields__}
     settings = layered(defaults, options)
     train, heldout = _load_data(data, "train", TrainConfig(image_size=settings.get("image_size", 0)).image_size)
-    config = _checked(spec, settings, train)
+    config = _checked(spec, model_options, settings, train)
     specs = callback_specs.parse([*callback_specs.default_callbacks(), *callback_specs.parse(callbacks).items()])
     return Plan(spec.name, model_options, config, train, heldout, callback_specs.checked(specs), folder)
 
@@ -118,7 +118,7 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
     train, heldout = _load_data(source or data, saved["data"].get("part", "train"), int(saved["train"].get("image_size", 0)))
     if not saved["data"].get("heldout", True):
         heldout = None
-    config = _checked(spec, layered(saved["train"], options), train)
+    config = _checked(spec, saved["config"], layered(saved["train"], options), train)
     checkpoint = load_checkpoint(folder.path) if folder.checkpoint.exists() else None
     if checkpoint is None:
         print(f"zoo: {folder.path} has no checkpoint yet; training it from step 0", file=sys.stderr)
@@ -137,9 +137,9 @@ def _load_data(source: str, part: str | None, image_size: int = 0):
     return datasets.split(loaded, part), datasets.split(loaded, "heldout")
 
 
-def _checked(spec: ModelSpec, settings: dict, data) -> TrainConfig:
+def _checked(spec: ModelSpec, model_options: dict, settings: dict, data) -> TrainConfig:
     config = train_config(settings, len(data), launched_world().size)
-    check_data(spec.name, getattr(spec.load(), "conditional", False), data, config.batch_size, launched_world().size)
+    check_data(spec.name, spec.is_conditional(**model_options), data, config.batch_size, launched_world().size)
     return config
 
 

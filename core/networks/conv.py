@@ -1,4 +1,4 @@
-"""Network building blocks: the Generator and Discriminator bases and DCGAN-style convolutional stacks.
+"""Convolutional building blocks: the Generator and Discriminator bases and DCGAN-style convolutional stacks.
 
 The convolutional stacks adapt to the data shape: a square side S is written as base * 2**n with base in 3..7
 (28 = 7*4, 32 = 4*8, 64 = 4*16), so the generator starts from a base x base map and doubles n times, and the
