@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from zoo.cli import sampling_options
-from zoo.cli.sampling_options import EPILOG, EXTRA_ARGUMENTS
+from zoo.cli.sampling_options import EPILOG, TakesSamplingOptions
 from zoo.errors import ZooError
 from zoo.evaluation.figures import info_line, shares_line, table_rows
 
@@ -29,7 +29,7 @@ def _image_size(ckpt) -> int | None:
     return int(ckpt.meta.get("image_size", 0)) or None
 
 
-@click.command("eval", context_settings=EXTRA_ARGUMENTS, epilog=EPILOG)
+@click.command("eval", cls=TakesSamplingOptions, epilog=EPILOG)
 @click.argument("checkpoint", required=False, type=click.Path(path_type=Path))
 @click.option("--samples", type=click.Path(path_type=Path), default=None, help="Score images from this .npz instead of a checkpoint.")
 @click.option("--data", default=None, help="Dataset to compare with (default: the checkpoint's).")
@@ -44,9 +44,9 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
     and, for autoencoders and VAEs, reconstruction error, held-out ELBO and importance-weighted NLL."""
     if (checkpoint is None) == (samples is None):
         raise ZooError("give a CHECKPOINT or --samples FILE.npz (one of them)")
-    sampling_options.parse(ctx.args)
-    if ctx.args and samples is not None:
-        raise ZooError(f"{ctx.args[0]}: sampling options need a model to sample from, not --samples")
+    sampling_options.parse(ctx.meta["sampling"])
+    if ctx.meta["sampling"] and samples is not None:
+        raise ZooError(f"{ctx.meta['sampling'][0]}: sampling options need a model to sample from, not --samples")
     from zoo import datasets
     from zoo.cli.progress import SamplingProgress
     from zoo.evaluation.harness import evaluate as run, load_samples

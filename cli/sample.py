@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from zoo.cli import sampling_options
-from zoo.cli.sampling_options import EPILOG, EXTRA_ARGUMENTS
+from zoo.cli.sampling_options import EPILOG, TakesSamplingOptions
 from zoo.errors import ZooError
 
 OUTPUT_SUFFIXES = (".png", ".npz", ".safetensors")
@@ -60,7 +60,7 @@ def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> No
         write_bytes(out, save(tensors))
 
 
-@click.command(context_settings=EXTRA_ARGUMENTS, epilog=EPILOG)
+@click.command(cls=TakesSamplingOptions, epilog=EPILOG)
 @click.argument("checkpoint", metavar="MODEL")
 @click.option("-n", "count", type=click.IntRange(min=1), default=64, show_default=True, help="How many images.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("samples.png"), show_default=True,
@@ -78,7 +78,7 @@ def sample(ctx, checkpoint, count, out, seed, label, interpolate, device, force,
     """Draw images from MODEL: a run folder, a .safetensors checkpoint, a model folder (zoo export) or
     hf://owner/name[@revision] on the Hugging Face Hub."""
     _check_output(out, force)
-    sampling_options.parse(ctx.args)  # malformed extra arguments fail before the model loads
+    sampling_options.parse(ctx.meta["sampling"])  # malformed extra arguments fail before the model loads
     import torch
 
     from zoo.cli.progress import SamplingProgress

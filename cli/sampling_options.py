@@ -1,8 +1,9 @@
 """A model's own sampling options on the command line: ``zoo sample RUN --steps 10 --guidance 2``.
 
 The options a model declares (``register(..., sampling=...)``) are not known until the model is loaded, so
-``zoo sample`` and ``zoo eval`` take the options they do not know themselves as extra arguments and check them
-here, against the model, with the types, bounds and help its sampling dataclass gives them."""
+``zoo sample`` and ``zoo eval`` set aside the ``--name value`` pairs they do not know themselves (wherever they
+stand on the line) and check them here, against the model, with the types, bounds and help its sampling
+dataclass gives them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,28 @@ import click
 
 from zoo.errors import ZooError
 
-EXTRA_ARGUMENTS = {"ignore_unknown_options": True, "allow_extra_args": True}
-"""The click ``context_settings`` of a command that takes a model's sampling options."""
+
+
+class TakesSamplingOptions(click.Command):
+    """A command that also takes its model's sampling options: the ``--name value`` and ``--name=value`` pairs
+    whose name is none of its own options, kept in ``ctx.meta["sampling"]`` (see :func:`settings`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
+        own, extra, rest = [], [], list(args)
+        while rest:
+            token = rest.pop(0)
+            if token == "--":
+                own += [token, *rest]
+                break
+            if token.startswith("--") and len(token) > 2 and token.partition("=")[0] not in known:
+                extra.append(token)
+                if "=" not in token and rest and not rest[0].startswith("--"):
+                    extra.append(rest.pop(0))
+                continue
+            own.append(token)
+        ctx.meta["sampling"] = extra
+        return super().parse_args(ctx, own)
 
 EPILOG = ("MODEL's own sampling options (e.g. --steps 10 for an iterative sampler) follow the same form; "
           "'zoo info NAME' lists them.")
@@ -36,7 +57,7 @@ def parse(arguments: list[str]) -> dict[str, str]:
 def settings(model, ctx: click.Context) -> dict:
     """The model's sampling settings given the extra arguments of ``ctx``, checked; a one-line error if one is
     unknown (naming the model's options) or out of range."""
-    given = parse(ctx.args)
+    given = parse(ctx.meta.get("sampling", []))
     if given and model.sampling is None:
         flags = ", ".join(f"--{k.replace('_', '-')}" for k in given)
         raise ZooError(f"no such option: {flags} ({model.name} has no sampling options; 'zoo {ctx.info_name} --help')")

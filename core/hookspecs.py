@@ -7,7 +7,7 @@ touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch
 
 import pluggy
 
-API_VERSION = "1.4"
+API_VERSION = "1.5"
 """The plugin API's version, MAJOR.MINOR: a minor bump only adds, a major bump breaks plugins. A plugin declares
 the version it is written against as ``ZOO_API = "1.1"`` in its entry-point module; it loads on any core with the
 same major and at least that minor, and is skipped with a warning elsewhere. 1.0: the first wave; 1.1: penalties,
@@ -16,7 +16,9 @@ losses with real scores, callback options, ``option(minimum=, maximum=, choices=
 ``images``, ``shape``, ``classes``, ``files``; 1.3: ``GANConfig.augment`` and ``penalty_every``, the ``r1`` penalty,
 ``zoo.latent_density``, ``trainer.save_checkpoint(path)``; 1.4: ``Architecture.optimize``, ``Callback.state_dict``/``load_state_dict``,
 ``trainer.is_due``, ``trainer.heldout_tensors``, ``trainer.base_lrs``, ``GANConfig.penalty_weight`` (``gp_weight``
-still accepted), ``zoo.atomic_write``, ``zoo.testing.check_penalty``, the ``slow`` pytest marker."""
+still accepted), ``zoo.atomic_write``, ``zoo.testing.check_penalty``, the ``slow`` pytest marker; 1.5: sampling options
+(``register(..., sampling=...)``, ``Architecture.sampling``, ``sample(sampling=, progress=)``), ``Architecture.progress``,
+``Architecture.is_conditional`` (a config's ``conditional`` field), ``zoo.networks.UNet``, ``zoo.denoising``."""
 
 hookspec = pluggy.HookspecMarker("zoo")
 hookimpl = pluggy.HookimplMarker("zoo")
@@ -25,7 +27,8 @@ hookimpl = pluggy.HookimplMarker("zoo")
 
 @hookspec
 def register_architectures(register):
-    """Add architectures: ``register(name, factory, *, config, summary, data_shapes=..., train_defaults=...)``.
+    """Add architectures: ``register(name, factory, *, config, summary, data_shapes=..., train_defaults=...,
+    sampling=...)``.
 
     ``factory`` is an :class:`zoo.Architecture` subclass or a ``"module:Class"`` string imported only when the
     model is built; ``config`` is a dataclass whose field defaults are the model's defaults.

@@ -24,6 +24,7 @@ import torch
 from zoo.architecture import Batch
 from zoo.config import option
 from zoo.datasets import ImageData
+from zoo.errors import ConfigError
 from zoo.gan import GAN
 from zoo.gan_config import GANConfig
 from zoo.hookspecs import hookimpl
@@ -124,6 +125,16 @@ def check_checkpoint_roundtrip(name: str, tmp_path: Path) -> None:
         assert torch.equal(model.reconstruct(x), loaded.reconstruct(x)), f"{name}: reconstructions differ after reload"
 
 
+def check_sampling_options(name: str, tmp_path: Path | None = None) -> None:
+    """Sampling options have help, the defaults given explicitly draw the same images, unknown ones fail."""
+    model, options = tiny_model(name), get_model(name).describe_sampling()
+    assert all(o.help for o in options), f"{name}: a sampling option has no help"
+    explicit = model.sample(2, seed=1, sampling={o.name: str(o.default) for o in options})
+    assert torch.equal(model.sample(2, seed=1), explicit), f"{name}: the defaults given explicitly draw other images"
+    with contextlib.suppress(ConfigError):
+        raise AssertionError(f"{name}: accepted an unknown sampling option {model.sample(2, sampling={'no_such': 1})}")
+
+
 def _random_dataset(folder: Path, shape) -> Path:
     import numpy as np
 
@@ -134,13 +145,13 @@ def _random_dataset(folder: Path, shape) -> Path:
     return path
 
 
-def _straight_and_resumed(name: str, tmp_path: Path, callbacks=()) -> None:
-    """Train ``name`` 4 steps straight and 2 + 2 with a resume, every default callback on (evaluation every 2
-    steps), and assert both end with identical weights."""
+def _straight_and_resumed(name: str, tmp_path: Path, callbacks=(), config: dict | None = None) -> None:
+    """Train ``name`` (with ``config``) 4 steps straight and 2 + 2 with a resume, every default callback on
+    (evaluation every 2 steps), and assert both end with identical weights."""
     from zoo.training.trainer import train
 
     tmp_path = Path(tmp_path)
-    options = dict(data=str(_random_dataset(tmp_path, get_model(name).data_shapes[0])), batch_size=BATCH,
+    options = dict(data=str(_random_dataset(tmp_path, get_model(name).data_shapes[0])), batch_size=BATCH, config=config,
                    sample_every=2, checkpoint_every=2, log_every=1, eval_every=2, eval_samples=10, callbacks=callbacks)
     train(name, out=tmp_path / "straight", steps=4, **options)
     train(name, out=tmp_path / "resumed", steps=2, **options)
@@ -150,10 +161,11 @@ def _straight_and_resumed(name: str, tmp_path: Path, callbacks=()) -> None:
     assert not differ, f"{name}: a resumed run differs from an uninterrupted one in {differ[:3]}"
 
 
-def check_resume_exact(name: str, tmp_path: Path) -> None:
+def check_resume_exact(name: str, tmp_path: Path, **config) -> None:
     """4 steps straight and 2 + 2 with a resume end with identical weights, with every default callback on and
-    evaluation every 2 steps: nothing but the training step may consume training randomness."""
-    _straight_and_resumed(name, tmp_path)
+    evaluation every 2 steps: nothing but the training step may consume training randomness. ``config`` sets
+    the model's config keys (a variant: ``conditional=True``)."""
+    _straight_and_resumed(name, tmp_path, config=config)
 
 
 ARCHITECTURE_CHECKS = (
@@ -162,6 +174,7 @@ ARCHITECTURE_CHECKS = (
     check_training_step,
     check_sampling,
     check_checkpoint_roundtrip,
+    check_sampling_options,
     check_resume_exact,
 )
 
@@ -250,14 +263,13 @@ def check_penalty(name: str, tmp_path: Path | None = None) -> None:
     torch.manual_seed(0)
     net = ConvDiscriminator((1, 28, 28), 4, norm="layer")
     real, fake = random_images(BATCH, seed=0), random_images(BATCH, seed=1)
-    values = []
-    for _ in range(2):
+    def measured():
         torch.manual_seed(0)
-        values.append(penalty(lambda x: net(x), real, fake))
-    value = values[0]
+        return penalty(net, real, fake)
+    value, again = measured(), measured()
     assert torch.is_tensor(value) and value.dim() == 0, f"penalty {name}: not a scalar tensor"
     assert torch.isfinite(value) and value >= 0, f"penalty {name}: {float(value)} (must be finite and >= 0)"
-    assert torch.equal(value.detach(), values[1].detach()), f"penalty {name}: differs for the same seed"
+    assert torch.equal(value.detach(), again.detach()), f"penalty {name}: differs for the same seed"
     cut = f"penalty {name}: no gradient reaches the critic's weights (take torch.autograd.grad with create_graph=True)"
     assert value.requires_grad, cut
     value.backward()

@@ -2,6 +2,7 @@
 
 import torch
 
+from zoo.denoising.model import Denoiser
 from zoo.gan import GAN
 from zoo.networks import ConvDiscriminator, ConvGenerator
 
@@ -31,3 +32,17 @@ class LazyGAN(ToyGAN):
 
     def training_step(self, batch, step):
         return {"loss": torch.tensor(0.0)}
+
+
+class ToyFlow(Denoiser):
+    """A tiny flow-matching model with an Euler sampler: an iterative sampler with sampling options, for tests."""
+
+    def loss(self, images, labels):
+        noise, t = torch.randn_like(images), torch.rand(len(images), device=images.device)
+        return (self.network(torch.lerp(noise, images, t[:, None, None, None]), t, labels) - (images - noise)).square().mean()
+
+    def generate(self, z, labels=None):
+        x, steps = z, self.sampling.steps
+        for i in self.progress(range(steps)):
+            x = x + self.predict(x, i / steps, labels) / steps
+        return x

@@ -85,7 +85,8 @@ def _adversarial_loss(reg: Registration) -> None:
 
 ZOOS_OWN = {  # names that zoo's own plugin distributions provide, so a missing one can say what to install
     ("models", "autoencoder"): "zoo-autoencoder", ("models", "vae"): "zoo-vae", ("models", "dcgan"): "zoo-dcgan",
-    ("models", "wgan-gp"): "zoo-wgan-gp", ("models", "cgan"): "zoo-cgan",
+    ("models", "wgan-gp"): "zoo-wgan-gp", ("models", "cgan"): "zoo-cgan", ("models", "ddpm"): "zoo-ddpm",
+    ("models", "flow-matching"): "zoo-flow-matching",
     ("callbacks", "tensorboard"): "zoo-tensorboard (also the extra zoo-core[tensorboard])",
 }
 

@@ -1,0 +1,69 @@
+"""The base of models that learn to undo noise with a U-Net and sample by integrating from pure noise to an image.
+
+A plugin implements two methods: :meth:`Denoiser.loss` (the training objective on a batch of images) and
+:meth:`Denoiser.generate` (its sampler, looping over ``self.progress(...)``). The base builds the U-Net from the
+config, keeps an EMA of its weights, hides labels for classifier-free guidance, and steps the optimiser.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import torch
+
+from zoo.architecture import Architecture
+from zoo.ema import make_ema, update_ema, warmed_up
+from zoo.errors import ConfigError
+from zoo.networks.unet import UNet
+
+
+class Denoiser(Architecture):
+    """``self.network`` (a :class:`~zoo.networks.unet.UNet`) maps (noisy images, times in [0, 1], labels) to a
+    prediction of the images' shape; ``self.network_ema`` is its EMA. Latents are noise images."""
+
+    memory_format = "channels_last"  # the U-Net reshapes, never views
+
+    def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
+        super().__init__(config, data_shape, num_classes)
+        if not 0.0 <= config.ema_decay < 1.0:
+            raise ConfigError("ema_decay must be in [0, 1)")
+        self.network = UNet(self.data_shape, config.width, config.widths(), config.blocks, config.attention,
+                            num_classes if self.conditional else None, config.fold, config.dropout)
+        self.network_ema = make_ema(self.network) if config.ema_decay > 0 else None
+
+    # --- what a plugin implements -------------------------------------------------------------------------
+    def loss(self, images: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The training loss on ``images`` in [-1, 1]; ``labels`` are None, or the batch's with some hidden."""
+        raise NotImplementedError
+
+    # --- provided ------------------------------------------------------------------------------------------
+    def configure_optimizers(self):
+        return {"network": torch.optim.Adam(self.network.parameters(), lr=self.config.lr)}
+
+    def training_step(self, batch, step):
+        labels = None
+        if self.conditional:
+            labels = self.network.drop_labels(batch.labels, self.config.label_dropout)
+        loss = self.loss(batch.images, labels)
+        self.optimize("network", loss)
+        if self.network_ema is not None:
+            update_ema(self.network_ema, self.network, warmed_up(self.config.ema_decay, step))
+        return {"loss": loss.detach()}
+
+    def sample_latent(self, n, generator=None):
+        return torch.randn(n, *self.data_shape, generator=generator)
+
+    def predict(self, x: torch.Tensor, t: float | torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        """The network's output at time ``t`` for a sampler: the EMA weights unless the sampling option ``ema`` is
+        false, with the sampling option ``guidance`` applied when there are labels."""
+        use_ema = self.network_ema is not None and getattr(self.sampling, "ema", True)
+        network = self.network_ema if use_ema else self.network
+        t = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(len(x))
+        return network.guided(x, t, labels, float(getattr(self.sampling, "guidance", 1.0)))
+
+    @staticmethod
+    def noise_generator(z: torch.Tensor) -> torch.Generator:
+        """A generator for a stochastic sampler's fresh noise, seeded from the starting noise ``z``: the same
+        latents give the same images, and sampling never draws from (or disturbs) the training's random stream."""
+        seed = zlib.crc32(z.detach().float().cpu().numpy().tobytes())
+        return torch.Generator(z.device).manual_seed(seed)

@@ -1,0 +1,39 @@
+"""zoo plugin: denoising diffusion. This module stays light (no torch); the model loads from ``zoo_ddpm.model``."""
+
+from dataclasses import dataclass
+
+import zoo
+from zoo.config import option
+from zoo.denoising import DenoiserConfig, GuidedSampling
+
+ZOO_API = "1.5"  # the zoo plugin API this plugin is written against
+
+
+@dataclass
+class DDPMConfig(DenoiserConfig):
+    schedule: str = option("cosine", "noise schedule: cosine (Nichol & Dhariwal 2021) or linear (Ho et al. 2020)",
+                           choices=("cosine", "linear"))
+    prediction: str = option("v", "what the network predicts: v (Salimans & Ho 2022: stable at every noise level) "
+                             "or epsilon, the noise (Ho et al. 2020)", choices=("v", "epsilon"))
+    timesteps: int = option(1000, "diffusion steps T of the forward process", minimum=10, maximum=100_000)
+
+
+@dataclass
+class DDPMSampling(GuidedSampling):
+    sampler: str = option("ddim", "ddim: deterministic (Song et al. 2021), good in few steps; ddpm: ancestral, "
+                          "fresh noise at each step (Ho et al. 2020), needs more", choices=("ddim", "ddpm"))
+    steps: int = option(50, "denoising steps, spread evenly over the T of training: fewer is faster and coarser",
+                        minimum=1, maximum=100_000)
+
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(
+        "ddpm",
+        "zoo_ddpm.model:DDPM",
+        config=DDPMConfig,
+        sampling=DDPMSampling,
+        summary="Denoising diffusion probabilistic model with DDPM and DDIM sampling (Ho et al. 2020; Song et al. 2021)",
+        data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
+        train_defaults={"steps": 4000, "batch_size": 64, "clip_grad_norm": 1.0},
+    )

@@ -1,0 +1,67 @@
+"""Denoising diffusion: an image x0 is noised to x_t = sqrt(a_t) x0 + sqrt(1 - a_t) e at a random step t of T
+(a_t, the signal kept, falls from 1 to about 0 along a cosine or linear schedule); the U-Net learns to predict the
+noise e or the velocity v = sqrt(a_t) e - sqrt(1 - a_t) x0. Sampling walks back from pure noise over an evenly
+spread subset of the T steps: deterministically (DDIM) or with fresh noise at each step (DDPM's ancestral)."""
+
+import math
+
+import torch
+
+from zoo.denoising.model import Denoiser
+
+
+def signal_levels(schedule: str, timesteps: int) -> torch.Tensor:
+    """a_t (the cumulative product of 1 - beta) for t = 1..T, in float64."""
+    if schedule == "linear":
+        betas = torch.linspace(1e-4 * 1000 / timesteps, 0.02 * 1000 / timesteps, timesteps, dtype=torch.float64)
+        return torch.cumprod(1 - betas, 0)
+    s = 0.008
+    f = torch.cos((torch.arange(timesteps + 1, dtype=torch.float64) / timesteps + s) / (1 + s) * math.pi / 2) ** 2
+    betas = (1 - f[1:] / f[:-1]).clamp(max=0.999)
+    return torch.cumprod(1 - betas, 0)
+
+
+class DDPM(Denoiser):
+    """Denoising diffusion probabilistic model (Ho et al. 2020) with DDIM sampling (Song et al. 2021)."""
+
+    def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
+        super().__init__(config, data_shape, num_classes)
+        self.register_buffer("levels", signal_levels(config.schedule, config.timesteps).float(), persistent=False)
+
+    def loss(self, images, labels):
+        t = torch.randint(0, self.config.timesteps, (len(images),), device=images.device)
+        a = self.levels[t][:, None, None, None]
+        noise = torch.randn_like(images)
+        noisy = a.sqrt() * images + (1 - a).sqrt() * noise
+        target = noise if self.config.prediction == "epsilon" else a.sqrt() * noise - (1 - a).sqrt() * images
+        return (self.network(noisy, self.time(t), labels) - target).square().mean()
+
+    def time(self, t: torch.Tensor | int) -> torch.Tensor | float:
+        """Step t of 0..T-1 as the U-Net's time in [0, 1]."""
+        return (t + 1) / self.config.timesteps
+
+    def image_and_noise(self, x, a, output):
+        """(predicted clean image, clipped to [-1, 1]; the noise consistent with it) from the network's output."""
+        if self.config.prediction == "epsilon":
+            image = (x - (1 - a) ** 0.5 * output) / a ** 0.5
+        else:
+            image = a ** 0.5 * x - (1 - a) ** 0.5 * output
+        image = image.clamp(-1, 1)
+        return image, (x - a ** 0.5 * image) / (1 - a) ** 0.5
+
+    def generate(self, z, labels=None):
+        steps = min(self.sampling.steps, self.config.timesteps)
+        ts = torch.linspace(self.config.timesteps - 1, 0, steps).round().long().tolist()
+        levels = self.levels.double().tolist()
+        stochastic = self.sampling.sampler == "ddpm"
+        generator = self.noise_generator(z) if stochastic else None
+        x = z
+        for i in self.progress(range(steps)):
+            a = levels[ts[i]]
+            a_next = levels[ts[i + 1]] if i + 1 < steps else 1.0
+            image, noise = self.image_and_noise(x, a, self.predict(x, self.time(ts[i]), labels))
+            sigma = math.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next)) if stochastic else 0.0
+            x = a_next ** 0.5 * image + math.sqrt(max(1 - a_next - sigma ** 2, 0.0)) * noise
+            if sigma > 0:
+                x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        return x

@@ -1,0 +1,36 @@
+"""zoo plugin: flow matching. This module stays light (no torch); the model loads from ``zoo_flow_matching.model``."""
+
+from dataclasses import dataclass
+
+import zoo
+from zoo.config import option
+from zoo.denoising import DenoiserConfig, GuidedSampling
+
+ZOO_API = "1.5"  # the zoo plugin API this plugin is written against
+
+
+@dataclass
+class FlowMatchingConfig(DenoiserConfig):
+    time_sampling: str = option("logit-normal", "training times t: logit-normal (Esser et al. 2024: more weight "
+                                "in the middle of the path, where the velocity is hardest to predict) or uniform",
+                                choices=("logit-normal", "uniform"))
+
+
+@dataclass
+class FlowMatchingSampling(GuidedSampling):
+    sampler: str = option("heun", "ODE solver: heun (2nd order, 2 network evaluations a step) or euler (1st order)",
+                          choices=("heun", "euler"))
+    steps: int = option(20, "solver steps from noise to image: fewer is faster and coarser", minimum=1, maximum=10_000)
+
+
+@zoo.hookimpl
+def register_architectures(register):
+    register(
+        "flow-matching",
+        "zoo_flow_matching.model:FlowMatching",
+        config=FlowMatchingConfig,
+        sampling=FlowMatchingSampling,
+        summary="Flow matching on the straight path from noise to data (Lipman et al. 2023; Liu et al. 2023)",
+        data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
+        train_defaults={"steps": 4000, "batch_size": 64, "clip_grad_norm": 1.0},
+    )
