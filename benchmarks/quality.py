@@ -39,6 +39,9 @@ def bar(model: str, m: dict, floor: float) -> tuple[str, bool] | None:
         return "FID <= 100", m["fid"] <= 100
     if model == "autoencoder":
         return "FID <= 60", m["fid"] <= 60
+    if model in ("ddpm", "flow-matching"):
+        met = m["fid"] <= 15 and m["min_class_share"] >= 0.05
+        return "FID <= 15, every class >= 5 %, 2,000 samples in <= 2 min", met and (m.get("sampling_minutes") or 0) <= 2
     if model == "cgan":  # labels at their floor: see benchmarks/cgan_labels.py for why not a fixed 98 %
         return (f"FID <= {FLOOR_FACTOR}x floor, no label read right less often than real digits of it",
                 m["fid"] <= FLOOR_FACTOR * floor and m.get("labels_short") == 0)
@@ -82,6 +85,22 @@ def score(run: Path, n: int) -> tuple[dict, dict] | None:
         figures.update(label_agreement_min=min(labels.generated), label_agreement_mean=labels.mean,
                        label_floor=labels.accuracy, labels_short=len(labels.shortfalls))
     return figures, report["floor"]
+
+
+def sampler_figures(run: Path, name: str, n: int) -> dict:
+    """For a model with a ``steps`` sampling option: the minutes ``zoo sample`` takes for ``n`` images with the
+    default settings, and the FID with 10 steps (quality against sampling cost)."""
+    if "steps" not in {o.name for o in zoo.get_model(name).describe_sampling()}:
+        return {}
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        drawn = zoo_command("sample", run, "-n", n, "--out", Path(folder) / "samples.npz")
+        minutes = (time.perf_counter() - started) / 60
+    fast = zoo_command("eval", run, "-n", n, "--json", "--steps", 10)
+    if drawn.returncode != 0 or fast.returncode != 0:
+        print(f"{run}: sampling failed: {(drawn.stderr + fast.stderr).strip()}", file=sys.stderr)
+        return {}
+    return {"sampling_minutes": minutes, "fid_10_steps": json.loads(fast.stdout)["model"]["fid"]}
 
 
 def median(rows: list[dict], key: str) -> float | None:
@@ -135,6 +154,7 @@ def main():
             continue
         figures, baseline = scored
         figures["minutes"], figures["run"] = minutes, str(run)
+        figures.update(sampler_figures(run, figures["model"], args.n))
         per_model.setdefault(figures["model"], []).append(figures)
         if args.grids and len(per_model[figures["model"]]) == 1:
             args.grids.mkdir(parents=True, exist_ok=True)
@@ -142,11 +162,11 @@ def main():
 
     references: dict[str, list[dict]] = {}
     if args.references:
-        from plain_references import run as reference
+        from plain_references import REFERENCES, run as reference
 
         folder = Path(tempfile.mkdtemp(prefix="zoo-references-"))
         for seed in args.seeds if args.reference_seeds is None else args.reference_seeds:
-            for name in ("dcgan", "vae"):
+            for name in REFERENCES:
                 row = reference(name, folder, None, args.n, seed)
                 references.setdefault(row["model"], []).append({**row["figures"], "steps": row["steps"],
                                                                "minutes": row["minutes"]})
@@ -154,18 +174,22 @@ def main():
     floor = baseline["fid"] if baseline else float("nan")
     print(f"\n{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, zoo {zoo.__version__}, "
           f"n = {args.n} samples, seeds {' '.join(map(str, args.seeds))}; medians over seeds\n")
-    print("| model | steps | wall time | FID | KID | least common class | held-out ELBO / IW-NLL (nats) | bar | met |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| model | steps | wall time | FID | KID | least common class | held-out ELBO / IW-NLL (nats) | sampling "
+          f"{args.n:,} | FID, 10 sampler steps | bar | met |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     if baseline:
         print(f"| held-out real images (the floor) | - | - | {floor:.2f} | {baseline['kid']:.2f} | "
-              f"{baseline['min_class_share']:.1%} | - | - | - |")
+              f"{baseline['min_class_share']:.1%} | - | - | - | - | - |")
     summaries = [summarise(name, rows) for name, rows in sorted(per_model.items())]
     summaries += [summarise(name, rows) for name, rows in references.items()]
     for m in summaries:
         target = bar(m["model"], m, floor)
         minutes = f"{m['minutes']:.1f} min" if m.get("minutes") is not None else "-"
+        sampling = f"{m['sampling_minutes']:.1f} min" if m.get("sampling_minutes") is not None else "-"
+        fast = f"{m['fid_10_steps']:.2f}" if m.get("fid_10_steps") is not None else "-"
         print(f"| {m['model']} | {m['steps']} | {minutes} | {m['fid']:.2f} | {m['kid']:.2f} | {m['min_class_share']:.1%} | "
-              f"{likelihood(m)} | {target[0] if target else '-'} | {('yes' if target[1] else 'no') if target else '-'} |")
+              f"{likelihood(m)} | {sampling} | {fast} | {target[0] if target else '-'} | "
+              f"{('yes' if target[1] else 'no') if target else '-'} |")
     print("\nFID of each seed (seed: FID):\n")
     for name, rows in [*sorted(per_model.items()), *references.items()]:
         ran = args.reference_seeds if name in references and args.reference_seeds is not None else args.seeds

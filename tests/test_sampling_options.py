@@ -137,3 +137,14 @@ def test_a_config_field_makes_a_model_conditional(toy_flow, zoo_cli, tmp_path, t
     code, _, err = zoo_cli("sample", run, "--label", "1", "--guidance", "2", "-n", "2", "--out", tmp_path / "one.npz")
     assert code == 0, err
     assert list(np.load(tmp_path / "one.npz")["labels"]) == [1, 1]
+
+
+def test_a_network_left_out_by_export_is_refused_not_used_with_fresh_weights(flow_run, zoo_cli, tmp_path):
+    folder = tmp_path / "exported"
+    code, _, err = zoo_cli("export", flow_run, folder)
+    assert code == 0, err
+    assert json.loads((folder / "config.json").read_text())["weights"]["left_out"] == ["network"]  # the EMA is kept
+    assert zoo_cli("sample", folder, "-n", "2", "--out", tmp_path / "ema.png")[0] == 0
+    code, _, err = zoo_cli("sample", folder, "-n", "2", "--out", tmp_path / "live.png", "--ema", "false")
+    assert code == 1 and "holds no weights for network (zoo export left it out" in err and "Traceback" not in err
+    assert not (tmp_path / "live.png").exists()

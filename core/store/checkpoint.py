@@ -230,7 +230,16 @@ def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
         raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: "
                               f"{(str(exc).splitlines() or [''])[0][:300]}") from None
     load_weights(model, ckpt)
+    for name in left_out(ckpt):  # their weights are the model's fresh ones: any use would draw from noise
+        getattr(model, name).register_forward_pre_hook(_left_out_guard(ckpt, name))
     return model.to(device).eval()
+
+
+def _left_out_guard(ckpt: Checkpoint, name: str):
+    def refuse(module, args):
+        raise CheckpointError(f"{ckpt.path} holds no weights for {name} (zoo export left it out; --weights all keeps "
+                              "it); sample with the settings it was exported for")
+    return refuse
 
 
 def load_weights(model, ckpt: Checkpoint) -> None:
