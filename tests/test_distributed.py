@@ -82,7 +82,8 @@ def test_a_failing_rank_ends_every_rank_with_the_error_not_a_hang(tmp_path):
 
 def tiny(model: str) -> list[str]:
     sizes = {"dcgan": ["--set", "width=8", "--set", "latent_dim=8"], "wgan-gp": ["--set", "width=8"],
-             "cgan": ["--set", "width=8"], "vae": [], "autoencoder": []}
+             "cgan": ["--set", "width=8"], "vae": [], "autoencoder": [], "ddpm": ["--set", "width=8"],
+             "flow-matching": ["--set", "width=8", "--set", "conditional=true"]}
     return sizes.get(model, [])
 
 
@@ -185,7 +186,7 @@ def test_kill_inside_the_checkpoint_write_then_resume_gives_the_straight_runs_we
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("model", ["wgan-gp", "cgan", "vae", "autoencoder"])
+@pytest.mark.parametrize("model", ["wgan-gp", "cgan", "vae", "autoencoder", "ddpm", "flow-matching"])
 def test_every_architecture_trains_unchanged_on_two_processes(model, tmp_path):
     if model not in zoo.list_models():
         pytest.skip(f"{model} is not installed")
