@@ -1,4 +1,4 @@
-"""A model's own sampling options on the command line: ``zoo sample RUN --steps 10 --guidance 2``.
+"""A model's own sampling options on the command line: ``zoo sample RUN --steps 10``.
 
 The options a model declares (``register(..., sampling=...)``) are not known until the model is loaded, so
 ``zoo sample`` and ``zoo eval`` set aside the ``--name value`` pairs they do not know themselves (wherever they
@@ -39,7 +39,7 @@ EPILOG = ("MODEL's own sampling options (e.g. --steps 10 for an iterative sample
 
 
 def parse(arguments: list[str]) -> dict[str, str]:
-    """``["--steps", "10", "--sampler=heun"]`` -> ``{"steps": "10", "sampler": "heun"}``; values stay strings."""
+    """``["--steps", "10", "--mode=fast"]`` -> ``{"steps": "10", "mode": "fast"}``; values stay strings."""
     out, rest = {}, list(arguments)
     while rest:
         token = rest.pop(0)
