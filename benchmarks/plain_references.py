@@ -148,7 +148,7 @@ def plain_flow_matching(images: torch.Tensor, steps: int, n: int) -> np.ndarray:
     return ((torch.cat(samples) + 1) / 2).clamp(0, 1).numpy()
 
 
-REFERENCES = {"dcgan": (plain_dcgan, 2000), "vae": (plain_vae, 3000), "flow-matching": (plain_flow_matching, 3000)}
+REFERENCES = {"dcgan": (plain_dcgan, 2000), "vae": (plain_vae, 3000), "flow-matching": (plain_flow_matching, 1200)}
 
 
 def run(name: str, out: Path, steps: int | None, n: int, seed: int = 0) -> dict:
