@@ -1,12 +1,13 @@
 """How often does a digit classifier agree with the label a conditional model was asked for?
 
-Draws N samples per label from a checkpoint and classifies them with zoo eval's domain classifier (trained on
-the same dataset's training split, cached). Beside each label's agreement it prints the floor: how often the same
-classifier gets the held-out *real* digits of that label right. A model that drew exactly the data's digits would
-land on the floor, not at 100 %: the classifier itself misreads some real digits (on the bundled MNIST subset it
-reads 96 % of the held-out digits right, and about 81 % of the 7s). A label is short when its agreement is below
-its floor by more than two standard errors of the difference (the floor's from ~50 held-out digits, Agresti-Coull
-adjusted so that a floor of 50/50 still has an error).
+A thin caller of ``zoo eval``'s per-label figures (zoo.evaluation.conditional): draws N samples per label from
+a checkpoint and reads them with zoo eval's feature network (trained on the same dataset's training split,
+cached). Beside each label's agreement it prints the floor: how often the same network reads the held-out
+*real* digits of that label right. A model that drew exactly the data's digits would land on the floor, not at
+100 %: the network itself misreads some real digits. A label is short when its agreement is below its floor by
+more than two standard errors of the difference (the floor's from ~50 held-out digits, Agresti-Coull adjusted so
+that a floor of 50/50 still has an error). Then each label's intra-class FID and the classification accuracy
+score, as ``zoo eval`` reports them.
 
     python benchmarks/cgan_labels.py runs/cgan -n 500
 """
@@ -14,16 +15,13 @@ adjusted so that a floor of 50/50 still has an error).
 from __future__ import annotations
 
 import argparse
-import math
-from dataclasses import dataclass
-
-import numpy as np
-import torch
+from dataclasses import dataclass, field
 
 from zoo import datasets
+from zoo.evaluation.conditional import short
+from zoo.evaluation.figures import cell
+from zoo.evaluation.harness import evaluate
 from zoo.store.checkpoint import build_model, load_checkpoint
-from zoo.evaluation.classifier import DomainFeatures
-from zoo.outputs.images import to_float
 
 
 @dataclass
@@ -32,6 +30,7 @@ class LabelAgreement:
     real_right: list[int]  # per label: held-out real digits of it the classifier reads right
     real_count: list[int]  # per label: held-out real digits of it
     n: int  # samples drawn per label
+    report: dict = field(default_factory=dict)  # zoo eval's whole report (per_label, cas, ...)
 
     @property
     def floor(self) -> list[float]:
@@ -48,10 +47,7 @@ class LabelAgreement:
 
     def short(self, label: int) -> bool:
         """Is ``label`` read right significantly less often than real digits of it (by > 2 standard errors)?"""
-        real = (self.real_right[label] + 2) / (self.real_count[label] + 4)
-        drawn = self.generated[label]
-        error = math.sqrt(real * (1 - real) / (self.real_count[label] + 4) + drawn * (1 - drawn) / self.n)
-        return drawn < real - 2 * error
+        return short(self.generated[label], self.n, self.real_right[label], self.real_count[label])
 
     @property
     def shortfalls(self) -> list[int]:
@@ -65,17 +61,11 @@ def agreement(checkpoint, n: int = 500, seed: int = 0) -> LabelAgreement:
     if not model.conditional:
         raise SystemExit(f"{model.name} is not a conditional model")
     loaded = datasets.load(ckpt.meta.get("dataset", "mnist"))
-    classifier = DomainFeatures(datasets.split(loaded, "train"))
-    heldout = datasets.split(loaded, "heldout")
-    read = classifier.logits(to_float(heldout.images)).argmax(1)
-    shares, right, count = [], [], []
-    for label in range(model.num_classes):
-        images = model.sample(n, seed=seed + label, labels=torch.full((n,), label))
-        shares.append(float((classifier.logits(images).argmax(1) == label).mean()))
-        mine = heldout.labels == label
-        right.append(int(np.sum(read[mine] == label)))
-        count.append(int(np.sum(mine)))
-    return LabelAgreement(shares, right, count, n)
+    report = evaluate(datasets.split(loaded, "train"), datasets.split(loaded, "heldout"), model=model,
+                      n=n * model.num_classes, seed=seed).to_dict()
+    entries = report["per_label"]
+    return LabelAgreement([e["agreement"] for e in entries], [e["floor_right"] for e in entries],
+                          [e["floor_n"] for e in entries], n, report)
 
 
 def main():
@@ -85,13 +75,17 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     result = agreement(args.checkpoint, args.n, args.seed)
-    print("label  agreement  floor (held-out real digits read right)")
-    for label, (share, floor) in enumerate(zip(result.generated, result.floor)):
+    print("label  agreement  floor (held-out real digits read right)  intra-class FID: all, as many as held-out "
+          "(held-out real)")
+    for label, entry in enumerate(result.report["per_label"]):
         mark = "  short" if result.short(label) else ""
-        print(f"{label:>5}  {share:9.1%}  {floor:5.1%} of {result.real_count[label]}{mark}")
+        fids = f"{cell(entry['fid']):>8}  {cell(entry['fid_matched']):>8} ({cell(entry['fid_floor'])})"
+        print(f"{label:>5}  {entry['agreement']:9.1%}  {entry['floor']:6.1%} of {entry['floor_n']:<27}{fids}{mark}")
+    cas = result.report["cas"]
     print(f"mean agreement {result.mean:.1%} of {args.n * len(result.generated)} samples; "
           f"the classifier reads {result.accuracy:.1%} of {sum(result.real_count)} held-out real digits right; "
-          f"labels short of their floor: {', '.join(map(str, result.shortfalls)) or 'none'}")
+          f"labels short of their floor: {', '.join(map(str, result.shortfalls)) or 'none'}; "
+          f"CAS {cas['model']:.1%} (trained on real digits: {cas['real']:.1%})")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import click
 from zoo.cli import sampling_options
 from zoo.cli.sampling_options import EPILOG, TakesSamplingOptions
 from zoo.errors import ZooError
-from zoo.evaluation.figures import info_line, shares_line, table_rows
+from zoo.evaluation.figures import LABEL_HEADERS, cas_line, info_line, label_rows, shares_line, table_rows
 
 
 def format_report(report: dict, classes: list[str] | None = None) -> str:
@@ -22,6 +22,15 @@ def format_report(report: dict, classes: list[str] | None = None) -> str:
     lines.append(info_line(model, report["info"]))
     if "shares" in model:
         lines.append(shares_line(model["shares"], classes))
+    rows = label_rows(report.get("per_label"), classes)
+    if rows:
+        widths = [max(len(row[i]) for row in [LABEL_HEADERS, *rows]) for i in range(len(LABEL_HEADERS))]
+        lines.append("per label: agreement (samples read as their label) beside held-out real images of the label; "
+                     "intra-class FID of its samples, of as many as its held-out images, and of those")
+        lines += ["  ".join(text.ljust(width) if i == 0 else text.rjust(width) for i, (text, width) in
+                            enumerate(zip(row, widths))) for row in [LABEL_HEADERS, *rows]]
+    if cas_line(report.get("cas")):
+        lines.append(cas_line(report["cas"]))
     return "\n".join(lines)
 
 
@@ -40,8 +49,9 @@ def _image_size(ckpt) -> int | None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, as_json):
-    """Score CHECKPOINT (or --samples FILE.npz) with FID, KID, precision/recall, confidence/diversity, class coverage
-    and, for autoencoders and VAEs, reconstruction error, held-out ELBO and importance-weighted NLL."""
+    """Score CHECKPOINT (or --samples FILE.npz) with FID, KID, precision/recall, confidence/diversity, class coverage;
+    for autoencoders and VAEs, reconstruction error, held-out ELBO and importance-weighted NLL; for conditional
+    models (or samples with labels in the .npz), each label's agreement beside its floor, intra-class FID and CAS."""
     if (checkpoint is None) == (samples is None):
         raise ZooError("give a CHECKPOINT or --samples FILE.npz (one of them)")
     sampling_options.parse(ctx.meta["sampling"])
@@ -49,7 +59,7 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
         raise ZooError(f"{ctx.meta['sampling'][0]}: sampling options need a model to sample from, not --samples")
     from zoo import datasets
     from zoo.cli.progress import SamplingProgress
-    from zoo.evaluation.harness import evaluate as run, load_samples
+    from zoo.evaluation.harness import evaluate as run, load_labelled_samples
 
     model, sampling = None, {}
     if checkpoint is not None:
@@ -63,10 +73,10 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
         raise ZooError("--samples needs --data to say what the samples should look like")
     loaded = datasets.load(data, image_size=_image_size(ckpt) if checkpoint is not None and data == ckpt.meta.get("dataset") else None)
     train, heldout = datasets.split(loaded, "train"), datasets.split(loaded, "heldout")
-    images = None if samples is None else load_samples(samples, train.shape)
+    images, labels = (None, None) if samples is None else load_labelled_samples(samples, train.shape)
     with SamplingProgress(f"{model.name if model else 'samples'}: sampling") as progress:
         report = run(train, heldout, model=model, samples=images, n=count, seed=seed, features=features,
-                     iw_samples=iw_samples, sampling=sampling, progress=progress).to_dict()
+                     iw_samples=iw_samples, sampling=sampling, progress=progress, labels=labels).to_dict()
     report["info"]["source"] = str(checkpoint or samples)
     report["info"]["classes"] = list(loaded.classes) if loaded.classes else None
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report, report["info"]["classes"]))

@@ -98,6 +98,8 @@ def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True)
         for key in sorted({k for s in summaries for k in s[source]}):
             if key != "n":
                 figures[key] = [s[source].get(key) for s in summaries]
+    if with_eval:
+        figures.update(_label_figures(folders))
     notes = _batch_note(labels, summaries) + (_eval_notes(paths, folders, summaries) if with_eval else [])
     for note in notes:
         click.echo(note, err=True)
@@ -128,6 +130,31 @@ def _check_comparable(paths: list[Path], summaries: list[dict]) -> None:
         if reason:
             raise ZooError(f"the evaluations of {evaluated[0][0]} and {path} cannot be compared: {reason} "
                            "(--no-eval compares the losses alone)")
+
+
+LABELS_COMPARED = 20  # per-label rows for at most this many labels
+
+
+def _label_figures(folders: list) -> dict[str, list]:
+    """agreement_L and intra_fid_L of each label L (conditional models), from each run's eval.json; a run without
+    them (or with an eval.json zoo cannot read) has none."""
+    from zoo.errors import ZooError
+    from zoo.store.regular_files import read_regular
+    from zoo.store.run_folder import JSON_LIMIT
+
+    runs = []
+    for folder in folders:
+        try:
+            entries = json.loads(read_regular(folder.eval_report, JSON_LIMIT)).get("per_label")
+        except (ZooError, OSError, ValueError, AttributeError):
+            entries = None
+        runs.append({e["label"]: e for e in entries if isinstance(e, dict) and isinstance(e.get("label"), int)}
+                    if isinstance(entries, list) else {})
+    labels = sorted({label for run in runs for label in run})[:LABELS_COMPARED]
+    number = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # noqa: E731
+    return {f"{row}_{label}": [number(run.get(label, {}).get(key)) for run in runs]
+            for row, key in (("agreement", "agreement"), ("intra_fid", "fid")) for label in labels
+            if any(number(run.get(label, {}).get(key)) is not None for run in runs)}
 
 
 def _batch_note(labels: list[str], summaries: list[dict]) -> list[str]:

@@ -74,3 +74,24 @@ def test_figures_of_the_old_network_are_refused_for_comparison(toy, zoo_cli, tmp
     assert code == 1 and not out
     assert (f"cannot be compared: their feature weights differ ({old['features_sha256'][:12]} vs "
             f"{new['features_sha256'][:12]})") in err
+
+
+@pytest.mark.parametrize("network", ["feature network", "cas"])
+def test_evaluation_networks_train_on_one_thread_and_give_the_thread_count_back(monkeypatch, network):
+    """One thread: the same weights (and sha256 in provenance) whatever the machine's thread count."""
+    from zoo.evaluation import cas
+
+    net_class = classifier.ClassifierNet if network == "feature network" else cas.SmallCNN
+    seen, forward = [], net_class.forward
+    monkeypatch.setattr(net_class, "forward", lambda self, x: seen.append(torch.get_num_threads()) or forward(self, x))
+    data, before = tiny_labelled(0), torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        if network == "feature network":
+            train_classifier(data, epochs=1)
+        else:
+            cas.fit(torch.from_numpy(data.images).float() / 127.5 - 1, torch.from_numpy(data.labels), 2, steps=2)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1} and after == 2

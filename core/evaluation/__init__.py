@@ -1,5 +1,6 @@
-"""``zoo eval``'s room: the harness (:mod:`zoo.evaluation.harness`), the metrics (``metrics``), the feature
-spaces (``classifier``, ``inception``) and whether two results compare (``comparable``).
+"""``zoo eval``'s room: the harness (:mod:`zoo.evaluation.harness`), the metrics (``metrics``), a conditional
+model's label figures (``conditional``, ``cas``), the feature spaces (``classifier``, ``inception``) and whether
+two results compare (``comparable``).
 
 The harness's names are importable from here as before (``from zoo.evaluation import evaluate``); importing this
 package alone loads neither torch nor numpy.
@@ -8,7 +9,8 @@ package alone loads neither torch nor numpy.
 from importlib import import_module
 
 _FROM = {"mismatch": "zoo.evaluation.comparable", "COMPARABLE": "zoo.evaluation.comparable"}
-_SUBMODULES = {"harness", "comparable", "metrics", "classifier", "inception", "inception_net", "feature_cache", "figures"}
+_SUBMODULES = {"harness", "comparable", "metrics", "classifier", "inception", "inception_net", "feature_cache", "figures",
+               "conditional", "cas", "subsets", "threads"}
 
 
 def __getattr__(name: str):

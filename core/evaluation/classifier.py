@@ -23,6 +23,7 @@ from torch import nn
 from zoo.store.atomic import write_bytes
 from zoo.datasets import ImageData
 from zoo.errors import DataError, ZooError
+from zoo.evaluation.threads import one_thread
 from zoo.outputs.images import to_float
 from zoo.store.paths import cache_home
 from zoo.store.regular_files import read_regular
@@ -78,8 +79,12 @@ def data_key(data: ImageData) -> str:
 
 def train_classifier(data: ImageData, epochs: int | None = None, seed: int = 0) -> ClassifierNet:
     """AdamW with a one-cycle learning rate over ``epochs`` (default EPOCHS) passes, each image translated at
-    random; seeded (the same weights for the same data and thread count)."""
-    epochs = EPOCHS if epochs is None else epochs
+    random; seeded, on one thread (the same weights for the same data, whatever the machine's thread count)."""
+    with one_thread():
+        return _train(data, EPOCHS if epochs is None else epochs, seed)
+
+
+def _train(data: ImageData, epochs: int, seed: int) -> ClassifierNet:
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)

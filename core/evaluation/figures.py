@@ -6,9 +6,11 @@ from __future__ import annotations
 BETTER = {  # which way each figure is better; "real" means: as close as possible to the held-out real images
     "n": "", "fid": "lower", "fid_std": "", "kid": "lower", "kid_std": "", "precision": "higher", "recall": "higher",
     "confidence": "higher", "diversity": "real", "inception_score": "higher", "classes_covered": "higher",
-    "min_class_share": "real", "max_class_share": "real", "recon_mse": "lower",
+    "min_class_share": "real", "max_class_share": "real", "label_agreement": "higher", "labels_short": "lower",
+    "intra_fid": "lower", "intra_fid_matched": "lower", "cas": "higher", "recon_mse": "lower",
 }
 REAL_MEANS = "real: the closer to the held-out real images, the better"
+LABEL_FIGURES = ("label_agreement", "labels_short", "intra_fid", "intra_fid_matched", "cas")  # conditional models
 
 
 def better(figure: str) -> str:
@@ -28,9 +30,10 @@ def cell(value) -> str:
 
 
 def table_rows(model: dict, floor: dict) -> list[tuple[str, str, str, str]]:
-    """(figure, better, model, held-out real) per figure: the known ones in their usual order, then the others;
-    the class shares are a line of their own (``shares_line``)."""
-    figures = [k for k in BETTER if k in model] + [k for k in model if k not in BETTER and k != "shares"]
+    """(figure, better, model, held-out real) per figure: the known ones in their usual order, then the others,
+    then a conditional model's label figures; the class shares are a line of their own (``shares_line``)."""
+    figures = ([k for k in BETTER if k in model and k not in LABEL_FIGURES]
+               + [k for k in model if k not in BETTER and k != "shares"] + [k for k in LABEL_FIGURES if k in model])
     return [(figure, better(figure), cell(model.get(figure)), cell(floor.get(figure))) for figure in figures]
 
 
@@ -49,3 +52,45 @@ def shares_line(shares: list, classes: list[str] | None = None) -> str:
     """The share of the samples the classifier put in each class."""
     names = classes or [str(i) for i in range(len(shares))]
     return "class shares: " + "  ".join(f"{name} {share:.1%}" for name, share in zip(names, shares))
+
+
+LABEL_HEADERS = ("label", "n", "agreement", "held-out real", "95% interval", "intra_fid", "matched", "held-out real")
+"""The per-label table: the agreement beside its floor (held-out real images of the label read as it, with the
+floor's 95 % interval and count), then the intra-class FID of all samples, of as many as the held-out images
+of the label, and of those held-out images."""
+
+
+def _share(value) -> str:
+    return f"{value:.1%}" if _number(value) else "-"
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def label_rows(per_label, classes: list | None = None) -> list[tuple[str, ...]]:
+    """One row per label (see LABEL_HEADERS), a label short of its floor marked ``short``; entries that are not
+    what zoo writes show as "-" rather than failing."""
+    rows = []
+    for entry in per_label if isinstance(per_label, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        label = entry.get("label")
+        name = classes[label] if isinstance(classes, list) and isinstance(label, int) and 0 <= label < len(classes) else label
+        low, high, count = entry.get("floor_low"), entry.get("floor_high"), entry.get("floor_n")
+        interval = f"{low:.1%}-{high:.1%} of {count}" if _number(low) and _number(high) and _number(count) else "-"
+        agreement = _share(entry.get("agreement")) + (" short" if entry.get("short") is True else "")
+        rows.append((str(name), cell(entry.get("n")) if _number(entry.get("n")) else "-", agreement,
+                     _share(entry.get("floor")), interval,
+                     *(cell(entry[key]) if _number(entry.get(key)) else "-" for key in ("fid", "fid_matched", "fid_floor"))))
+    return rows
+
+
+def cas_line(cas) -> str:
+    """What the CAS row means, with its standard errors."""
+    if not isinstance(cas, dict) or not _number(cas.get("model")) or not _number(cas.get("real")):
+        return ""
+    error = lambda key: f" ± {cas[key]:.1%}" if _number(cas.get(key)) else ""  # noqa: E731
+    return (f"cas: a small classifier trained on {cas.get('model_train_images', '?')} labelled samples reads "
+            f"{cas['model']:.1%}{error('model_se')} of {cas.get('heldout_n', '?')} held-out real images right; "
+            f"trained on {cas.get('real_train_images', '?')} real training images, {cas['real']:.1%}{error('real_se')}")

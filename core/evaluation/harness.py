@@ -2,7 +2,8 @@
 
 Every figure is reported beside its floor: the same metric for held-out real images against the training
 images, so a reader sees the floor. Sample metrics live in the feature space of a registered extractor
-(zoo's own domain classifier by default); likelihood and reconstruction figures come from the model.
+(zoo's own domain classifier by default); likelihood and reconstruction figures come from the model; a
+conditional model's samples are also scored per label (:mod:`zoo.evaluation.conditional`, :mod:`zoo.evaluation.cas`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from zoo.errors import DataError
 from zoo.outputs.images import to_float
 from zoo.registry.lookup import lookup
 from zoo.evaluation import metrics
+from zoo.evaluation.subsets import at_most as _at_most
 
 SAMPLE_CHUNK = 500
 MIN_SAMPLES = 10  # FID needs a covariance, precision/recall k=3 neighbours
@@ -33,9 +35,16 @@ class EvalResult:
     model: dict = field(default_factory=dict)
     floor: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)
+    per_label: list | None = None  # conditional models: one entry per label (zoo.evaluation.conditional)
+    cas: dict | None = None  # conditional models: the classification accuracy score (zoo.evaluation.cas)
 
     def to_dict(self) -> dict:
-        return {"model": self.model, "floor": self.floor, "info": self.info}
+        report = {"model": self.model, "floor": self.floor, "info": self.info}
+        if self.per_label is not None:
+            report["per_label"] = self.per_label
+        if self.cas is not None:
+            report["cas"] = self.cas
+        return report
 
 
 def feature_extractor(name: str, train: ImageData):
@@ -91,32 +100,37 @@ def generate(model, n: int, seed: int, sampling: dict | None = None, progress=No
 
 def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
     """Images from an .npz (read as any dataset .npz is) that must match the data's shape, as floats."""
+    return load_labelled_samples(path, shape)[0]
+
+
+def load_labelled_samples(path, shape: tuple[int, int, int]) -> tuple[torch.Tensor, np.ndarray | None]:
+    """(images as floats, their labels or None) from an .npz whose images must match the data's shape; labels
+    (``zoo sample`` writes them for conditional models) make the per-label figures."""
     from zoo.datasets.files import load_npz
 
     samples = load_npz(Path(path))
     if samples.shape != tuple(shape):
         raise DataError(f"{path}: images of shape {samples.shape}; the data has {tuple(shape)}")
-    return to_float(samples.images)
+    return to_float(samples.images), samples.labels
 
 
 REAL_LIMIT = 60_000  # real images scored per set; larger (memory-mapped) datasets give a seeded random subset
 
 
-def _at_most(data: ImageData, limit: int, seed: int) -> ImageData:
-    if len(data) <= limit:
-        return data
-    pick = np.sort(np.random.default_rng(seed).choice(len(data), limit, replace=False))
-    return data.subset(pick, data.part or "subset")
-
-
 KID_UNITS = "x1e3, on features scaled to unit RMS over the training images"
 
 
+def read(extractor, images: torch.Tensor) -> tuple[np.ndarray, np.ndarray | None]:
+    """(feature vectors, class logits or None) of ``images``."""
+    return extractor.features(images), extractor.logits(images)
+
+
 def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor, seed: int,
-                    matched: int | None = None) -> dict:
+                    matched: int | None = None, seen: tuple | None = None) -> dict:
     """FID (with its bootstrap spread), KID, precision/recall and the class figures of ``images``; with
-    ``matched``, also the FID of that many of them (to set beside a floor measured on so many images)."""
-    features = extractor.features(images)
+    ``matched``, also the FID of that many of them (to set beside a floor measured on so many images). ``seen``:
+    their (features, logits) when the caller has them."""
+    features, logits = seen or read(extractor, images)
     figures = {"n": len(images), "fid": metrics.fid(features, train_features),
                "fid_std": metrics.fid_spread(features, train_features, seed=seed)}
     if matched is not None and matched < len(features):
@@ -129,7 +143,6 @@ def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor,
     kid, kid_std = metrics.kid(features / scale, train_features / scale, seed=seed)
     figures["kid"], figures["kid_std"] = 1e3 * kid, 1e3 * kid_std
     figures["precision"], figures["recall"] = metrics.precision_recall(train_features, features)
-    logits = extractor.logits(images)
     if logits is not None:
         probabilities = torch.from_numpy(logits).softmax(1).numpy()
         if getattr(extractor, "class_figures", True):
@@ -142,13 +155,20 @@ def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor,
 
 def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch.Tensor | None = None,
              n: int = 5000, seed: int = 0, features: str = "classifier", iw_samples: int = 100,
-             sampling: dict | None = None, progress=None) -> EvalResult:
+             sampling: dict | None = None, progress=None, labels: np.ndarray | None = None) -> EvalResult:
     """Score a model's samples (or given ``samples``) and the held-out floor against ``train``. ``sampling``
-    overrides the model's sampling options (recorded in ``info``); ``progress`` hears of the sampler's steps."""
+    overrides the model's sampling options (recorded in ``info``); ``progress`` hears of the sampler's steps.
+    A conditional model's samples, or given ``samples`` with their ``labels``, are also scored per label and by
+    the classification accuracy score (``per_label``, ``cas``) where the data has labels."""
     if model is None and samples is None:
         raise ValueError("give a model or samples")
     if model is not None and tuple(model.data_shape) != train.shape:
         raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
+    if samples is not None and labels is not None:
+        labels = _checked_labels(labels, len(samples), train)
+    drawn = (model.num_classes or 0) if model is not None and model.conditional else 0
+    if train.labels is not None and drawn > train.num_classes:
+        raise DataError(f"{model.name} draws {drawn} classes; {train.name.split(':')[0]} has {train.num_classes}")
     train, heldout = _at_most(train, REAL_LIMIT, seed), _at_most(heldout, REAL_LIMIT, seed)
     extractor = feature_extractor(features, train)
     train_sha256 = train.sha256()
@@ -156,6 +176,8 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     heldout_images = to_float(heldout.images)
     if samples is None:
         samples = generate(model, n, seed, sampling, progress)
+        if model.conditional:  # the labels generate() asked for: 0, 1, 2, ... in turn
+            labels = np.arange(len(samples)) % model.num_classes
     if len(samples) < MIN_SAMPLES:
         raise DataError(f"{len(samples)} samples are too few to score; give at least {MIN_SAMPLES}")
     report = EvalResult(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
@@ -165,11 +187,51 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
         report.info["sampling"] = dict(vars(model.sampling_settings(sampling)))
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
-    report.model = _sample_figures(extractor, train_features, samples, seed, matched=len(heldout_images))
-    report.floor = _sample_figures(extractor, train_features, heldout_images, seed)
+    sample_seen, heldout_seen = read(extractor, samples), read(extractor, heldout_images)
+    report.model = _sample_figures(extractor, train_features, samples, seed, matched=len(heldout_images), seen=sample_seen)
+    report.floor = _sample_figures(extractor, train_features, heldout_images, seed, seen=heldout_seen)
+    if labels is not None and train.labels is not None and heldout.labels is not None:
+        _label_figures(report, extractor, samples, labels, train, train_features, heldout, heldout_images,
+                       sample_seen, heldout_seen, seed)
     if model is not None:
         report.model.update(_model_figures(model, heldout, iw_samples, seed))
     return report
+
+
+def _checked_labels(labels, count: int, train: ImageData) -> np.ndarray:
+    """Labels given with samples: one class id of the data per sample, or a one-line DataError."""
+    labels = np.asarray(labels)
+    if labels.shape != (count,) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"labels of shape {labels.shape} and type {labels.dtype} for {count} samples; give one class "
+                        "id per sample")
+    if train.labels is None:
+        return labels.astype(np.int64)
+    bad = labels[(labels < 0) | (labels >= train.num_classes)]
+    if len(bad):
+        raise DataError(f"sample label {int(bad[0])} is not a class of {train.name.split(':')[0]} "
+                        f"(0..{train.num_classes - 1})")
+    return labels.astype(np.int64)
+
+
+def _label_figures(report: EvalResult, extractor, samples, labels, train, train_features, heldout, heldout_images,
+                   sample_seen, heldout_seen, seed: int) -> None:
+    """The per-label figures and the CAS of labelled samples, into ``report`` (its tables get their summary)."""
+    from zoo.evaluation import cas, conditional
+
+    num_classes = train.num_classes
+    logits_fit = sample_seen[1] is not None and sample_seen[1].shape[1] == num_classes
+    class_reader = logits_fit and getattr(extractor, "class_figures", True)  # Inception's classes are not the data's
+    report.per_label, model, floor = conditional.per_label(
+        sample_features=sample_seen[0], sample_labels=labels,
+        sample_read=sample_seen[1].argmax(1) if class_reader else None,
+        train_features=train_features, train_labels=train.labels, heldout_features=heldout_seen[0],
+        heldout_labels=heldout.labels, heldout_read=heldout_seen[1].argmax(1) if class_reader else None,
+        num_classes=num_classes, seed=seed)
+    report.cas = cas.classification_accuracy_score(samples, labels, train, heldout_images, heldout.labels, num_classes,
+                                                   seed, real_key=f"{train.sha256()}\n{heldout.sha256()}")
+    model["cas"], floor["cas"] = report.cas["model"], report.cas["real"]
+    report.model.update(model)
+    report.floor.update(floor)
 
 
 @torch.no_grad()

@@ -15,7 +15,7 @@ import shlex
 import time
 
 from zoo.errors import ZooError
-from zoo.evaluation.figures import REAL_MEANS, info_line, shares_line, table_rows
+from zoo.evaluation.figures import LABEL_HEADERS, REAL_MEANS, cas_line, info_line, label_rows, shares_line, table_rows
 from zoo.outputs.plots import losses_png
 from zoo.store.atomic import write_text
 from zoo.store.regular_files import is_regular, read_regular
@@ -173,31 +173,47 @@ def _caption(path) -> str:
     return f"step {step}" if step >= 0 else path.stem
 
 
-def _evaluation(folder) -> str:
-    """The evaluation table as ``zoo eval`` prints it; or, without eval.json, how to get one."""
+def _evaluation(folder) -> tuple[str, str]:
+    """The evaluation table as ``zoo eval`` prints it (or, without eval.json, how to get one), and a conditional
+    model's per-label table (full width, below the grid and the evaluation)."""
     run = html.escape(shlex.quote(str(folder.path)))
     get_one = (f"<code>zoo eval {run}</code>, or train with <code>--eval-every N</code> to evaluate every N steps "
                "and at the end")
     if not folder.eval_report.exists():
-        return f'<h2>Evaluation</h2><p class="meta">Not evaluated yet: run {get_one}.</p>'
+        return f'<h2>Evaluation</h2><p class="meta">Not evaluated yet: run {get_one}.</p>', ""
     try:
         report = json.loads(read_regular(folder.eval_report, JSON_LIMIT))
         model, info = report["model"], report.get("info", {})
         floor = report.get("floor", report.get("baseline", {}))  # "baseline" before zoo 0.5
         rows, lines = table_rows(model, floor), [info_line(model, info)]
+        classes = info.get("classes") if isinstance(info.get("classes"), list) else None
         shares = model.get("shares")
         if isinstance(shares, list) and all(_number(share) for share in shares):
-            lines.append(shares_line(shares, info.get("classes") if isinstance(info.get("classes"), list) else None))
+            lines.append(shares_line(shares, classes))
+        labels, cas = label_rows(report.get("per_label"), classes), cas_line(report.get("cas"))
     except (ZooError, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
         reason = str(exc) if isinstance(exc, ZooError) else f"not a zoo evaluation ({type(exc).__name__})"
         return (f'<h2>Evaluation</h2><p class="meta">eval.json could not be read: {html.escape(reason)}. '
-                f"Write it again: {get_one}.</p>")
+                f"Write it again: {get_one}.</p>"), ""
     if any(row[1] == "real" for row in rows):
         lines.append(REAL_MEANS)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row) + "</tr>" for row in rows)
     head = "".join(f"<th>{name}</th>" for name in ("metric", "better", "model", "held-out real"))
-    notes = "".join(f'<p class="meta notes">{html.escape(line)}</p>' for line in lines)  # spaced as zoo eval
-    return f'<h2>Evaluation</h2><table class="evaluation"><tr>{head}</tr>{body}</table>{notes}'
+    notes = "".join(f'<p class="meta notes">{html.escape(line)}</p>' for line in lines + ([cas] if cas else []))
+    return f'<h2>Evaluation</h2><table class="evaluation"><tr>{head}</tr>{body}</table>{notes}', _labels(labels)
+
+
+def _labels(rows: list[tuple[str, ...]]) -> str:
+    """The per-label table of a conditional model's evaluation (as zoo eval prints it), or nothing."""
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(name)}</th>" for name in LABEL_HEADERS)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row) + "</tr>" for row in rows)
+    return ('<h2>Per label</h2><p class="meta">agreement: the share of the samples drawn for the label that the '
+            "feature network reads as it, beside the same share of the held-out real images of the label (what a "
+            "model drawing the data itself would get) with its 95% interval; intra_fid: FID of the label's samples "
+            "against its training images, of as many samples as it has held-out images (matched), and of those "
+            f'held-out images</p><table class="labels"><tr>{head}</tr>{body}</table>')
 
 
 def _options(title: str, options: dict) -> str:
@@ -263,7 +279,8 @@ def write_report(folder, history: list[dict]) -> None:
     grids = _grids(folder)
     latest = (f'<div class="latest"><h2>Latest samples: {html.escape(_caption(grids[-1]))}</h2>'
               f"{_img(grids[-1].read_bytes(), grids[-1].stem, 'latest')}</div>") if grids else ""
-    parts.append(f'<div class="top">{latest}<div>{_evaluation(folder)}</div></div>')
+    evaluation, labels = _evaluation(folder)
+    parts.append(f'<div class="top">{latest}<div>{evaluation}</div></div>{labels}')
     if history:
         parts += ["<h2>Training curves</h2>", _img(losses_png(history, record["model"]), "loss curves", "curves")]
     if len(grids) > 1:
