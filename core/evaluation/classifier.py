@@ -1,7 +1,7 @@
 """The domain classifier whose feature space zoo's metrics live in.
 
-A small CNN trained on the dataset's labelled training split (about 40 seconds on an idle 2-core CPU for the
-bundled MNIST subset, whose held-out digits it then reads 99 % right), cached as safetensors under
+A small CNN trained on the dataset's labelled training split (about a minute on one CPU thread for the bundled
+MNIST subset, whose held-out digits it then reads 99 % right), cached as safetensors under
 ``$ZOO_HOME/classifiers`` keyed by a hash of the training data, so no weights are downloaded and a changed
 dataset gets a new classifier. A cache file that cannot be read back (not a regular file, not safetensors,
 tensors of another network) is trained again, with a line on stderr.
