@@ -20,8 +20,8 @@ class DDPMConfig(DenoiserConfig):
 
 @dataclass
 class DDPMSampling(GuidedSampling):
-    sampler: str = option("ddim", "ddim: deterministic (Song et al. 2021), good in few steps; ddpm: ancestral, "
-                          "fresh noise at each step (Ho et al. 2020), needs more", choices=("ddim", "ddpm"))
+    sampler: str = option("ddim", "ddim: deterministic (Song et al. 2021); ddpm: ancestral, fresh noise at each "
+                          "step (Ho et al. 2020)", choices=("ddim", "ddpm"))
     steps: int = option(50, "denoising steps, spread evenly over the T of training: fewer is faster and coarser",
                         minimum=1, maximum=100_000)
 
