@@ -54,9 +54,8 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
     models (or samples with labels in the .npz), each label's agreement beside its floor, intra-class FID and CAS."""
     if (checkpoint is None) == (samples is None):
         raise ZooError("give a CHECKPOINT or --samples FILE.npz (one of them)")
-    sampling_options.parse(ctx.meta["sampling"])
     if ctx.meta["sampling"] and samples is not None:
-        raise ZooError(f"{ctx.meta['sampling'][0]}: sampling options need a model to sample from, not --samples")
+        raise ZooError(f"--{next(iter(ctx.meta['sampling']))}: sampling options need a model to sample from, not --samples")
     from zoo import datasets
     from zoo.cli.progress import SamplingProgress
     from zoo.evaluation.harness import evaluate as run, load_labelled_samples

@@ -78,7 +78,6 @@ def sample(ctx, checkpoint, count, out, seed, label, interpolate, device, force,
     """Draw images from MODEL: a run folder, a .safetensors checkpoint, a model folder (zoo export) or
     hf://owner/name[@revision] on the Hugging Face Hub."""
     _check_output(out, force)
-    sampling_options.parse(ctx.meta["sampling"])  # malformed extra arguments fail before the model loads
     import torch
 
     from zoo.cli.progress import SamplingProgress

@@ -15,49 +15,37 @@ from zoo.errors import ZooError
 
 class TakesSamplingOptions(click.Command):
     """A command that also takes its model's sampling options: the ``--name value`` and ``--name=value`` pairs
-    whose name is none of its own options, kept in ``ctx.meta["sampling"]`` (see :func:`settings`)."""
+    whose name is none of its own options, kept as strings in ``ctx.meta["sampling"]`` (see :func:`settings`)."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         known = {name for param in self.get_params(ctx) for name in (*param.opts, *param.secondary_opts)}
-        own, extra, rest = [], [], list(args)
+        own, extra, rest = [], {}, list(args)
         while rest:
             token = rest.pop(0)
             if token == "--":
                 own += [token, *rest]
                 break
-            if token.startswith("--") and len(token) > 2 and token.partition("=")[0] not in known:
-                extra.append(token)
-                if "=" not in token and rest and not rest[0].startswith("--"):
-                    extra.append(rest.pop(0))
+            name, sep, value = token.partition("=")
+            if not token.startswith("--") or len(token) == 2 or name in known:
+                own.append(token)
                 continue
-            own.append(token)
+            if not sep:
+                if not rest or rest[0].startswith("--"):
+                    raise ZooError(f"no such option: {name} (a model's sampling option takes a value: {name} VALUE)")
+                value = rest.pop(0)
+            extra[name[2:].replace("-", "_")] = value
         ctx.meta["sampling"] = extra
         return super().parse_args(ctx, own)
+
 
 EPILOG = ("MODEL's own sampling options (e.g. --steps 10 for an iterative sampler) follow the same form; "
           "'zoo info NAME' lists them.")
 
 
-def parse(arguments: list[str]) -> dict[str, str]:
-    """``["--steps", "10", "--mode=fast"]`` -> ``{"steps": "10", "mode": "fast"}``; values stay strings."""
-    out, rest = {}, list(arguments)
-    while rest:
-        token = rest.pop(0)
-        if not token.startswith("--") or len(token) == 2:
-            raise ZooError(f"unexpected argument {token!r}")
-        name, sep, value = token[2:].partition("=")
-        if not sep:
-            if not rest or rest[0].startswith("--"):
-                raise ZooError(f"no such option: --{name} (a model's sampling option takes a value: --{name} VALUE)")
-            value = rest.pop(0)
-        out[name.replace("-", "_")] = value
-    return out
-
-
 def settings(model, ctx: click.Context) -> dict:
     """The model's sampling settings given the extra arguments of ``ctx``, checked; a one-line error if one is
     unknown (naming the model's options) or out of range."""
-    given = parse(ctx.meta.get("sampling", []))
+    given = ctx.meta.get("sampling", {})
     if given and model.sampling is None:
         flags = ", ".join(f"--{k.replace('_', '-')}" for k in given)
         raise ZooError(f"no such option: {flags} ({model.name} has no sampling options; 'zoo {ctx.info_name} --help')")
