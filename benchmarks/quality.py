@@ -9,7 +9,11 @@ FID of every seed.
 
     python benchmarks/quality.py --seeds 0 1 2 --references --grids docs/images/quality   # the README's table
     python benchmarks/quality.py --models dcgan vae --steps 200                          # a quick look
-    python benchmarks/quality.py --runs runs/dcgan runs/vae                               # score runs trained earlier
+    python benchmarks/quality.py --runs runs/dcgan runs/vae                               # runs trained earlier
+
+Each run's figures are kept in its folder (quality.json); ``--runs`` reads them back where they were scored with
+the same ``-n`` (``--rescore`` evaluates again), and refuses to set runs scored in different feature spaces side by
+side, so a table assembled from runs trained in several sittings is still one table.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 import zoo
+from zoo.evaluation.comparable import mismatch
 
 FLOOR_FACTOR = 1.5  # "at the floor": within 1.5x the held-out real images' FID
 
@@ -67,8 +72,17 @@ def train(name: str, out: Path, seed: int, steps: int | None) -> float | None:
     return minutes
 
 
-def score(run: Path, n: int) -> tuple[dict, dict] | None:
-    """(the model's figures, the held-out baseline's) from ``zoo eval RUN --json``."""
+SCORES = "quality.json"  # a run's figures as scored by this benchmark, kept in its folder
+
+
+def score(run: Path, n: int, again: bool = True) -> tuple[dict, dict, dict] | None:
+    """(the model's figures, the held-out baseline's, their provenance) from ``zoo eval RUN --json``; with
+    ``again`` False, the figures scored earlier with the same ``n`` are read back from the run's folder."""
+    kept = run / SCORES
+    if not again and kept.exists():
+        saved = json.loads(kept.read_text())
+        if saved["info"].get("n") == n:
+            return saved["figures"], saved["floor"], saved["info"]
     scored = zoo_command("eval", run, "-n", n, "--json")
     if scored.returncode != 0:
         print(f"{run}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
@@ -77,14 +91,14 @@ def score(run: Path, n: int) -> tuple[dict, dict] | None:
     figures = dict(report["model"])
     config = json.loads((run / "config.json").read_text())
     figures["model"], figures["steps"] = config["model"], config["train"]["steps"]
-    checkpoint = run / "checkpoint.safetensors"
-    if zoo.get_model(config["model"]).is_conditional(**config["config"]):
-        from cgan_labels import agreement
-
-        labels = agreement(checkpoint)
-        figures.update(label_agreement_min=min(labels.generated), label_agreement_mean=labels.mean,
-                       label_floor=labels.accuracy, labels_short=len(labels.shortfalls))
-    return figures, report["floor"]
+    labels = [entry for entry in report.get("per_label") or [] if entry.get("agreement") is not None]
+    if labels:  # a conditional model: zoo eval read its samples per label (zoo.evaluation.conditional)
+        figures.update(label_agreement_min=min(entry["agreement"] for entry in labels),
+                       label_agreement_mean=report["model"]["label_agreement"],
+                       label_floor=report["floor"]["label_agreement"], labels_short=report["model"]["labels_short"])
+    figures.update(sampler_figures(run, figures["model"], n))
+    kept.write_text(json.dumps({"figures": figures, "floor": report["floor"], "info": report["info"]}, indent=2))
+    return figures, report["floor"], report["info"]
 
 
 def sampler_figures(run: Path, name: str, n: int) -> dict:
@@ -126,6 +140,8 @@ def main():
     parser.add_argument("-n", type=int, default=2000, help="samples per model for the metrics")
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
     parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
+    parser.add_argument("--rescore", action="store_true",
+                        help="with --runs: evaluate again even where the run's folder keeps figures scored with this -n")
     parser.add_argument("--references", action="store_true",
                         help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
     parser.add_argument("--reference-models", nargs="*", default=None,
@@ -150,13 +166,17 @@ def main():
                 minutes = train(name, out, seed, args.steps)
                 if minutes is not None:
                     jobs.append((out, minutes))
+    first = None
     for run, minutes in jobs:
-        scored = score(run, args.n)
+        scored = score(run, args.n, again=not args.runs or args.rescore)
         if scored is None:
             continue
-        figures, baseline = scored
+        figures, baseline, info = scored
+        why = mismatch(first, info) if first else None
+        if why:
+            sys.exit(f"{run} cannot share a table with {jobs[0][0]}: {why}; score both again with --rescore")
+        first = first or info
         figures["minutes"], figures["run"] = minutes, str(run)
-        figures.update(sampler_figures(run, figures["model"], args.n))
         per_model.setdefault(figures["model"], []).append(figures)
         if args.grids and len(per_model[figures["model"]]) == 1:
             args.grids.mkdir(parents=True, exist_ok=True)
