@@ -75,9 +75,10 @@ def train(name: str, out: Path, seed: int, steps: int | None) -> float | None:
 SCORES = "quality.json"  # a run's figures as scored by this benchmark, kept in its folder
 
 
-def score(run: Path, n: int, again: bool = True) -> tuple[dict, dict, dict] | None:
+def score(run: Path, n: int, again: bool = True, timed: bool = True) -> tuple[dict, dict, dict] | None:
     """(the model's figures, the held-out baseline's, their provenance) from ``zoo eval RUN --json``; with
-    ``again`` False, the figures scored earlier with the same ``n`` are read back from the run's folder."""
+    ``again`` False, the figures scored earlier with the same ``n`` are read back from the run's folder. ``timed``:
+    also time sampling (see :func:`sampler_figures`)."""
     kept = run / SCORES
     if not again and kept.exists():
         saved = json.loads(kept.read_text())
@@ -96,25 +97,31 @@ def score(run: Path, n: int, again: bool = True) -> tuple[dict, dict, dict] | No
         figures.update(label_agreement_min=min(entry["agreement"] for entry in labels),
                        label_agreement_mean=report["model"]["label_agreement"],
                        label_floor=report["floor"]["label_agreement"], labels_short=report["model"]["labels_short"])
-    figures.update(sampler_figures(run, figures["model"], n))
+    figures.update(sampler_figures(run, figures["model"], n, timed))
     kept.write_text(json.dumps({"figures": figures, "floor": report["floor"], "info": report["info"]}, indent=2))
     return figures, report["floor"], report["info"]
 
 
-def sampler_figures(run: Path, name: str, n: int) -> dict:
-    """For a model with a ``steps`` sampling option: the minutes ``zoo sample`` takes for ``n`` images with the
-    default settings, and the FID with 10 steps (quality against sampling cost)."""
+def sampler_figures(run: Path, name: str, n: int, timed: bool) -> dict:
+    """For a model with a ``steps`` sampling option: the FID with 10 steps (quality against sampling cost) and,
+    when ``timed`` (a model's first seed: the time does not depend on it), the minutes ``zoo sample`` takes for
+    ``n`` images with the default settings."""
     if "steps" not in {o.name for o in zoo.get_model(name).describe_sampling()}:
         return {}
-    with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        drawn = zoo_command("sample", run, "-n", n, "--out", Path(folder) / "samples.npz")
-        minutes = (time.perf_counter() - started) / 60
+    figures = {}
+    if timed:
+        with tempfile.TemporaryDirectory() as folder:
+            started = time.perf_counter()
+            drawn = zoo_command("sample", run, "-n", n, "--out", Path(folder) / "samples.npz")
+            figures["sampling_minutes"] = (time.perf_counter() - started) / 60
+        if drawn.returncode != 0:
+            print(f"{run}: sampling failed: {drawn.stderr.strip()}", file=sys.stderr)
+            return {}
     fast = zoo_command("eval", run, "-n", n, "--json", "--steps", 10)
-    if drawn.returncode != 0 or fast.returncode != 0:
-        print(f"{run}: sampling failed: {(drawn.stderr + fast.stderr).strip()}", file=sys.stderr)
+    if fast.returncode != 0:
+        print(f"{run}: sampling failed: {fast.stderr.strip()}", file=sys.stderr)
         return {}
-    return {"sampling_minutes": minutes, "fid_10_steps": json.loads(fast.stdout)["model"]["fid"]}
+    return {**figures, "fid_10_steps": json.loads(fast.stdout)["model"]["fid"]}
 
 
 def median(rows: list[dict], key: str) -> float | None:
@@ -168,7 +175,8 @@ def main():
                     jobs.append((out, minutes))
     first = None
     for run, minutes in jobs:
-        scored = score(run, args.n, again=not args.runs or args.rescore)
+        name = json.loads((run / "config.json").read_text())["model"]
+        scored = score(run, args.n, again=not args.runs or args.rescore, timed=name not in per_model)
         if scored is None:
             continue
         figures, baseline, info = scored
