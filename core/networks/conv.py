@@ -77,14 +77,17 @@ def _widths(width: int, n: int) -> list[int]:
 class ConvBody(nn.Module):
     """Strided convolutions from an image down to a (channels, base, base) feature map."""
 
-    def __init__(self, data_shape, width: int = 64, norm: str = "batch", extra_in_channels: int = 0):
+    def __init__(self, data_shape, width: int = 64, norm: str = "batch", extra_in_channels: int = 0, depth: int = 0):
         super().__init__()
         base, n = plan(data_shape)
         widths = _widths(width, n)
+        bias = norm in ("none", "spectral")
         layers: list[nn.Module] = [nn.Conv2d(data_shape[0] + extra_in_channels, widths[0], 4, 2, 1), nn.LeakyReLU(0.2)]
-        for c_in, c_out in zip(widths, widths[1:]):
-            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=norm in ("none", "spectral")), _norm(norm, c_out),
-                       nn.LeakyReLU(0.2)]
+        for i, c_out in enumerate(widths):
+            if i:
+                layers += [nn.Conv2d(widths[i - 1], c_out, 4, 2, 1, bias=bias), _norm(norm, c_out), nn.LeakyReLU(0.2)]
+            for _ in range(depth):
+                layers += [nn.Conv2d(c_out, c_out, 3, 1, 1, bias=bias), _norm(norm, c_out), nn.LeakyReLU(0.2)]
         self.net = nn.Sequential(*layers)
         self.out_channels, self.base = widths[-1], base
         if norm == "spectral":
@@ -94,11 +97,26 @@ class ConvBody(nn.Module):
         return self.net(x)
 
 
+UPSAMPLING = ("transposed", "nearest")
+"""How the generator doubles its resolution: a 4x4 transposed convolution of stride 2 (DCGAN's), or nearest-neighbour
+upsampling then a 3x3 convolution (Odena et al. 2016: no checkerboard artefacts)."""
+
+
+def _up(c_in: int, c_out: int, upsample: str, bias: bool) -> list[nn.Module]:
+    if upsample == "transposed":
+        return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=bias)]
+    if upsample == "nearest":
+        return [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=bias)]
+    raise ValueError(f"unknown upsampling {upsample!r}; choose one of {', '.join(UPSAMPLING)}")
+
+
 class ConvGenerator(Generator):
-    """DCGAN generator: transposed convolutions with batch norm and ReLU; tanh output unless ``output='none'``."""
+    """DCGAN generator: transposed convolutions with batch norm and ReLU; tanh output unless ``output='none'``.
+    ``depth`` adds that many 3x3 convolutions at each resolution; ``upsample`` is one of :data:`UPSAMPLING`."""
 
     def __init__(self, latent_dim: int, data_shape, width: int = 64, num_classes: int | None = None,
-                 embed_dim: int = 16, output: str = "tanh", norm: str = "batch"):
+                 embed_dim: int = 16, output: str = "tanh", norm: str = "batch", depth: int = 0,
+                 upsample: str = "transposed"):
         super().__init__()
         if norm == "spectral":
             raise ValueError("spectral normalisation is for discriminators; the generator takes batch, layer or none")
@@ -108,9 +126,12 @@ class ConvGenerator(Generator):
         self.embed = nn.Embedding(num_classes, embed_dim) if num_classes else None
         in_dim = latent_dim + (embed_dim if num_classes else 0)
         layers: list[nn.Module] = [nn.ConvTranspose2d(in_dim, widths[0], base, 1, 0, bias=False), _norm(norm, widths[0]), nn.ReLU()]
-        for c_in, c_out in zip(widths, widths[1:]):
-            layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), _norm(norm, c_out), nn.ReLU()]
-        layers.append(nn.ConvTranspose2d(widths[-1], data_shape[0], 4, 2, 1))
+        for i, c_out in enumerate(widths):
+            if i:
+                layers += [*_up(widths[i - 1], c_out, upsample, bias=False), _norm(norm, c_out), nn.ReLU()]
+            for _ in range(depth):
+                layers += [nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False), _norm(norm, c_out), nn.ReLU()]
+        layers += _up(widths[-1], data_shape[0], upsample, bias=True)
         if output == "tanh":
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
@@ -123,15 +144,16 @@ class ConvGenerator(Generator):
 
 class ConvDiscriminator(Discriminator):
     """DCGAN discriminator, optionally conditional: labels as an extra input plane (``concat``) or through a
-    projection head (``projection``, Miyato & Koyama 2018)."""
+    projection head (``projection``, Miyato & Koyama 2018). ``depth`` adds that many 3x3 convolutions at each
+    resolution."""
 
     def __init__(self, data_shape, width: int = 64, norm: str = "batch", num_classes: int | None = None,
-                 conditioning: str = "concat"):
+                 conditioning: str = "concat", depth: int = 0):
         super().__init__()
         channels, height, width_px = data_shape
         self.conditioning = conditioning if num_classes else None
         concat = self.conditioning == "concat"
-        self.body = ConvBody(data_shape, width, norm, extra_in_channels=1 if concat else 0)
+        self.body = ConvBody(data_shape, width, norm, extra_in_channels=1 if concat else 0, depth=depth)
         features = self.body.out_channels
         self.head = nn.Conv2d(features, 1, self.body.base, 1, 0)
         if norm == "spectral":

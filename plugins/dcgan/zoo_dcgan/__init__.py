@@ -13,6 +13,9 @@ ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
 class DCGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z", maximum=4096)
     width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", maximum=1024)
+    depth: int = option(0, "extra 3x3 convolutions at each resolution of both networks", maximum=8)
+    upsample: str = option("transposed", "how the generator doubles its resolution: a 4x4 transposed convolution "
+                           "(DCGAN's) or nearest-neighbour then a 3x3 convolution", choices=("transposed", "nearest"))
     penalty: str = option("r1")
     penalty_weight: float = option(1.0, "weight of the penalty: R1's gamma / 2 (0: off)")
     penalty_every: int = option(4, "apply the penalty every so many steps, at that many times the weight")

@@ -14,11 +14,12 @@ class DCGAN(GAN):
     memory_format = "channels_last"  # its networks reshape, never view: faster convolutions
 
     def build_generator(self):
-        net = ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
+        net = ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width, depth=self.config.depth,
+                            upsample=self.config.upsample)
         dcgan_init_(net)
         return net
 
     def build_discriminator(self):
-        net = ConvDiscriminator(self.data_shape, self.config.width, norm=self.config.d_norm)
+        net = ConvDiscriminator(self.data_shape, self.config.width, norm=self.config.d_norm, depth=self.config.depth)
         dcgan_init_(net)
         return net

@@ -13,6 +13,9 @@ ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
 class WGANGPConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z", maximum=4096)
     width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", maximum=1024)
+    depth: int = option(0, "extra 3x3 convolutions at each resolution of both networks", maximum=8)
+    upsample: str = option("transposed", "how the generator doubles its resolution: a 4x4 transposed convolution "
+                           "(DCGAN's) or nearest-neighbour then a 3x3 convolution", choices=("transposed", "nearest"))
     loss: str = option("wasserstein", "adversarial loss: wasserstein (the paper's), or another registered one")
     lr_g: float = option(1e-4, "generator learning rate (Adam)")
     lr_d: float = option(1e-4, "critic learning rate (Adam)")

@@ -12,7 +12,8 @@ class WGANGP(GAN):
     memory_format = "channels_last"  # its networks reshape, never view: faster convolutions
 
     def build_generator(self):
-        return ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width)
+        return ConvGenerator(self.config.latent_dim, self.data_shape, self.config.width, depth=self.config.depth,
+                            upsample=self.config.upsample)
 
     def build_discriminator(self):
-        return ConvDiscriminator(self.data_shape, self.config.width, norm=self.config.critic_norm)
+        return ConvDiscriminator(self.data_shape, self.config.width, norm=self.config.critic_norm, depth=self.config.depth)
