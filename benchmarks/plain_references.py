@@ -167,8 +167,9 @@ def run(name: str, out: Path, steps: int | None, n: int, seed: int = 0) -> dict:
                             capture_output=True, text=True)
     if scored.returncode != 0:
         raise SystemExit(f"plain {name}: eval failed: {scored.stderr.strip()}")
+    report = json.loads(scored.stdout)
     return {"model": f"plain PyTorch {name} (reference)", "steps": steps, "minutes": minutes,
-            "figures": json.loads(scored.stdout)["model"]}
+            "figures": report["model"], "info": report["info"]}
 
 
 def main():

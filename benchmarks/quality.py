@@ -91,7 +91,7 @@ def score(run: Path, n: int, again: bool = True, timed: bool = True) -> tuple[di
     kept = run / SCORES
     if not again and kept.exists():
         saved = json.loads(kept.read_text())
-        if saved["info"].get("n") == n:
+        if saved["info"]["provenance"].get("n") == n:
             return saved["figures"], saved["floor"], saved["info"]
     scored = zoo_command("eval", run, "-n", n, "--json")
     if scored.returncode != 0:
@@ -157,7 +157,8 @@ def main():
     parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
     parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
     parser.add_argument("--rescore", action="store_true",
-                        help="with --runs: evaluate again even where the run's folder keeps figures scored with this -n")
+                        help="with --runs: evaluate again even where the run's folder keeps figures scored with this "
+                             "-n; with --references: train them again even where --keep holds their rows")
     parser.add_argument("--references", action="store_true",
                         help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
     parser.add_argument("--reference-models", nargs="*", default=None,
@@ -189,10 +190,10 @@ def main():
         if scored is None:
             continue
         figures, baseline, info = scored
-        why = mismatch(first, info) if first else None
+        why = mismatch(first, info["provenance"]) if first else None
         if why:
             sys.exit(f"{run} cannot share a table with {jobs[0][0]}: {why}; score both again with --rescore")
-        first = first or info
+        first = first or info["provenance"]
         figures["minutes"], figures["run"] = minutes, str(run)
         per_model.setdefault(figures["model"], []).append(figures)
         if args.grids and len(per_model[figures["model"]]) == 1:
@@ -203,10 +204,18 @@ def main():
     if args.references:
         from plain_references import REFERENCES, run as reference
 
-        folder = Path(tempfile.mkdtemp(prefix="zoo-references-"))
+        folder = root / "references"  # each reference's row is kept here, and read back unless --rescore
+        folder.mkdir(parents=True, exist_ok=True)
         for seed in args.seeds if args.reference_seeds is None else args.reference_seeds:
             for name in args.reference_models or REFERENCES:
-                row = reference(name, folder, None, args.n, seed)
+                kept = folder / f"plain-{name}-seed{seed}.json"
+                row = json.loads(kept.read_text()) if kept.exists() and not args.rescore else None
+                if row is None or row["info"]["provenance"].get("n") != args.n:
+                    row = reference(name, folder, None, args.n, seed)
+                    kept.write_text(json.dumps(row, indent=2))
+                why = mismatch(first, row["info"]["provenance"]) if first else None
+                if why:
+                    sys.exit(f"the plain {name} reference cannot share a table with {jobs[0][0]}: {why}")
                 references.setdefault(row["model"], []).append({**row["figures"], "steps": row["steps"],
                                                                "minutes": row["minutes"]})
 
