@@ -6,7 +6,7 @@ import zoo
 from zoo.config import option
 from zoo.gan_config import GANConfig
 
-ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
+ZOO_API = "1.6"  # the zoo plugin API this plugin is written against
 
 
 @dataclass
