@@ -58,10 +58,13 @@ def test_n_critic_critic_updates_per_generator_update():
     assert generator_logged == [False] * 4 + [True] + [False] * 4 + [True]
 
 
+@pytest.mark.parametrize("depth", [0, 1])
 @pytest.mark.parametrize("norm", ["layer", "none"])
-def test_critic_has_no_batch_norm(norm):
-    critic = tiny_model(critic_norm=norm).discriminator
+def test_critic_has_no_batch_norm(norm, depth):
+    critic = tiny_model(critic_norm=norm, depth=depth).discriminator
     assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in critic.modules())
+    convs = sum(isinstance(m, nn.Conv2d) for m in critic.modules())
+    assert convs == 3 + 2 * depth  # two strided convolutions and the head, and depth more at each of 2 resolutions
 
 
 def test_checkpoint_keeps_config_and_samples(tmp_path):
