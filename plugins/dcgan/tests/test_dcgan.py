@@ -26,14 +26,14 @@ def test_networks_adapt_to_the_data_shape(shape):
 @pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (3, 64, 64)])
 @pytest.mark.parametrize("upsample", ["transposed", "nearest"])
 def test_deeper_networks_and_nearest_upsampling_keep_every_shape(shape, upsample):
-    plain = zoo.create_model("dcgan", data_shape=shape, width=8, latent_dim=16, upsample=upsample)
+    plain = zoo.create_model("dcgan", data_shape=shape, width=8, latent_dim=16, upsample=upsample, depth=0)
     deep = zoo.create_model("dcgan", data_shape=shape, width=8, latent_dim=16, upsample=upsample, depth=2)
     assert deep.sample(2, seed=0).shape == (2, *shape)
     assert deep.discriminator(torch.zeros(2, *shape)).shape == (2,)
     convs = lambda net: sum(isinstance(m, torch.nn.Conv2d) for m in net.modules())  # noqa: E731
     resolutions = len(plain.discriminator.body.net) // 3 + 1  # the first layer has no norm
     assert convs(deep.discriminator) - convs(plain.discriminator) == 2 * resolutions
-    assert convs(deep.generator) - convs(plain.generator) == 2 * (resolutions + 0)
+    assert convs(deep.generator) - convs(plain.generator) == 2 * resolutions
     if upsample == "nearest":
         transposed = [m for m in deep.generator.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
         assert len(transposed) == 1 and transposed[0].stride == (1, 1)  # only z to the first feature map

@@ -13,7 +13,9 @@ ZOO_API = "1.6"  # the zoo plugin API this plugin is written against
 class DCGANConfig(GANConfig):
     latent_dim: int = option(64, "size of the noise vector z", maximum=4096)
     width: int = option(32, "channels of the widest-resolution conv layer; deeper layers double it (max 8x)", maximum=1024)
-    depth: int = option(0, "extra 3x3 convolutions at each resolution of both networks", maximum=8)
+    beta1: float = option(0.0)
+    beta2: float = option(0.99)
+    depth: int = option(1, "extra 3x3 convolutions at each resolution of both networks", maximum=8)
     upsample: str = option("transposed", "how the generator doubles its resolution: a 4x4 transposed convolution "
                            "(DCGAN's) or nearest-neighbour then a 3x3 convolution", choices=("transposed", "nearest"))
     penalty: str = option("r1")
@@ -32,5 +34,5 @@ def register_architectures(register):
         config=DCGANConfig,
         summary="Deep convolutional GAN (Radford et al. 2015)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 6000, "batch_size": 64},
+        train_defaults={"steps": 4000, "batch_size": 64},
     )

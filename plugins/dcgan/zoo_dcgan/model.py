@@ -1,8 +1,8 @@
 """DCGAN: strided (transposed) convolutions, batch norm, ReLU / LeakyReLU(0.2), tanh output, N(0, 0.02) init,
-Adam(2e-4, beta1 0.5), and any registered adversarial loss (non-saturating by default). The defaults are
-tuned for quality per CPU minute on a few thousand images: width 32 for 6,000 steps rather than width 64 for
-3,000, and the R1 penalty (gamma 2, every 4th step) keeping the discriminator flat on the data (see the README's
-quality table for what each change bought)."""
+Adam(2e-4), and any registered adversarial loss (non-saturating by default). The defaults are tuned for quality
+per CPU minute on a few thousand images: width 32, one extra 3x3 convolution at each resolution of both networks
+(``depth=1``) for 4,000 steps, Adam betas (0, 0.99), and the R1 penalty (gamma 2, every 4th step) keeping the
+discriminator flat on the data (docs/quality.md has what each change bought)."""
 
 from zoo.gan import GAN
 from zoo.networks import ConvDiscriminator, ConvGenerator, dcgan_init_

@@ -1,6 +1,7 @@
-"""WGAN-GP: a DCGAN-style generator and a critic without batch norm, trained with the Wasserstein loss, a
-gradient penalty of weight 10 on random interpolates, 2 critic updates per generator update (the paper has 5) and
-Adam(1e-4, betas (0.5, 0.9)). The step itself is the core GAN's."""
+"""WGAN-GP: a DCGAN-style generator and a critic without batch norm, each with two extra 3x3 convolutions at every
+resolution (``depth=2``), trained with the Wasserstein loss, a gradient penalty of weight 10 on random interpolates,
+2 critic updates per generator update (the paper has 5) and Adam(1e-4, betas (0.5, 0.9)). The step itself is the
+core GAN's."""
 
 from zoo.gan import GAN
 from zoo.networks import ConvDiscriminator, ConvGenerator
