@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from zoo.datasets import ImageData
-from zoo.evaluation.subsets import at_most as _at_most
+from zoo.evaluation.subsets import at_most as _at_most, pick
 from zoo.evaluation.threads import one_thread
 from zoo.outputs.images import to_float
 
@@ -43,10 +43,8 @@ class SmallCNN(nn.Module):
 
 
 def _subset(images: torch.Tensor, labels: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    if len(images) <= IMAGES:
-        return images, labels
-    pick = torch.from_numpy(np.sort(np.random.default_rng(seed).choice(len(images), IMAGES, replace=False)))
-    return images[pick], labels[pick]
+    chosen = pick(len(images), IMAGES, seed)
+    return (images, labels) if chosen is None else (images[chosen], labels[chosen])
 
 
 def fit(images: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int, seed: int = 0) -> SmallCNN:
