@@ -106,6 +106,24 @@ def test_sample_from_python_restores_the_settings_and_reports_progress(toy_flow)
     assert torch.equal(model.sample(2, seed=0, sampling={"steps": "3"}), model.sample(2, seed=0, sampling={"steps": 3}))
 
 
+def test_a_large_draw_is_sampled_in_chunks_with_labels_in_step_and_one_progress(toy_flow):
+    model = zoo.create_model(toy_flow, num_classes=10, conditional=True)
+    torch.manual_seed(0)
+    with torch.no_grad():  # a fresh network's zero-initialised output would ignore the labels
+        for weight in model.parameters():
+            weight.add_(0.1 * torch.randn_like(weight))
+    heard = []
+    images = model.sample(300, seed=0, sampling={"steps": 2}, progress=lambda done, total: heard.append((done, total)))
+    assert images.shape == (300, 1, 28, 28)
+    assert heard == [(done, 6) for done in range(1, 7)]  # 128 + 128 + 44 images, two steps each
+    z = model.latent_for_sampling(300, 0)
+    for i in (5, 133, 299):  # one from each chunk, drawn alone with the label it was given (i % 10)
+        alone = model.sample(1, z=z[i : i + 1], labels=torch.tensor([i % 10]), sampling={"steps": 2})
+        assert torch.allclose(images[i], alone[0], atol=1e-5)
+    assert not torch.allclose(images[133], model.sample(1, z=z[133:134], labels=torch.tensor([4]),
+                                                        sampling={"steps": 2})[0], atol=1e-5)
+
+
 def test_a_sampling_option_may_not_shadow_a_command_option(register_plugin, capsys):
     @dataclass
     class Clashing:

@@ -23,7 +23,7 @@ from zoo.registry.lookup import lookup
 from zoo.evaluation import metrics
 from zoo.evaluation.subsets import at_most as _at_most
 
-SAMPLE_CHUNK = 500
+IMAGE_CHUNK = 500  # held-out images per reconstruct() or importance_weighted_nll() call
 MIN_SAMPLES = 10  # FID needs a covariance, precision/recall k=3 neighbours
 
 
@@ -85,17 +85,10 @@ def real_features(extractor, features: str, train: ImageData, train_sha256: str)
 
 def generate(model, n: int, seed: int, sampling: dict | None = None, progress=None) -> torch.Tensor:
     """``n`` samples in [-1, 1] on the CPU; conditional models get labels 0, 1, 2, ... in turn. ``sampling``
-    overrides the model's sampling options; ``progress(done, total)`` hears of all chunks' sampler steps."""
+    overrides the model's sampling options; ``progress(done, total)`` hears of the sampler's steps."""
     z = model.latent_for_sampling(n, seed)
     labels = torch.arange(n, device=z.device) % model.num_classes if model.conditional else None
-    starts = range(0, n, SAMPLE_CHUNK)
-    chunks = []
-    for index, start in enumerate(starts):
-        part = None if labels is None else labels[start : start + SAMPLE_CHUNK]
-        overall = None if progress is None else (lambda done, total, i=index: progress(i * total + done, len(starts) * total))
-        chunks.append(model.sample(len(z[start : start + SAMPLE_CHUNK]), z=z[start : start + SAMPLE_CHUNK], labels=part,
-                                   sampling=sampling, progress=overall).cpu())
-    return torch.cat(chunks)
+    return model.sample(n, z=z, labels=labels, sampling=sampling, progress=progress).cpu()
 
 
 def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
@@ -242,12 +235,12 @@ def _model_figures(model, heldout: ImageData, iw_samples: int, seed: int) -> dic
     figures = {}
     with eval_mode(model):
         if model.can_reconstruct:
-            recon = torch.cat([model.reconstruct(chunk).float().clamp(-1, 1) for chunk in x.split(SAMPLE_CHUNK)])
+            recon = torch.cat([model.reconstruct(chunk).float().clamp(-1, 1) for chunk in x.split(IMAGE_CHUNK)])
             figures["recon_mse"] = float((((recon - x) / 2) ** 2).mean())  # pixels in [0, 1]
         for key, value in model.validation_logs(x, y).items():
             figures[f"heldout_{key}"] = float(value)
         generator = torch.Generator(device).manual_seed(seed)
-        nll = [model.importance_weighted_nll(chunk, k=iw_samples, generator=generator) for chunk in x.split(SAMPLE_CHUNK)]
+        nll = [model.importance_weighted_nll(chunk, k=iw_samples, generator=generator) for chunk in x.split(IMAGE_CHUNK)]
         if nll[0] is not None:
             figures[f"iw_nll_k{iw_samples}"] = float(torch.cat(nll).mean())
     return figures
