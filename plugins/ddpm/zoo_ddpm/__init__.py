@@ -35,5 +35,5 @@ def register_architectures(register):
         sampling=DDPMSampling,
         summary="Denoising diffusion probabilistic model with DDPM and DDIM sampling (Ho et al. 2020; Song et al. 2021)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 3000, "batch_size": 64, "clip_grad_norm": 1.0},
+        train_defaults={"steps": 2600, "batch_size": 64, "clip_grad_norm": 1.0},
     )
