@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from zoo.errors import ConfigError
-from zoo.registry.lookup import list_registered
 
 INT_MAXIMUM = 2**31 - 1
 """The largest value an int option takes when it declares no ``maximum`` (``INT_MINIMUM`` the smallest)."""
@@ -74,15 +73,17 @@ def renamed(config_cls: type) -> dict[str, str]:
     return {old: new for old, new in getattr(config_cls, "RENAMED", {}).items() if old not in names}
 
 
-def describe(config_cls: type) -> list[FieldInfo]:
-    """The fields of a config dataclass, in declaration order."""
+def describe(config_cls: type, names: typing.Callable[[str], typing.Iterable[str]] | None = None) -> list[FieldInfo]:
+    """The fields of a config dataclass, in declaration order. ``names`` gives the names registered under a kind,
+    for fields whose choices are a kind (``choices="losses"``); without it such a field's choices stay open (None).
+    :mod:`zoo.registry.configs` passes the registry's names: what a kind holds is the registry's to say."""
     hints = typing.get_type_hints(config_cls)
     out = []
     for f in dataclasses.fields(config_cls):
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         choices = _checks(config_cls, f.name, "choices")
         if isinstance(choices, str):
-            choices = tuple(list_registered(choices))
+            choices = tuple(names(choices)) if names is not None else None
         out.append(FieldInfo(f.name, hints[f.name], default, _checks(config_cls, f.name, "help") or "", choices,
                              _checks(config_cls, f.name, "minimum"), _checks(config_cls, f.name, "maximum")))
     return out
@@ -150,10 +151,11 @@ def did_you_mean(name: str, known: typing.Iterable[str]) -> str:
 
 
 def build_config(config_cls: type, overrides: dict[str, Any] | None = None, *, model: str = "model",
-                 kind: str = "config key") -> Any:
+                 kind: str = "config key", names: typing.Callable[[str], typing.Iterable[str]] | None = None) -> Any:
     """A config instance with ``overrides`` applied; raises ConfigError naming the valid keys on a bad one.
-    ``kind`` names what the keys are in messages (``config key``, ``sampling option``)."""
-    fields = {f.name: f for f in describe(config_cls)}
+    ``kind`` names what the keys are in messages (``config key``, ``sampling option``); ``names`` is as for
+    :func:`describe`."""
+    fields = {f.name: f for f in describe(config_cls, names)}
     aliases = renamed(config_cls)
     values = {}
     for key, raw in (overrides or {}).items():
