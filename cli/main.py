@@ -12,6 +12,9 @@ import click
 
 from zoo.version import __version__
 from zoo.errors import ZooError
+from zoo.training.distributed import is_rank_zero, launched_rank
+
+from .terminal import Interrupted, terminal_output
 
 
 def _one_line(text: str) -> str:
@@ -20,8 +23,8 @@ def _one_line(text: str) -> str:
 
 def _error(text: str) -> str:
     """``Error: ...``; from a process other than rank 0 of a torchrun job, saying which rank it is."""
-    rank = os.environ.get("RANK", "0") if os.environ.get("WORLD_SIZE", "1") != "1" else "0"
-    return "Error: " + ("" if rank == "0" else f"rank {rank}: ") + _one_line(text)
+    rank = launched_rank()
+    return "Error: " + ("" if rank == 0 else f"rank {rank}: ") + _one_line(text)
 
 
 def _first_to_say(text: str) -> bool:
@@ -41,7 +44,7 @@ def _first_to_say(text: str) -> bool:
                          timeout=datetime.timedelta(seconds=5))
         key = (f"zoo/said/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}/"
                + hashlib.sha256(_one_line(text).encode()).hexdigest()[:16])
-        if os.environ.get("RANK", "0") == "0":
+        if is_rank_zero():
             store.set(key, "0")
             return True
         try:
@@ -56,13 +59,6 @@ def _first_to_say(text: str) -> bool:
 def _say(text: str) -> None:
     if _first_to_say(text):
         click.echo(_error(text), err=True)
-
-
-class Interrupted(click.ClickException):
-    """A command stopped by Ctrl-C or SIGTERM part way, with the line that says where it stopped and how to go on
-    (empty: nothing to say, e.g. from a rank other than the writer); exit 130, as a shell reports SIGINT."""
-
-    exit_code = 130
 
 
 class ZooGroup(click.Group):
@@ -120,7 +116,13 @@ def get_cli() -> click.Group:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one line on stderr and a non-zero exit for every error: 2 for a usage error (click's), 1 for
-    any other, 130 for Ctrl-C or SIGTERM."""
+    any other, 130 for Ctrl-C or SIGTERM. The library's log records and warnings show as ``zoo: ...`` lines
+    (:func:`zoo.cli.terminal.terminal_output`)."""
+    with terminal_output():
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     group = get_cli()
     if not (sys.argv[1:] if argv is None else argv):  # bare `zoo`: the help, as it is, not an error
         click.echo(group.get_help(click.Context(group, info_name="zoo")))

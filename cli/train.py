@@ -116,7 +116,7 @@ def train(name, data, epochs, out, assignments, config_file, resume, init_from, 
             with sigterm_as_interrupt():
                 trainer.fit()
         except KeyboardInterrupt:
-            from .main import Interrupted
+            from .terminal import Interrupted
 
             raise Interrupted(interrupted_message(trainer) if trainer.world.is_writer else "") from None
         distributed.barrier()  # every rank leaves together: one tearing down early can abort another's exit

@@ -2,18 +2,26 @@
 
 ``import zoo`` is cheap (no torch): the registry, the hook marker and the errors load at once; the torch-backed
 building blocks (``zoo.Architecture``, ``zoo.GAN``, ``zoo.Trainer``, ``zoo.train``, ...) load on first access.
+
+zoo logs what it does under the ``zoo`` logger (shown by the ``zoo`` command; a program sees it where it configures
+logging) and warns with :class:`ZooWarning` where a user should change something. A program silences both with
+``logging.getLogger("zoo").setLevel(logging.ERROR)`` and
+``warnings.filterwarnings("ignore", category=zoo.ZooWarning)``. Deprecated paths warn once each
+(docs/deprecations.md).
 """
 
+import logging
 from importlib import import_module
 
 from zoo import moved
-from zoo.errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError
+from zoo.errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError, ZooWarning
 from zoo.hookspecs import API_VERSION, hookimpl
-from zoo.registry.lookup import UnknownNameError, list_registered
-from zoo.registry.models import DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model, list_models
+from zoo.registry.lookup import DuplicateNameError, UnknownNameError, list_registered
+from zoo.registry.models import ModelSpec, UnknownModelError, create_model, get_model, list_models
 from zoo.version import __version__
 
 moved.install()
+logging.getLogger("zoo").addHandler(logging.NullHandler())  # the program decides where zoo's records go
 
 _LAZY = {
     "Architecture": "zoo.architecture",
@@ -37,7 +45,7 @@ _LAZY = {
 def __getattr__(name: str):
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    return moved.old_name(__name__, name)  # a deprecated name, with its warning, or AttributeError
 
 
 __all__ = [
@@ -51,8 +59,9 @@ __all__ = [
     "ModelSpec",
     "UnknownNameError",
     "UnknownModelError",
-    "DuplicateModelError",
+    "DuplicateNameError",
     "ZooError",
+    "ZooWarning",
     "PluginError",
     "ConfigError",
     "DataError",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from zoo import moved
+
 
 class Callback:
     every_rank = False
@@ -42,3 +44,9 @@ class Callback:
 
     def load_state_dict(self, state: dict) -> None:
         """Take back what :meth:`state_dict` returned; called when a run resumes, before ``on_train_start``."""
+
+
+def __getattr__(name: str):
+    """zoo's own callbacks lived here before zoo-core 0.5: ``from zoo.callbacks import MetricsLog, Checkpointing``
+    still works, with a DeprecationWarning naming :mod:`zoo.training.default_callbacks`."""
+    return moved.old_name(__name__, name)

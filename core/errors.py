@@ -23,3 +23,19 @@ class CheckpointError(ZooError):
 
 class TrainingError(ZooError):
     """Training cannot go on (for example a loss became NaN)."""
+
+
+class ZooWarning(UserWarning):
+    """Something a user should change (a precision that is emulated here, a plugin that failed or that shares a
+    name). Raised with :func:`warnings.warn`: the ``zoo`` command prints it as ``zoo: warning: ...``; a program
+    silences it with ``warnings.filterwarnings("ignore", category=zoo.ZooWarning)``. Information that asks for
+    nothing goes to :mod:`logging` instead, under the ``zoo`` logger."""
+
+    label = "warning"
+
+
+class ZooNote(ZooWarning):
+    """A ZooWarning that is a notice, not a fault: a plugin's registration took over a name zoo's own uses. The
+    ``zoo`` command prints it as ``zoo: note: ...``."""
+
+    label = "note"

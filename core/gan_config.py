@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from zoo.config import option
+from zoo.moved import deprecated
 
 
 @dataclass
@@ -34,11 +35,15 @@ class GANConfig:
 
     @property
     def gp_weight(self) -> float:
-        """``penalty_weight`` under its name before API 1.4, for plugins that still read or set it."""
+        """Deprecated: ``penalty_weight`` under its name before API 1.4, for plugins that still read or set it (warns
+        once; goes in zoo-core 1.0). A config key ``gp_weight`` (``--set``, a run recorded before) stays data: no
+        warning."""
+        deprecated("GANConfig.gp_weight", "GANConfig.penalty_weight")
         return self.penalty_weight
 
     @gp_weight.setter
     def gp_weight(self, value: float) -> None:
+        deprecated("GANConfig.gp_weight", "GANConfig.penalty_weight")
         self.penalty_weight = value
 
 

@@ -27,6 +27,16 @@ def isolated_plugins(monkeypatch, tmp_path_factory):
     plugins.reset()
 
 
+@pytest.fixture(autouse=True)
+def zoo_terminal_output():
+    """The library's log records and ZooWarnings show on stderr as the ``zoo`` command shows them (``zoo: ...``),
+    so a test reads what a user of the command would see; tests/test_logging.py checks a program without it."""
+    from zoo.cli.terminal import terminal_output
+
+    with terminal_output():
+        yield
+
+
 @pytest.fixture
 def register_plugin():
     """Register plugin objects in-process for one test: ``register_plugin(obj, "name")``."""

@@ -113,7 +113,8 @@ def test_a_named_pipe_as_the_classifier_cache_is_never_opened(home):
     first = classifier.DomainFeatures(tiny_labelled(0), epochs=1)
     make_fifo(first.path)
     script = ("import sys; sys.path.insert(0, sys.argv[1]); from tiny_data import tiny_labelled; "
-              "from zoo.evaluation.classifier import DomainFeatures; print(DomainFeatures(tiny_labelled(0), epochs=1).trained_now)")
+              "from zoo.evaluation.classifier import DomainFeatures; from zoo.cli.terminal import terminal_output\n"
+              "with terminal_output(): print(DomainFeatures(tiny_labelled(0), epochs=1).trained_now)")
     done = subprocess.run([sys.executable, "-c", script, str(Path(__file__).parent)], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "ZOO_HOME": str(home)})  # before: blocked for ever
     assert done.stdout.strip() == "True", done.stderr

@@ -141,7 +141,7 @@ def test_same_name_from_two_plugins_is_a_clear_error(register_plugin, toy, capsy
     register_plugin(ToyPlugin(), "toy-copy")
     assert "toy-gan" not in zoo.list_models()
     message = "model 'toy-gan' is ambiguous: registered by both plugin 'toy' and plugin 'toy-copy'; uninstall one"
-    with pytest.raises(zoo.DuplicateModelError) as info:
+    with pytest.raises(zoo.DuplicateNameError) as info:
         zoo.get_model("toy-gan")
     assert str(info.value) == message
     assert capsys.readouterr().err.splitlines() == [f"zoo: warning: {message}"]  # not "plugin X failed in ..."

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import math
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from zoo.store.regular_files import UnreadableFile, read_regular
+
+log = logging.getLogger(__name__)
 
 MAX_JSON_BYTES = 1 << 20
 
@@ -63,7 +65,7 @@ def load_array(path: Path, limit: int) -> np.ndarray:
 def discard(folder: Path, why: str) -> None:
     """Say (one line) why the cache ``folder`` is not used, and remove it: moved aside first, so a process reading
     the same path meanwhile never sees it half deleted."""
-    print(f"zoo: ignoring the cache {why}; building it again", file=sys.stderr)
+    log.info("ignoring the cache %s; building it again", why)
     if not os.path.lexists(folder):
         return
     if not folder.is_dir() or folder.is_symlink():

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -35,6 +35,8 @@ from zoo.datasets.image_folder import list_images
 from zoo.datasets.mapped import MappedImages
 from zoo.datasets.pictures import GREY_MODES, centre_square, eight_bit
 from zoo.datasets.pictures import open_image as _open  # a module global: tests replace it to see what is decoded
+
+log = logging.getLogger(__name__)
 
 CACHE_FORMAT = "zoo-folder-cache/2"  # 2: 16-bit images scaled, not clipped; info.json holds the key
 
@@ -99,7 +101,7 @@ def _build(root: Path, files: list[Path], cache: Path, image_size: int | None, k
     if image_size:
         width = height = image_size
     elif len(sizes) > 1:
-        print(f"zoo: images in {root} differ in size; resizing all to {width}x{height}", file=sys.stderr)
+        log.info("images in %s differ in size; resizing all to %dx%d", root, width, height)
     mode, channels = ("L", 1) if grey else ("RGB", 3)
     building = cache.with_name(f"{cache.name}.{os.getpid()}.building")
     shutil.rmtree(building, ignore_errors=True)

@@ -10,8 +10,8 @@ tensors of another network) is trained again, with a line on stderr.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
-import sys
 
 import numpy as np
 import torch
@@ -27,6 +27,8 @@ from zoo.evaluation.threads import one_thread
 from zoo.outputs.images import to_float
 from zoo.store.paths import cache_home
 from zoo.store.regular_files import read_regular
+
+log = logging.getLogger(__name__)
 
 VERSION = "cnn-v3"  # change when the network or its training changes, so old caches are not reused (and, with
 # them, every figure's provenance: the weights' sha256 differs, so old eval.json files are not compared with new)
@@ -123,7 +125,7 @@ class DomainFeatures:
         self.trained_now = cached is None
         if self.trained_now:
             if not self.path.exists() and not self.path.is_symlink():
-                print(f"zoo: training the evaluation classifier for {train.name} (cached for next time)", file=sys.stderr)
+                log.info("training the evaluation classifier for %s (cached for next time)", train.name)
             self.net = train_classifier(train, epochs)
             cached = st_save({k: v.contiguous() for k, v in self.net.state_dict().items()},
                              metadata={"version": VERSION, "dataset": train.name})
@@ -141,8 +143,7 @@ class DomainFeatures:
             self.net.load_state_dict(st_load(data))
         except (ZooError, OSError, SafetensorError, RuntimeError, ValueError) as exc:
             problem = " ".join(str(exc).replace(f"{self.path}: ", "").split())[:120]
-            print(f"zoo: {self.path}: the cached evaluation classifier cannot be read ({problem}); training it "
-                  "again", file=sys.stderr)
+            log.info("%s: the cached evaluation classifier cannot be read (%s); training it again", self.path, problem)
             return None
         return data
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import sys
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +19,8 @@ import numpy as np
 from zoo.errors import ZooError
 from zoo.store.atomic import write_bytes, write_text
 from zoo.store.regular_files import read_regular
+
+log = logging.getLogger(__name__)
 
 SIDECAR_LIMIT = 2**16
 
@@ -36,7 +38,7 @@ def load(path: Path, images: int) -> np.ndarray | None:
         return _verified(path, images)
     except (ZooError, OSError, ValueError) as exc:
         problem = str(exc).replace(f"{path}: ", "")
-        print(f"zoo: {path}: cached features not used ({problem}); computing them again", file=sys.stderr)
+        log.info("%s: cached features not used (%s); computing them again", path, problem)
         return None
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,8 @@ from zoo.errors import DataError, ZooError
 from zoo.store.paths import cache_home
 from zoo.store.regular_files import is_regular, read_regular
 from zoo.evaluation.inception_net import FIDInceptionV3
+
+log = logging.getLogger(__name__)
 
 WEIGHTS = download.RemoteFile(
     "pt_inception-2015-12-05-6726825d.pth",
@@ -128,11 +130,11 @@ def load_network() -> FIDInceptionV3:
             if not is_regular(path.parent / WEIGHTS.name):
                 raise DataError(f"{path}: {problem}; delete it and evaluate again (zoo then fetches and converts "
                                 f"{WEIGHTS.name} anew)") from None
-            print(f"zoo: {path}: {problem}; converting {WEIGHTS.name} again", file=sys.stderr)
+            log.info("%s: %s; converting %s again", path, problem, WEIGHTS.name)
     if state is None:
         source = _fetch_original(path.parent)
         if not path.exists():
-            print("zoo: converting the Inception weights to safetensors (once)", file=sys.stderr)
+            log.info("converting the Inception weights to safetensors (once)")
         state = convert(source, path)
     net = FIDInceptionV3()
     missing = net.load_state_dict(state, strict=False)

@@ -4,7 +4,12 @@ feature spaces) and the models' face in the style of timm (:mod:`zoo.registry.mo
 
 ``from zoo.registry import create_model`` works as it did when this was one module."""
 
-from zoo.registry.models import (DuplicateModelError, ModelSpec, UnknownModelError, create_model, get_model,
-                                 list_models)
+from zoo import moved
+from zoo.registry.lookup import DuplicateNameError
+from zoo.registry.models import ModelSpec, UnknownModelError, create_model, get_model, list_models
 
-__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError", "DuplicateModelError"]
+__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError", "DuplicateNameError"]
+
+
+def __getattr__(name: str):
+    return moved.old_name(__name__, name)  # DuplicateModelError, with its warning

@@ -5,8 +5,8 @@
     ['cgan', 'dcgan', 'wgan-gp']
     >>> model = zoo.create_model("dcgan", latent_dim=64)
 
-The registry is rebuilt from the plugins on each call: calling the hooks costs microseconds (the entry points
-are imported once per process), and it means a plugin registered at run time is seen at once.
+The registry is gathered from the plugins' hooks once per state of the plugin host and cached
+(:func:`zoo.registry.lookup.registered`): a plugin registered or unregistered at run time is seen at the next call.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from zoo.errors import DataError, PluginError
 from zoo.registry.lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
-DuplicateModelError = DuplicateNameError
 
-__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError", "DuplicateModelError"]
+
+def __getattr__(name: str):  # DuplicateModelError, DuplicateNameError's old name: a warning, then the class
+    return importlib.import_module("zoo.moved").old_name(__name__, name)
+
+
+__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError"]
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ def list_models(pattern: str = "*") -> list[str]:
 
 
 def get_model(name: str, **recorded: str) -> ModelSpec:
-    """The spec registered under ``name``; raises UnknownModelError or DuplicateModelError.
+    """The spec registered under ``name``; raises UnknownModelError or DuplicateNameError.
 
     ``recorded`` (``wanted_by``, ``distribution``, ``version``) says which file named the model, for the message.
     """

@@ -1,8 +1,9 @@
 """Find plugins through the ``zoo.plugins`` entry-point group and call their hooks, surviving bad ones.
 
-Each entry point is loaded on its own; one that fails to import, or raises inside a hook, is reported once on
-stderr and left out while everything else keeps working. ``ZOO_STRICT_PLUGINS=1`` makes any failure fatal and
-``ZOO_LOAD_PLUGINS=a,b`` loads only the named entry points (set but empty: none) besides zoo's own.
+Each entry point is loaded on its own; one that fails to import, or raises inside a hook, is reported once (a
+:class:`~zoo.errors.ZooWarning`, which the ``zoo`` command prints as ``zoo: warning: ...``) and left out while
+everything else keeps working. ``ZOO_STRICT_PLUGINS=1`` makes any failure fatal and ``ZOO_LOAD_PLUGINS=a,b``
+loads only the named entry points (set but empty: none) besides zoo's own.
 zoo's own registrations (losses, datasets, callbacks, ...) are :mod:`zoo.builtins`, an entry point of zoo-core
 found like any other plugin's, so nothing here imports a module that imports this one back.
 """
@@ -12,16 +13,16 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 
 import pluggy
 
 from zoo import hookspecs
-from zoo.errors import PluginError
+from zoo.errors import PluginError, ZooNote, ZooWarning
 
 ENTRY_POINT_GROUP = "zoo.plugins"
 BUILTIN_PLUGIN = "zoo"
@@ -51,7 +52,7 @@ class PluginInfo:
 
 _manager: pluggy.PluginManager | None = None
 _infos: dict[str, PluginInfo] = {}
-_said: set[str] = set()  # what was printed on stderr already: each line once per process
+_said: set[str] = set()  # what was said already (as a ZooWarning): each once per process
 _generation = 0  # counts resets, so state() never matches one from before
 
 
@@ -86,13 +87,13 @@ def record_failure(plugin: str, stage: str, exc: BaseException) -> None:
     text = f"plugin {info.label} failed in {message}"
     if strict():
         raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)") from exc
-    _say_once("warning", text)
+    _say_once(ZooWarning, text)
 
 
-def _say_once(level: str, text: str) -> None:
+def _say_once(category: type[ZooWarning], text: str) -> None:
     if text not in _said:
         _said.add(text)
-        print(f"zoo: {level}: {text}", file=sys.stderr)
+        warnings.warn(text, category, stacklevel=3)
 
 
 def _note(plugin: str, text: str) -> None:
@@ -103,20 +104,20 @@ def _note(plugin: str, text: str) -> None:
 
 def record_ambiguity(plugins: list[str], text: str) -> None:
     """Two plugins registered one name, so neither registration is used: no one plugin failed. Both show
-    ``text`` in ``zoo plugins``; it is printed once as a warning, or raised when strict."""
+    ``text`` in ``zoo plugins``; it is said once as a ZooWarning, or raised when strict."""
     for plugin in plugins:
         _note(plugin, text)
     if strict():
         raise PluginError(text + " (ZOO_STRICT_PLUGINS is set)")
-    _say_once("warning", text)
+    _say_once(ZooWarning, text)
 
 
 def record_shadowing(plugin: str, what: str, notice: str) -> None:
     """``plugin`` registered ``what`` (``"loss 'ragan'"``) under a name zoo's own plugin uses too, and its
-    registration wins: ``notice`` is printed once, never fatal; ``zoo plugins`` shows it for both."""
+    registration wins: ``notice`` is said once (a ZooNote), never fatal; ``zoo plugins`` shows it for both."""
     _note(plugin, f"replaces zoo's {what}")
     _note(BUILTIN_PLUGIN, f"{what} replaced by plugin '{plugin}'")
-    _say_once("note", notice)
+    _say_once(ZooNote, notice)
 
 
 @contextlib.contextmanager

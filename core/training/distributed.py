@@ -42,7 +42,24 @@ class World:
     @property
     def is_writer(self) -> bool:
         """Rank 0 alone writes the run folder and runs the callbacks."""
-        return self.rank == 0
+        return is_rank_zero(self.rank)
+
+
+def launched_rank() -> int:
+    """This process's rank as a launcher set it (``RANK`` where ``WORLD_SIZE`` is above 1), 0 when none did or the
+    variables are not whole numbers (:func:`launched_world` says what is wrong with them). Never raises: error
+    messages use it."""
+    try:
+        return int(os.environ.get("RANK", "0")) if int(os.environ.get("WORLD_SIZE", "1")) > 1 else 0
+    except ValueError:
+        return 0
+
+
+def is_rank_zero(rank: int | None = None) -> bool:
+    """Whether ``rank`` (by default this process's, :func:`launched_rank`) is rank 0: the one process of a
+    torchrun job that writes the run folder and says things on the terminal for all. The one answer to "am I rank
+    0?" in zoo; a single process is rank 0."""
+    return (launched_rank() if rank is None else rank) == 0
 
 
 def launched_world() -> World:

@@ -7,12 +7,14 @@ the Trainer puts the weights into the model it built, before step 0; the run rec
 
 from __future__ import annotations
 
-import os
-import sys
+import logging
 
 from zoo.errors import ZooError
 from zoo.store import hub
 from zoo.store.checkpoint import Checkpoint, left_out, load_checkpoint, load_weights
+from zoo.training.distributed import is_rank_zero
+
+log = logging.getLogger(__name__)
 
 
 def initial_weights(source: str, model: str | None, model_options: dict) -> tuple[str, dict, Checkpoint, dict]:
@@ -32,10 +34,10 @@ def load_initial_weights(model, weights: Checkpoint, record: dict) -> None:
     """Put the folder's weights into the freshly built ``model``; say which networks it left out (they keep the
     weights they were built with), once, from the first process."""
     load_weights(model, weights)
-    if record["left_out"] and os.environ.get("RANK", "0") == "0":
+    if record["left_out"] and is_rank_zero():
         kept = sorted({key.split(".", 2)[1] for key in weights.tensors if key.startswith("model.")})
-        print(f"zoo: {record['source']} holds {', '.join(kept)} only; {', '.join(record['left_out'])} start from "
-              "their initial weights (zoo export --weights all keeps every network)", file=sys.stderr)
+        log.info("%s holds %s only; %s start from their initial weights (zoo export --weights all keeps every "
+                 "network)", record["source"], ", ".join(kept), ", ".join(record["left_out"]))
 
 
 def check_data_shape(source: str, weights: Checkpoint, shape: tuple[int, ...], data_name: str) -> None:

@@ -8,7 +8,7 @@ nothing: a mistake costs a one-line error, never a half-made folder.
 
 from __future__ import annotations
 
-import sys
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +24,8 @@ from zoo.training import callback_specs
 from zoo.training.checks import check_data, world_size_message
 from zoo.training.distributed import launched_world
 from zoo.training.options import RESUMABLE, TrainConfig, flag, layered, train_config
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,7 +123,7 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
     config = _checked(spec, saved["config"], layered(saved["train"], options), train)
     checkpoint = load_checkpoint(folder.path) if folder.checkpoint.exists() else None
     if checkpoint is None:
-        print(f"zoo: {folder.path} has no checkpoint yet; training it from step 0", file=sys.stderr)
+        log.info("%s has no checkpoint yet; training it from step 0", folder.path)
     elif checkpoint.step >= config.steps:
         raise ZooError(f"{folder.path} is already at step {checkpoint.step} of {config.steps}; "
                        f"pass --steps N with N > {checkpoint.step} to train further")

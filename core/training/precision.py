@@ -4,11 +4,13 @@ reason, and a warning where bf16 is emulated (a CPU without bf16 instructions ru
 from __future__ import annotations
 
 import contextlib
-import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+
+from zoo.errors import ZooWarning
 
 NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 AVX-512 BF16 / AMX; "bf16" on Arm (Features)
 
@@ -50,7 +52,8 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve(asked: str, device: torch.device, warn: bool = True) -> Precision:
-    """The precision ``asked`` means on ``device``; warns on stderr (when ``warn``) that bf16 is emulated there."""
+    """The precision ``asked`` means on ``device``; warns (a :class:`~zoo.errors.ZooWarning`, when ``warn``) that
+    bf16, or fp16 on a CPU, is emulated there."""
     native = native_bf16(device)
     if asked == "auto":
         if native:
@@ -58,9 +61,9 @@ def resolve(asked: str, device: torch.device, warn: bool = True) -> Precision:
         return Precision("fp32", f"auto: {device.type} has no native bf16 (emulated bf16 is slower than fp32)")
     if asked == "bf16" and not native and warn:
         where = "this CPU has no bf16 instructions (AVX-512 BF16 or AMX)" if device.type == "cpu" else f"{device} has no native bf16"
-        print(f"zoo: warning: --precision bf16 is emulated here ({where}) and runs several times slower than fp32; "
-              "--precision auto picks the faster one", file=sys.stderr)
+        warnings.warn(f"--precision bf16 is emulated here ({where}) and runs several times slower than fp32; "
+                      "--precision auto picks the faster one", ZooWarning, stacklevel=2)
     if asked == "fp16" and device.type == "cpu" and warn:
-        print("zoo: warning: --precision fp16 on a CPU is emulated and runs many times slower than fp32 (measured "
-              "13x here); it is for GPUs", file=sys.stderr)
+        warnings.warn("--precision fp16 on a CPU is emulated and runs many times slower than fp32 (measured 13x "
+                      "here); it is for GPUs", ZooWarning, stacklevel=2)
     return Precision(asked, "asked for")

@@ -109,7 +109,10 @@ class Trainer:
 
     @property
     def heldout(self):
-        """The held-out (images, labels) on the device: the name before API 1.4, kept for plugins that use it."""
+        """Deprecated: :attr:`heldout_tensors`, under its name before API 1.4 (warns once; goes in zoo-core 1.0)."""
+        from zoo.moved import deprecated
+
+        deprecated("Trainer.heldout", "Trainer.heldout_tensors")
         return self.heldout_tensors
 
     @property
