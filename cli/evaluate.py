@@ -10,7 +10,7 @@ import click
 from zoo.cli import sampling_options
 from zoo.cli.sampling_options import EPILOG, TakesSamplingOptions
 from zoo.errors import ZooError
-from zoo.evaluation.figures import LABEL_HEADERS, cas_line, info_line, label_rows, shares_line, table_rows
+from zoo.outputs.figures import LABEL_HEADERS, cas_line, info_line, label_rows, shares_line, table_rows
 
 
 def format_report(report: dict, classes: list[str] | None = None) -> str:
@@ -67,7 +67,7 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
         ckpt = load_checkpoint(checkpoint)
         model = build_model(ckpt)
         sampling = sampling_options.settings(model, ctx)
-        data = data or ckpt.meta.get("dataset", "mnist")
+        data = data or ckpt.meta.get("dataset", datasets.DEFAULT)
     elif data is None:
         raise ZooError("--samples needs --data to say what the samples should look like")
     loaded = datasets.load(data, image_size=_image_size(ckpt) if checkpoint is not None and data == ckpt.meta.get("dataset") else None)
@@ -83,11 +83,10 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
 
     if checkpoint is not None and Path(checkpoint).is_dir() and not holds_model(checkpoint):  # a run folder keeps
         from zoo.outputs.report import write_report                                          # its latest evaluation
-        from zoo.store.atomic import write_text
         from zoo.store.run_folder import RunFolder
 
         folder = RunFolder(checkpoint)
-        write_text(folder.eval_report, json.dumps(report, indent=2) + "\n")
+        folder.write_eval(report)
         if folder.config.exists():
             write_report(folder, folder.read_metrics()[0])
         click.echo(f"saved to {folder.eval_report}", err=True)

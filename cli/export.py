@@ -25,7 +25,7 @@ def export(source, out, dtype, weights):
     zoo export runs/dcgan out/dcgan
     zoo sample out/dcgan -n 64 --out grid.png
     zoo push out/dcgan OWNER/NAME"""
-    from zoo.store.export import export_model
+    from zoo.sharing.export import export_model
     from zoo.store.model_folder import WEIGHTS
 
     folder = export_model(source, out, dtype=dtype, weights=weights)

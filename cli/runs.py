@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from pathlib import Path
 
 import click
@@ -14,7 +13,9 @@ from .inspect_commands import format_table
 
 def find_runs(root: Path) -> list[Path]:
     """Run folders (with a config.json) at ``root`` or up to two levels below it, newest first."""
-    found = [p.parent for pattern in ("config.json", "*/config.json", "*/*/config.json") for p in root.glob(pattern)]
+    from zoo.store.run_folder import RECORD
+
+    found = [p.parent for pattern in (RECORD, f"*/{RECORD}", f"*/*/{RECORD}") for p in root.glob(pattern)]
     return sorted(set(found), key=lambda p: p.stat().st_mtime, reverse=True)
 
 
@@ -75,107 +76,19 @@ def listing(root: Path, as_json: bool) -> None:
 
 
 def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True) -> None:
-    from zoo.errors import ZooError
-    from zoo.outputs.plots import plot_comparison  # matplotlib, and with it numpy; never torch
-    from zoo.store.run_folder import RunFolder
+    from zoo.outputs.comparison import compare_runs  # the plot: matplotlib, and with it numpy; never torch
 
-    if len(paths) < 2:
-        raise ZooError("zoo runs compare needs two runs or more")
-    folders = [RunFolder(p) for p in paths]
-    summaries = [f.summary() for f in folders]
-    if not with_eval:
-        for summary in summaries:
-            summary["eval"] = {}
-    _check_comparable(paths, summaries)
-    labels = _labels(paths)
-    plot_comparison({label: f.read_metrics()[0] for label, f in zip(labels, folders)},
-                    {label: s["eval"] for label, s in zip(labels, summaries) if s["eval"]}, out)
-    figures: dict[str, list] = {"steps": [s["step"] for s in summaries],
-                                "minutes": [None if s["time_s"] is None else s["time_s"] / 60 for s in summaries],
-                                "processes": [s["processes"] for s in summaries],
-                                "effective_batch": [s["effective_batch"] for s in summaries]}
-    for source in ("losses", "eval"):
-        for key in sorted({k for s in summaries for k in s[source]}):
-            if key != "n":
-                figures[key] = [s[source].get(key) for s in summaries]
-    if with_eval:
-        figures.update(_label_figures(folders))
-    notes = _batch_note(labels, summaries) + (_eval_notes(paths, folders, summaries) if with_eval else [])
-    for note in notes:
+    comparison = compare_runs(paths, with_eval=with_eval)
+    comparison.plot(out)
+    for note in comparison.notes:
         click.echo(note, err=True)
     if as_json:
-        click.echo(json.dumps({"runs": [str(p) for p in paths], "figures": figures, "plot": str(out), "notes": notes},
-                              indent=2))
+        click.echo(json.dumps({"runs": [str(p) for p in comparison.runs], "figures": comparison.figures,
+                               "plot": str(out), "notes": comparison.notes}, indent=2))
         return
-    rows = []
-    for key, values in figures.items():
-        first = values[0]
-        changes = ["-" if v is None or first is None else f"{v - first:+.3g}" + (f" ({(v - first) / abs(first):+.0%})" if first else "")
-                   for v in values[1:]]
-        rows.append([key, *("-" if v is None else f"{v:.4g}" for v in values), *changes])
-    headers = ["FIGURE", *labels, *(f"{label} - {labels[0]}" for label in labels[1:])]
+    headers, rows = comparison.table()
     click.echo(format_table(rows, headers))
     click.echo(f"plot: {out}", err=True)
-
-
-def _check_comparable(paths: list[Path], summaries: list[dict]) -> None:
-    """Evaluations are set side by side only when they were made the same way (feature space and weights, data,
-    split, sample count); otherwise the comparison is refused with the reason."""
-    from zoo.errors import ZooError
-    from zoo.evaluation.comparable import mismatch
-
-    evaluated = [(p, s) for p, s in zip(paths, summaries) if s["eval"]]
-    for path, summary in evaluated[1:]:
-        reason = mismatch(evaluated[0][1]["eval_provenance"], summary["eval_provenance"])
-        if reason:
-            raise ZooError(f"the evaluations of {evaluated[0][0]} and {path} cannot be compared: {reason} "
-                           "(--no-eval compares the losses alone)")
-
-
-LABELS_COMPARED = 20  # per-label rows for at most this many labels
-
-
-def _label_figures(folders: list) -> dict[str, list]:
-    """agreement_L and intra_fid_L of each label L (conditional models), from each run's eval.json; a run without
-    them (or with an eval.json zoo cannot read) has none."""
-    from zoo.errors import ZooError
-    from zoo.store.regular_files import read_regular
-    from zoo.store.run_folder import JSON_LIMIT
-
-    runs = []
-    for folder in folders:
-        try:
-            entries = json.loads(read_regular(folder.eval_report, JSON_LIMIT)).get("per_label")
-        except (ZooError, OSError, ValueError, AttributeError):
-            entries = None
-        runs.append({e["label"]: e for e in entries if isinstance(e, dict) and isinstance(e.get("label"), int)}
-                    if isinstance(entries, list) else {})
-    labels = sorted({label for run in runs for label in run})[:LABELS_COMPARED]
-    number = lambda v: v if isinstance(v, (int, float)) and not isinstance(v, bool) else None  # noqa: E731
-    return {f"{row}_{label}": [number(run.get(label, {}).get(key)) for run in runs]
-            for row, key in (("agreement", "agreement"), ("intra_fid", "fid")) for label in labels
-            if any(number(run.get(label, {}).get(key)) is not None for run in runs)}
-
-
-def _batch_note(labels: list[str], summaries: list[dict]) -> list[str]:
-    """A line when the runs' steps saw different numbers of images: their curves by step compare unlike things."""
-    batches = [s["effective_batch"] for s in summaries]
-    if len(set(batches)) < 2:
-        return []
-    each = ", ".join(f"{label} {_or_dash(s['effective_batch'])} ({_or_dash(s['batch_size'])} x "
-                     f"{_or_dash(s['processes'])} process{'es' if s['processes'] != 1 else ''} x "
-                     f"{_or_dash(s['accumulate'])} accumulated)" for label, s in zip(labels, summaries))
-    return [f"note: the runs see different numbers of images a step: {each}"]
-
-
-def _eval_notes(paths: list[Path], folders: list, summaries: list[dict]) -> list[str]:
-    """Why each run without eval figures has none, and the command that makes them."""
-    notes = []
-    for path, folder, summary in zip(paths, folders, summaries):
-        if not summary["eval"]:
-            why = "has no eval.json" if not folder.eval_report.exists() else "has an eval.json without figures"
-            notes.append(f"no eval figures for {path}: it {why} (zoo eval {shlex.quote(str(path))} makes them)")
-    return notes
 
 
 def _or_dash(value) -> str:
@@ -188,9 +101,3 @@ def _reason(error: Exception, folder: Path) -> str:
 
     text = str(error) if isinstance(error, ZooError) else f"{type(error).__name__}: {error}"
     return " ".join(text.replace(f"{folder}{os.sep}", "").split())
-
-
-def _labels(paths: list[Path]) -> list[str]:
-    """Short names that tell the runs apart: the folder names, or more of the path where those repeat."""
-    names = [p.name for p in paths]
-    return names if len(set(names)) == len(names) else [str(p) for p in paths]

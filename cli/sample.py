@@ -126,14 +126,15 @@ def reconstruct(checkpoint, data, count, out, device, force):
 
     from zoo import datasets
     from zoo.store.checkpoint import build_model, load_checkpoint
-    from zoo.outputs.images import save_grid, to_float
+    from zoo.datasets.pixels import to_float
+    from zoo.outputs.images import save_grid
     from zoo.training.trainer import resolve_device
 
     ckpt = load_checkpoint(checkpoint)
     model = build_model(ckpt, resolve_device(device))
     if not model.can_reconstruct:
         raise ZooError(f"{model.name} cannot reconstruct images: it has no encoder (try an autoencoder or vae checkpoint)")
-    source = data or ckpt.meta.get("dataset", "mnist")
+    source = data or ckpt.meta.get("dataset", datasets.DEFAULT)
     loaded = datasets.load(source, image_size=int(ckpt.meta.get("image_size", 0)) or None if data is None else None)
     heldout = datasets.split(loaded, "heldout") if data is None else loaded
     if heldout.shape != model.data_shape:

@@ -15,7 +15,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 import torch
 from torch import nn
 
-from zoo.config import build_config
+from zoo.registry.configs import build_config
 from zoo.errors import ConfigError, ZooError
 from zoo.training.optimizer_steps import PLAIN
 

@@ -37,6 +37,8 @@ OLD_PATHS = {
     "zoo.plots": "zoo.outputs.plots",
     "zoo.report": "zoo.outputs.report",
     "zoo.latent": "zoo.outputs.latent_walk",
+    "zoo.evaluation.figures": "zoo.outputs.figures",
+    "zoo.store.export": "zoo.sharing.export",
 }
 """Old module path -> where the module lives now (since when: docs/deprecations.md)."""
 

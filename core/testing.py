@@ -220,11 +220,11 @@ def testing_architecture():
 def check_callback(name: str, tmp_path: Path, **options) -> None:
     """The callback (with ``options``) runs through a whole run and a resume of a tiny GAN after zoo's own
     callbacks, is recorded with its options, and leaves training bit-exact."""
-    import json
+    from zoo.store.run_folder import RunFolder
 
     with testing_architecture():
         _straight_and_resumed(TEST_GAN, tmp_path, callbacks=[(name, options)])
-    record = json.loads((Path(tmp_path) / "resumed" / "config.json").read_text())
+    record = RunFolder(Path(tmp_path) / "resumed").read_record()
     assert any(c["name"] == name for c in record["callbacks"]), f"callback {name} is missing from the run record"
 
 

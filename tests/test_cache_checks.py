@@ -14,7 +14,7 @@ import pytest
 
 from tiny_data import tiny_labelled
 from zoo.evaluation import classifier, harness
-from zoo.outputs.images import to_float
+from zoo.datasets.pixels import to_float
 
 
 def finishes(call, timeout=60):

@@ -9,7 +9,7 @@ import pytest
 from label_toy import CLASSES, Stamp, StampConfig, StampPlugin, stamp_data
 from zoo.evaluation.conditional import short, wilson
 from zoo.evaluation.harness import evaluate
-from zoo.outputs.images import to_float
+from zoo.datasets.pixels import to_float
 
 
 @pytest.fixture

@@ -72,7 +72,7 @@ def toy_folder(toy_run, tmp_path_factory):
     """The toy run exported as a model folder, to corrupt."""
     from toy import ToyPlugin
     from zoo.registry import plugin_host as plugins
-    from zoo.store.export import export_model
+    from zoo.sharing.export import export_model
 
     plugins.reset()
     plugins.plugin_manager().register(ToyPlugin(), name="toy")

@@ -1,11 +1,11 @@
 """Datasets: the bundled MNIST subset, downloads (MNIST, Fashion-MNIST, CIFAR archives), and user files or
 folders, each loaded by name or path into an :class:`ImageData`: uint8 images (N, C, H, W), in memory or
 memory-mapped, with optional labels (numpy only). The trainer converts each batch to floats in [-1, 1] on the
-device (:mod:`zoo.training.batches`); nothing here is per sample.
+device (:mod:`zoo.training.batches`, through the pixel convention of ``pixels``); nothing here is per sample.
 
 bundled, download, cifar: the registered datasets; files, image_folder, pictures, folder_cache, mapped: what a
 path may be (.npz, .npy, a folder of images and its decoded cache); labels, cache_files: their checks; catalog:
-what ``zoo data`` shows.
+what ``zoo data`` shows; pixels: uint8 pixels to the floats models see and back (torch).
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ import numpy as np
 from zoo.registry.lookup import lookup, registered
 from zoo.datasets.image_data import ImageData
 
-__all__ = ["ImageData", "load", "split"]
+__all__ = ["ImageData", "load", "split", "DEFAULT"]
 
+DEFAULT = "mnist"
+"""The data of a run that names none (``zoo train`` without ``--data``), and so of a checkpoint that records none."""
 HELDOUT_FRACTION = 0.1
 SPLIT_SEED = 0
 

@@ -20,7 +20,7 @@ from torch import nn
 from zoo.datasets import ImageData
 from zoo.evaluation.subsets import at_most as _at_most, pick
 from zoo.evaluation.threads import one_thread
-from zoo.outputs.images import to_float
+from zoo.datasets.pixels import to_float
 
 EPOCHS = 3  # passes over the real training images (capped at IMAGES); the samples' classifier takes as many steps
 BATCH = 64

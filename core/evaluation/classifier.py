@@ -24,7 +24,7 @@ from zoo.store.atomic import write_bytes
 from zoo.datasets import ImageData
 from zoo.errors import DataError, ZooError
 from zoo.evaluation.threads import one_thread
-from zoo.outputs.images import to_float
+from zoo.datasets.pixels import to_float
 from zoo.store.paths import cache_home
 from zoo.store.regular_files import read_regular
 

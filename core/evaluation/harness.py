@@ -18,7 +18,7 @@ import torch
 from zoo.architecture import eval_mode
 from zoo.datasets import ImageData
 from zoo.errors import DataError
-from zoo.outputs.images import to_float
+from zoo.datasets.pixels import to_float
 from zoo.registry.lookup import lookup
 from zoo.evaluation import metrics
 from zoo.evaluation.subsets import at_most as _at_most

@@ -13,7 +13,7 @@ import json
 import math
 import re
 
-from zoo.evaluation.figures import BETTER, REAL_MEANS, better, cell
+from zoo.outputs.figures import BETTER, REAL_MEANS, better, cell
 from zoo.store.model_folder import CONFIG, GRID, WEIGHTS
 
 PLACEHOLDER = "hf://OWNER/NAME"  # zoo push writes the repository's name in its place

@@ -15,11 +15,10 @@ import shlex
 import time
 
 from zoo.errors import ZooError
-from zoo.evaluation.figures import LABEL_HEADERS, REAL_MEANS, cas_line, info_line, label_rows, shares_line, table_rows
+from zoo.outputs.figures import LABEL_HEADERS, REAL_MEANS, cas_line, info_line, label_rows, shares_line, table_rows
 from zoo.outputs.plots import losses_png
 from zoo.store.atomic import write_text
-from zoo.store.regular_files import is_regular, read_regular
-from zoo.store.run_folder import JSON_LIMIT
+from zoo.store.regular_files import is_regular
 
 CLASSES_SHOWN = 20  # a class list longer than this ends "and N more"
 
@@ -76,7 +75,7 @@ def run_state(folder, steps: int, step: int) -> tuple[str, int, str]:
     before the last logged one: the run was resumed since, then killed); with no word on this session: "finished"
     if every step was done, else "interrupted" (a killed process writes nothing)."""
     try:
-        ended = folder._read_status()
+        ended = folder.read_status()
     except ZooError as exc:
         return "unknown", step, str(exc)
     said = bool(ended.get("status")) and _number(ended.get("step"))
@@ -179,10 +178,10 @@ def _evaluation(folder) -> tuple[str, str]:
     run = html.escape(shlex.quote(str(folder.path)))
     get_one = (f"<code>zoo eval {run}</code>, or train with <code>--eval-every N</code> to evaluate every N steps "
                "and at the end")
-    if not folder.eval_report.exists():
-        return f'<h2>Evaluation</h2><p class="meta">Not evaluated yet: run {get_one}.</p>', ""
     try:
-        report = json.loads(read_regular(folder.eval_report, JSON_LIMIT))
+        report = folder.read_eval()
+        if report is None:
+            return f'<h2>Evaluation</h2><p class="meta">Not evaluated yet: run {get_one}.</p>', ""
         model, info = report["model"], report.get("info", {})
         floor = report.get("floor", report.get("baseline", {}))  # "baseline" before zoo 0.5
         rows, lines = table_rows(model, floor), [info_line(model, info)]

@@ -15,7 +15,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from zoo.config import build_config, describe
+from zoo.registry.configs import build_config, describe
 from zoo.errors import DataError, PluginError
 from zoo.registry.lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
 

@@ -1,5 +1,6 @@
-"""A run folder: the files one training run writes, and the only code that writes ``config.json`` and
-``metrics.jsonl``. Standard library only, so ``zoo runs`` lists runs without importing torch or numpy.
+"""A run folder: the files one training run writes, and the only code that reads or writes ``config.json``,
+``status.json``, ``eval.json`` and ``metrics.jsonl``. Standard library only, so ``zoo runs`` lists runs without
+importing torch or numpy.
 
     RUN/
       config.json                the run record: model, config, train options, data, callbacks, versions
@@ -15,8 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
-import sys
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -29,24 +30,26 @@ try:
 except ImportError:  # Windows: no advisory locks; one process per run folder is then the user's to keep
     fcntl = None
 
+RECORD, STATUS, EVALUATION = "config.json", "status.json", "eval.json"  # the run record, its end, its evaluation
 JSON_LIMIT = 16 * 2**20  # config.json, status.json, eval.json: far more than zoo ever writes into one
 METRICS_TAIL = 2**20  # what ``zoo runs`` reads of metrics.jsonl: its end, where the last records are
 LINE_LIMIT = 2**20  # a metrics line longer than this is no record of zoo's (a few hundred bytes each)
 
 
 class RunFolder:
-    """The files of one run. Only this class writes ``config.json`` and ``metrics.jsonl``."""
+    """The files of one run. Only this class reads and writes ``config.json``, ``status.json``, ``eval.json`` and
+    ``metrics.jsonl``; others ask it (:meth:`read_record`, :meth:`read_status`, :meth:`read_eval`, ...)."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
 
-    config = property(lambda self: self.path / "config.json")
+    config = property(lambda self: self.path / RECORD)
     metrics = property(lambda self: self.path / "metrics.jsonl")
     checkpoint = property(lambda self: self.path / "checkpoint.safetensors")
     best_checkpoint = property(lambda self: self.path / "best.safetensors")
     losses_plot = property(lambda self: self.path / "losses.png")
-    eval_report = property(lambda self: self.path / "eval.json")
-    status_file = property(lambda self: self.path / "status.json")
+    eval_report = property(lambda self: self.path / EVALUATION)
+    status_file = property(lambda self: self.path / STATUS)
 
     def write_status(self, status: str, step: int, error: str = "") -> None:
         """How the last training session ended: finished, failed (with the error) or interrupted."""
@@ -57,20 +60,20 @@ class RunFolder:
         the end of metrics.jsonl. A damaged, oversized or non-regular file among them is a ZooError naming it."""
         record = self.read_record()
         metrics, _ = self.read_metrics(tail=METRICS_TAIL)
-        ended = self._read_status()
+        ended = self.read_status()
         losses = next((r for r in reversed(metrics) if any(k.startswith("loss") for k in r)), {})
         step = metrics[-1]["step"] if metrics else 0
         status = ended.get("status") or ("finished" if step >= record["train"]["steps"] else "interrupted")
         if self.is_locked():
             status = "running"
         evaluation, provenance = {}, None
-        if self.eval_report.exists():
-            try:  # a damaged evaluation leaves the eval column empty; the run is still listed
-                report = self._read_json(self.eval_report)
+        try:  # a damaged evaluation leaves the eval column empty; the run is still listed
+            report = self.read_eval()
+            if report is not None:
                 evaluation = {k: v for k, v in report["model"].items() if _is_number(v)}
                 provenance = report.get("info", {}).get("provenance")
-            except (ZooError, KeyError, TypeError, AttributeError):
-                pass
+        except (ZooError, KeyError, TypeError, AttributeError):
+            pass
         processes, batch_size = _count(record.get("world", {}), "size", 1), _count(record["train"], "batch_size")
         accumulate = _count(record["train"], "accumulate", 1)
         images = None if None in (processes, batch_size, accumulate) else batch_size * processes * accumulate
@@ -82,14 +85,28 @@ class RunFolder:
                 "eval": evaluation, "eval_provenance": provenance if isinstance(provenance, dict) else None,
                 "status": status, "error": ended.get("error", ""), "created": record.get("created")}
 
-    def _read_status(self) -> dict:
-        """status.json's content ({} where no session end was recorded)."""
+    def read_status(self) -> dict:
+        """status.json's content ({} where no session end was recorded); one zoo did not write is a ZooError."""
         if not self.status_file.exists():
             return {}
         ended = self._read_json(self.status_file)
         if not isinstance(ended, dict) or not all(isinstance(ended.get(k, ""), str) for k in ("status", "error")):
             raise ZooError(f"{self.status_file}: not a zoo status file")
         return ended
+
+    def read_eval(self) -> dict | None:
+        """eval.json's content (what ``zoo eval RUN`` or ``--eval-every`` measured), None where there is none; a
+        damaged, oversized or non-regular one, or one that is no JSON object, is a ZooError naming it."""
+        if not self.eval_report.exists():
+            return None
+        report = self._read_json(self.eval_report, "evaluation")
+        if not isinstance(report, dict):
+            raise ZooError(f"{self.eval_report}: not a zoo evaluation")
+        return report
+
+    def write_eval(self, report: dict) -> None:
+        """Write eval.json (replacing the last one: a run keeps its latest evaluation)."""
+        write_text(self.eval_report, json.dumps(report, indent=2) + "\n")
 
     @staticmethod
     def _read_json(path: Path, what: str = "JSON file"):
@@ -152,7 +169,7 @@ class RunFolder:
 
     def read_record(self) -> dict:
         if not self.config.exists():
-            raise ZooError(f"{self.path} is not a run folder (no config.json)")
+            raise ZooError(f"{self.path} is not a run folder (no {RECORD})")
         record = self._read_json(self.config, "run record")
         if not isinstance(record, dict) or not {"model", "config", "train", "data"} <= set(record):
             raise ZooError(f"{self.config}: not a zoo run record")
@@ -192,8 +209,8 @@ class RunFolder:
         records, torn = self.read_metrics()
         kept = [r for r in records if r["step"] <= step]
         if torn:
-            print(f"zoo: {self.metrics}: dropped {torn} torn line{'s' if torn > 1 else ''} (a write cut short)",
-                  file=sys.stderr)
+            logging.getLogger(__name__).info(f"{self.metrics}: dropped {torn} torn line{'s' if torn > 1 else ''} "
+                                             "(a write cut short)")
         if len(kept) < len(records) or torn:
             write_text(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
         return kept

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from zoo.architecture import Batch
-from zoo.outputs.images import to_float
+from zoo.datasets.pixels import to_float
 
 
 class Batches:

@@ -5,7 +5,6 @@ losses.png and report.html, each on the contract a plugin's callbacks use."""
 from __future__ import annotations
 
 import contextlib
-import json
 
 from zoo.callbacks import Callback
 
@@ -161,6 +160,4 @@ class Evaluation(Callback):
 
     def on_train_end(self, trainer):
         if trainer.heldout_data is not None and trainer.config.eval_every > 0:
-            from zoo.store.atomic import write_text
-
-            write_text(trainer.folder.eval_report, json.dumps(self.run(trainer), indent=2) + "\n")
+            trainer.folder.write_eval(self.run(trainer))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import datasets
-from zoo.config import build_config
+from zoo.registry.configs import build_config
 from zoo.errors import ZooError
 from zoo.registry.models import ModelSpec, get_model
 from zoo.store.atomic import blocking_file
@@ -68,9 +68,9 @@ def plan_run(model: str | None = None, *, resume: str | Path | None = None, out:
         model, model_options, weights, record = initial_weights(init_from, model, model_options)
     if model is None:
         raise ZooError("which model? e.g. 'zoo train dcgan' (see 'zoo list')")
-    plan = _new(get_model(model), out, data or "mnist", options, model_options, callbacks)
+    plan = _new(get_model(model), out, data or datasets.DEFAULT, options, model_options, callbacks)
     if init_from is not None:
-        check_data_shape(init_from, weights, plan.data.shape, data or "mnist")
+        check_data_shape(init_from, weights, plan.data.shape, data or datasets.DEFAULT)
         plan.init_from, plan.init_weights = record, weights
     return plan
 

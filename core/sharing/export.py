@@ -1,4 +1,5 @@
-"""``zoo export``: a model folder (:mod:`zoo.store.model_folder`) from a run, a checkpoint or another model folder.
+"""``zoo export``: a model folder (:mod:`zoo.store.model_folder`) from a run, a checkpoint or another model folder,
+with its model card and sample grid (:mod:`zoo.outputs`).
 
 The folder is built beside its destination under a temporary name and renamed into place when complete; the
 source is only read (a run folder is never written to, nor a folder inside it created).
@@ -7,27 +8,27 @@ source is only read (a run folder is never written to, nor a folder inside it cr
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
-import sys
 from datetime import datetime
 from pathlib import Path
 
 from safetensors.torch import save as st_save
 
+from zoo.datasets.pixels import to_uint8
 from zoo.errors import ZooError
 from zoo.outputs import model_card
-from zoo.outputs.images import class_rows, grid, save_png, to_uint8
+from zoo.outputs.images import class_rows, grid, save_png
 from zoo.registry.models import get_model
 from zoo.store import hub, model_folder
 from zoo.store.atomic import blocking_file, write_bytes, write_text
 from zoo.store.checkpoint import FILENAME, build_model, load_checkpoint
 from zoo.store.checkpoint import left_out as ckpt_left_out
 from zoo.store.export_weights import exported_state
-from zoo.store.regular_files import read_regular
+from zoo.store.run_folder import RunFolder
 
 GRID_IMAGES, GRID_SEED, GRID_SCALE = 64, 0, 2
-EVAL_LIMIT = 16 * 2**20
 
 
 def _check_destination(out: Path, source) -> None:
@@ -43,38 +44,38 @@ def _check_destination(out: Path, source) -> None:
             raise ZooError(f"{out} is inside {source}; the source is never written to: give a folder outside it")
 
 
-def _run_folder(source, ckpt) -> Path | None:
+def _run_folder(source, ckpt) -> RunFolder | None:
     """The run folder ``ckpt`` is the checkpoint of, if it is a run's checkpoint.safetensors (the weights its
     eval.json measured)."""
     if hub.is_hub_address(source) or ckpt.path.is_dir() or ckpt.path.name != FILENAME:
         return None
-    folder = ckpt.path.parent
-    return folder if (folder / "config.json").is_file() else None
+    folder = RunFolder(ckpt.path.parent)
+    return folder if folder.config.is_file() else None
 
 
-def _evaluation(run: Path | None) -> dict | None:
+def _evaluation(run: RunFolder | None) -> dict | None:
     """The run's eval.json (what ``zoo eval RUN`` or ``--eval-every`` measured), if there is a readable one."""
-    path = None if run is None else run / "eval.json"
-    if path is None or not path.exists():
+    if run is None or not run.eval_report.exists():
         return None
     try:
-        report = json.loads(read_regular(path, EVAL_LIMIT).decode("utf-8"))
-        if isinstance(report, dict) and isinstance(report.get("model"), dict):
-            return report
+        report = run.read_eval()
     except Exception:  # a damaged evaluation is left out of the card, not a failed export
-        pass
-    print(f"zoo: {path} is not a readable evaluation; the card says the model is not evaluated", file=sys.stderr)
+        report = None
+    if isinstance(report, dict) and isinstance(report.get("model"), dict):
+        return report
+    logging.getLogger(__name__).info(f"{run.eval_report} is not a readable evaluation; the card says the model is not "
+                                     "evaluated")
     return None
 
 
-def _source(source, ckpt, run: Path | None) -> dict:
+def _source(source, ckpt, run: RunFolder | None) -> dict:
     """Where the weights came from, without local paths (a pushed folder must not publish them)."""
     if hub.is_hub_address(source):
         kind, name = "hub", hub.SCHEME + str(source).split(":/", 1)[1].lstrip("/")
     elif ckpt.path.is_dir():
         kind, name = "model folder", ckpt.path.name
     else:
-        kind, name = ("run", run.name) if run is not None else ("checkpoint", ckpt.path.name)
+        kind, name = ("run", run.path.name) if run is not None else ("checkpoint", ckpt.path.name)
     return {"kind": kind, "name": name, "step": ckpt.step, "exported": datetime.now().isoformat(timespec="seconds")}
 
 
@@ -86,9 +87,12 @@ def _public_dataset(meta: dict) -> dict:
     return meta
 
 
-def export_model(source, out: str | os.PathLike, *, dtype: str = "fp32", weights: str = "sampling") -> Path:
+def export_model(source, out: str | os.PathLike, *, dtype: str = "fp32", weights: str = "sampling",
+                 sampling=None) -> Path:
     """Write the model folder ``out`` for ``source`` (a run folder, checkpoint, model folder or hf:// address):
-    model.safetensors, config.json, README.md and samples.png. ``out`` must not exist, or be an empty folder."""
+    model.safetensors, config.json, README.md and samples.png. ``out`` must not exist, or be an empty folder.
+    config.json keeps the model's sampling settings (``sampling`` over its defaults), so the folder samples the
+    same way whichever version of the plugin reads it."""
     if dtype not in model_folder.DTYPES:
         raise ZooError(f"--dtype {dtype}: use one of {', '.join(model_folder.DTYPES)}")
     out = Path(out)
@@ -97,8 +101,10 @@ def export_model(source, out: str | os.PathLike, *, dtype: str = "fp32", weights
     model = build_model(ckpt)
     tensors, kept, left_out = exported_state(model, weights, dtype, missing=ckpt_left_out(ckpt))
     run = _run_folder(source, ckpt)
+    settings = model.sampling_settings(sampling)
     config = model_folder.model_config(_public_dataset(ckpt.meta), dtype=dtype, networks=kept, left_out=left_out,
-                                       source=_source(source, ckpt, run))
+                                       source=_source(source, ckpt, run),
+                                       sampling=None if settings is None else dict(vars(settings)))
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = out.parent / f".{out.name}.{os.getpid()}.export"
     shutil.rmtree(staging, ignore_errors=True)
