@@ -35,22 +35,21 @@ def main():
     args = parser.parse_args()
 
     model = load_model(args.run)
-    sampling = {"steps": args.steps} if args.steps else None
+    settings = model.sampling_settings({"steps": args.steps} if args.steps else None)
     z = model.latent_for_sampling(args.n, 0)
     labels = torch.arange(args.n) % model.num_classes if model.conditional else None
 
     def plain():
-        with torch.no_grad(), model.sampling_with(sampling):
+        with torch.no_grad():
             model.eval()
-            model.generate(z, labels)
+            model.generate(z, labels, settings)
 
     times = {"zoo": [], "plain": []}
     for _ in range(args.repeats):
-        times["zoo"].append(timed(lambda: model.sample(args.n, z=z, labels=labels, sampling=sampling)))
+        times["zoo"].append(timed(lambda: model.sample(args.n, z=z, labels=labels, sampling=settings)))
         times["plain"].append(timed(plain))
-    chosen = model.sampling_settings(sampling)
-    settings = ", ".join(f"{k} {v}" for k, v in vars(chosen).items()) if chosen else "none"
-    print(f"{model.name}, {args.n} images, sampling options: {settings}; {torch.get_num_threads()} threads")
+    shown = ", ".join(f"{k} {v}" for k, v in vars(settings).items()) if settings else "none"
+    print(f"{model.name}, {args.n} images, sampling options: {shown}; {torch.get_num_threads()} threads")
     for name, values in times.items():
         print(f"{name:>5}: median {statistics.median(values):.1f} s ({', '.join(f'{v:.1f}' for v in values)})")
     print(f"plain / zoo: {statistics.median(times['plain']) / statistics.median(times['zoo']):.2f}x")

@@ -60,7 +60,7 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
     from zoo.cli.progress import SamplingProgress
     from zoo.evaluation.harness import evaluate as run, load_labelled_samples
 
-    model, sampling = None, {}
+    model, sampling = None, None
     if checkpoint is not None:
         from zoo.store.checkpoint import build_model, load_checkpoint
 

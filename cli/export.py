@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from zoo.cli.sampling_options import EPILOG, TakesSamplingOptions
 
-@click.command("export")
+
+@click.command("export", cls=TakesSamplingOptions, epilog=EPILOG)
 @click.argument("source", metavar="RUN_OR_CKPT")
 @click.argument("out", metavar="DIR", type=click.Path(path_type=Path))
 @click.option("--dtype", type=click.Choice(["fp32", "fp16", "bf16"]), default="fp32", show_default=True,
@@ -15,11 +17,13 @@ import click
 @click.option("--weights", type=click.Choice(["sampling", "all"]), default="sampling", show_default=True,
               help="sampling: the networks that sampling (and reconstruction) read, e.g. a GAN's EMA generator "
                    "without its discriminator; all: every network, to fine-tune a GAN with its discriminator.")
-def export(source, out, dtype, weights):
+@click.pass_context
+def export(ctx, source, out, dtype, weights):
     """Write the model folder DIR from RUN_OR_CKPT (a run folder, a checkpoint, a model folder or hf://owner/name):
     model.safetensors (weights only: no optimiser, RNG or trainer state), config.json (model, config, data shape,
     classes, versions, where it came from), README.md (a model card the Hugging Face Hub reads, with the run's
-    evaluation) and samples.png. DIR must not exist, or be empty; the source is never written to.
+    evaluation) and samples.png. DIR must not exist, or be empty; the source is never written to. The folder
+    keeps the model's sampling options (the defaults, or those given: --steps 20) and samples with them.
 
     \b
     zoo export runs/dcgan out/dcgan
@@ -28,7 +32,7 @@ def export(source, out, dtype, weights):
     from zoo.sharing.export import export_model
     from zoo.store.model_folder import WEIGHTS
 
-    folder = export_model(source, out, dtype=dtype, weights=weights)
+    folder = export_model(source, out, dtype=dtype, weights=weights, sampling=ctx.meta["sampling"])
     size = (folder / WEIGHTS).stat().st_size
     click.echo(f"exported {source} to {folder} ({WEIGHTS} {size / 2**20:.2f} MiB, config.json, README.md, samples.png)")
     click.echo(f"next: zoo sample {folder} -n 64 --out grid.png, or zoo push {folder} OWNER/NAME")

@@ -42,11 +42,12 @@ EPILOG = ("MODEL's own sampling options (e.g. --steps 10 for an iterative sample
           "'zoo info NAME' lists them.")
 
 
-def settings(model, ctx: click.Context) -> dict:
-    """The model's sampling settings given the extra arguments of ``ctx``, checked; a one-line error if one is
-    unknown (naming the model's options) or out of range."""
+def settings(model, ctx: click.Context):
+    """The model's sampling settings given the extra arguments of ``ctx``, checked once into the model's sampling
+    dataclass (None when it has no options); a one-line error if one is unknown (naming the model's options) or
+    out of range."""
     given = ctx.meta.get("sampling", {})
-    if given and model.sampling is None:
+    if given and model.sampling_class is None:
         flags = ", ".join(f"--{k.replace('_', '-')}" for k in given)
         raise ZooError(f"no such option: {flags} ({model.name} has no sampling options; 'zoo {ctx.info_name} --help')")
-    return {} if model.sampling is None else vars(model.sampling_settings(given))
+    return model.sampling_settings(given)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import inspect
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
@@ -17,9 +20,11 @@ from torch import nn
 
 from zoo.registry.configs import build_config
 from zoo.errors import ConfigError, ZooError
-from zoo.training.optimizer_steps import PLAIN
+from zoo.optimization.steps import OptimizerSteps
+from zoo.registry.models import identity_of
 
 _progress: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar("zoo_progress", default=None)
+_in_force: contextvars.ContextVar[Any] = contextvars.ContextVar("zoo_sampling_in_force", default=None)
 
 
 @contextlib.contextmanager
@@ -55,15 +60,23 @@ class Architecture(nn.Module):
 
     def __init__(self, config: Any, data_shape=(1, 28, 28), num_classes: int | None = None):
         super().__init__()
-        self.name = type(self).__name__.lower()
+        identity = identity_of(type(self))
+        self.name = identity.name
+        """The name the model is registered under (given by the registry as it is built)."""
         self.config = config
         self.data_shape = tuple(int(s) for s in data_shape)
         self.num_classes = num_classes
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.conditional = type(self).is_conditional(config)
-        self.sampling: Any = None
-        """The sampling settings in force, read by :meth:`generate`: an instance of the ``sampling=`` dataclass the
-        model was registered with (its defaults, set by ``create_model``), or what :meth:`sample` was given."""
+        self.sampling_class: type | None = identity.sampling_class
+        """The dataclass of the model's sampling options (``register(..., sampling=...)``); None when it has none."""
+        self.default_sampling: Any = None
+        """The settings :meth:`sample` uses where it is given none: the options' declared defaults, or those a
+        model folder stored when it was exported."""
+        if self.sampling_class is not None:
+            self.default_sampling = build_config(self.sampling_class, dict(identity.sampling), model=self.name,
+                                                 kind="sampling option")
+        self._steps = OptimizerSteps()  # a model outside a trainer: backward and step, fp32
 
     # --- what a plugin implements -------------------------------------------------------------------------
     def configure_optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -78,8 +91,10 @@ class Architecture(nn.Module):
         """``n`` latent vectors from the model's prior, drawn on the CPU (same numbers on every device)."""
         raise NotImplementedError
 
-    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        """Images for latents ``z`` (already on the model's device)."""
+    def generate(self, z: torch.Tensor, labels: torch.Tensor | None = None, settings: Any = None) -> torch.Tensor:
+        """Images for latents ``z`` (already on the model's device), drawn with ``settings``: an instance of the
+        model's sampling dataclass, checked (None for a model without sampling options). A plugin written against
+        API 1.6 or earlier may leave ``settings`` out and read ``self.sampling`` (deprecated)."""
         raise NotImplementedError
 
     def reconstruct(self, images: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -111,8 +126,12 @@ class Architecture(nn.Module):
         ``zero_grad()``, ``loss.backward()`` and ``step()``. The run's settings then apply: fp16 loss scaling,
         ``--accumulate N`` (each micro-batch's loss divided by N; the step after the last), ``--clip-grad-norm``
         and the averaging of gradients over processes."""
-        steps = getattr(self, "_optimizer_steps", None) or PLAIN
-        steps.backward_and_step(self.optimizers[name], loss)
+        self._steps.backward_and_step(self.optimizers[name], loss)
+
+    def set_optimizer_steps(self, steps: OptimizerSteps) -> None:
+        """Step the optimisers through ``steps`` from now on: the trainer hands each run's precision and step
+        settings to the model once, before its first step. A model used outside a trainer steps plainly."""
+        self._steps = steps
 
     @property
     def can_reconstruct(self) -> bool:
@@ -130,25 +149,32 @@ class Architecture(nn.Module):
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         return self.sample_latent(n, generator).to(self.device)
 
-    def sampling_settings(self, overrides: Mapping[str, Any] | None = None) -> Any:
-        """The model's sampling settings with ``overrides`` (strings as given on a command line, or values)
-        applied and checked; a ConfigError names the valid ones."""
-        if self.sampling is None:
+    def sampling_settings(self, overrides: Any = None) -> Any:
+        """The settings to sample with, checked once: ``overrides`` (strings as given on a command line, or values)
+        over :attr:`default_sampling`, as an instance of the sampling dataclass (an instance given is used as it
+        is); None for a model without sampling options. A ConfigError names the valid options."""
+        if self.sampling_class is None:
             if overrides:
                 raise ConfigError(f"{self.name} has no sampling options (got {', '.join(map(str, overrides))})")
             return None
-        return build_config(type(self.sampling), {**vars(self.sampling), **(overrides or {})}, model=self.name,
-                            kind="sampling option")
+        if isinstance(overrides, self.sampling_class):
+            return overrides
+        return build_config(self.sampling_class, {**vars(self.default_sampling), **(overrides or {})},
+                            model=self.name, kind="sampling option")
 
-    @contextlib.contextmanager
-    def sampling_with(self, overrides: Mapping[str, Any] | None = None) -> Iterator[Any]:
-        """Run the block with :attr:`sampling` set from ``overrides``, then put back the settings it had."""
-        before = self.sampling
-        self.sampling = self.sampling_settings(overrides)
-        try:
-            yield self.sampling
-        finally:
-            self.sampling = before
+    @property
+    def sampling(self) -> Any:
+        """Deprecated (API 1.7): the settings in force while :meth:`sample` runs. ``generate`` takes them as its
+        third argument; plugins written against API 1.6 or earlier still read them here."""
+        warnings.warn("Architecture.sampling is deprecated since zoo 0.8 (plugin API 1.7) and goes in 1.0: take the "
+                      "settings as generate(z, labels, settings)", DeprecationWarning, stacklevel=2)
+        return self.settings_in_force()
+
+    def settings_in_force(self) -> Any:
+        """The settings :meth:`sample` is drawing with now, or :attr:`default_sampling` outside it: for helpers
+        (``Denoiser.predict``) that a plugin written against API 1.6 or earlier calls without settings."""
+        in_force = _in_force.get()
+        return in_force if in_force is not None else self.default_sampling
 
     def progress(self, steps: Iterable) -> Iterator:
         """Iterate over ``steps`` (a sized iterable: an iterative sampler's loop in :meth:`generate`), telling
@@ -162,31 +188,50 @@ class Architecture(nn.Module):
 
     @torch.no_grad()
     def sample(self, n: int, *, seed: int | None = None, labels: torch.Tensor | None = None,
-               z: torch.Tensor | None = None, sampling: Mapping[str, Any] | None = None,
+               z: torch.Tensor | None = None, sampling: Any = None,
                progress: Callable[[int, int], None] | None = None) -> torch.Tensor:
         """``n`` images in [-1, 1], in eval mode; the same ``seed`` gives the same images. ``sampling`` overrides
-        the model's sampling options (``{"steps": 10}``); ``progress(done, total)`` hears from :meth:`progress`."""
+        the model's sampling options (``{"steps": 10}``, or the checked settings from :meth:`sampling_settings`);
+        ``progress(done, total)`` hears from :meth:`progress`."""
+        settings = self.sampling_settings(sampling)
         if z is None:
             z = self.latent_for_sampling(n, seed)
+        if labels is not None and not self.conditional:
+            raise ZooError(f"{self.name} is not conditional: it draws no labels (leave out labels / --label)")
         if self.conditional and labels is None:
             labels = torch.arange(n, device=z.device) % self.num_classes
         size = sample_chunk(z.device)
         parts = range(0, len(z), size)
         images = []
-        with eval_mode(self), self.sampling_with(sampling):
-            for index, start in enumerate(parts):
-                overall = None if progress is None else (
-                    lambda done, total, i=index: progress(i * total + done, len(parts) * total))
-                token = _progress.set(overall)
-                try:
-                    part = None if labels is None else labels[start : start + size].to(z.device)
-                    images.append(self.generate(z[start : start + size], part).float().clamp(-1, 1))
-                finally:
-                    _progress.reset(token)
+        passes_settings = _takes_settings(type(self).generate)
+        in_force = _in_force.set(settings)
+        try:
+            with eval_mode(self):
+                for index, start in enumerate(parts):
+                    overall = None if progress is None else (
+                        lambda done, total, i=index: progress(i * total + done, len(parts) * total))
+                    token = _progress.set(overall)
+                    try:
+                        part = None if labels is None else labels[start : start + size].to(z.device)
+                        chunk = z[start : start + size]
+                        drawn = self.generate(chunk, part, settings) if passes_settings else self.generate(chunk, part)
+                        images.append(drawn.float().clamp(-1, 1))
+                    finally:
+                        _progress.reset(token)
+        finally:
+            _in_force.reset(in_force)
         return torch.cat(images) if images else z.new_empty(0, *self.data_shape)
+
+
+@functools.lru_cache(maxsize=None)
+def _takes_settings(generate: Callable) -> bool:
+    """Whether a ``generate`` takes the settings as an argument (API 1.7) or reads ``self.sampling`` (up to 1.6)."""
+    parameters = list(inspect.signature(generate).parameters.values())
+    return len(parameters) >= 4 or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters)
 
 
 def sample_chunk(device: torch.device) -> int:
     """Images per :meth:`Architecture.generate` call. On a CPU a sampler's batches beyond ~128 images fall out of
-    its caches and run up to 2x slower per image (``benchmarks/sampling_speed.py``); elsewhere a bound on memory."""
+    its caches: one batch of 2,000 ran 2.3-2.6x slower per image (``benchmarks/sampling_speed.py``); elsewhere a
+    bound on memory (512 on a GPU is not measured)."""
     return 128 if device.type == "cpu" else 512

@@ -7,7 +7,7 @@ touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch
 
 import pluggy
 
-API_VERSION = "1.6"
+API_VERSION = "1.7"
 """The plugin API's version, MAJOR.MINOR: a minor bump only adds, a major bump breaks plugins. A plugin declares
 the version it is written against as ``ZOO_API = "1.1"`` in its entry-point module; it loads on any core with the
 same major and at least that minor, and is skipped with a warning elsewhere. 1.0: the first wave; 1.1: penalties,
@@ -19,7 +19,11 @@ losses with real scores, callback options, ``option(minimum=, maximum=, choices=
 still accepted), ``zoo.atomic_write``, ``zoo.testing.check_penalty``, the ``slow`` pytest marker; 1.5: sampling options
 (``register(..., sampling=...)``, ``Architecture.sampling``, ``sample(sampling=, progress=)``), ``Architecture.progress``,
 ``Architecture.is_conditional`` (a config's ``conditional`` field), ``zoo.networks.UNet``, ``zoo.denoising``; 1.6:
-``depth`` of ``ConvGenerator``, ``ConvDiscriminator`` and ``ConvBody``, ``ConvGenerator(upsample="nearest")``."""
+``depth`` of ``ConvGenerator``, ``ConvDiscriminator`` and ``ConvBody``, ``ConvGenerator(upsample="nearest")``; 1.7:
+sampling settings as an argument (``generate(z, labels, settings)``, ``Denoiser.predict(x, t, labels, settings)``,
+``Architecture.sampling_class``, ``default_sampling``, ``sampling_settings``; ``Architecture.sampling`` deprecated),
+the name given at construction, ``Architecture.set_optimizer_steps`` (``zoo.optimization.steps``), model folders
+that keep their sampling settings (``zoo export RUN DIR --steps N``)."""
 
 hookspec = pluggy.HookspecMarker("zoo")
 hookimpl = pluggy.HookimplMarker("zoo")

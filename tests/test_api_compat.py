@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+import torch
 
 from zoo.registry import plugin_host as plugins
 from zoo.store.checkpoint import load_checkpoint
@@ -178,3 +179,75 @@ def test_the_guides_callback_example_of_api_1_3_still_passes_its_check(site, tmp
     check_callback("old-csv-log", tmp_path, every=1)
     rows = (tmp_path / "resumed" / "losses.csv").read_text().splitlines()
     assert [row.split(",")[0] for row in rows] == ["step", "1", "2", "3", "4"]
+
+
+OLD_GUIDE_TINYFLOW = {
+    "zoo_oldflow/__init__.py": '''
+        # the guide's iterative-sampler example of API 1.5: generate(z, labels) reads self.sampling
+        from dataclasses import dataclass
+
+        import zoo
+        from zoo.config import option
+        from zoo.denoising import DenoiserConfig, GuidedSampling
+
+        ZOO_API = "1.5"
+
+
+        @dataclass
+        class TinyFlowConfig(DenoiserConfig):
+            width: int = option(8)
+
+
+        @dataclass
+        class TinyFlowSampling(GuidedSampling):
+            steps: int = option(8, "Euler steps from noise to image", minimum=1, maximum=1000)
+
+
+        @zoo.hookimpl
+        def register_architectures(register):
+            register("oldflow", "zoo_oldflow.model:TinyFlow", config=TinyFlowConfig, sampling=TinyFlowSampling,
+                     summary="A rectified flow with an Euler sampler", train_defaults={"steps": 2000})
+    ''',
+    "zoo_oldflow/model.py": '''
+        import torch
+
+        from zoo.denoising.model import Denoiser
+
+
+        class TinyFlow(Denoiser):
+            def loss(self, images, labels):
+                noise, t = torch.randn_like(images), torch.rand(len(images), device=images.device)
+                noisy = torch.lerp(noise, images, t[:, None, None, None])
+                return (self.network(noisy, t, labels) - (images - noise)).square().mean()
+
+            def generate(self, z, labels=None):
+                x, steps = z, self.sampling.steps
+                for i in self.progress(range(steps)):
+                    x = x + self.predict(x, i / steps, labels) / steps
+                return x
+    ''',
+}
+
+
+def test_an_api_1_5_sampler_reading_self_sampling_still_samples_with_the_settings_given(site, zoo_cli, tmp_path, tiny_npz):
+    import zoo
+
+    install(site, "zoo-oldflow", "zoo_oldflow", OLD_GUIDE_TINYFLOW)
+    out = tmp_path / "run"
+    code, _, err = zoo_cli("train", "oldflow", "--data", tiny_npz, "--steps", "2", "--batch-size", "8", "--out", out,
+                           "--quiet")
+    assert code == 0, err
+    for steps in ("1", "3"):
+        code, _, err = zoo_cli("sample", out, "-n", "2", "--out", tmp_path / f"s{steps}.npz", "--steps", steps)
+        assert code == 0 and "Traceback" not in err, err
+    model = zoo.create_model("oldflow")
+    heard = []
+    with pytest.warns(DeprecationWarning, match="generate\\(z, labels, settings\\)"):
+        model.sample(2, seed=0, sampling={"steps": 3, "ema": False}, progress=lambda d, t: heard.append(d))
+    assert heard == [1, 2, 3] and model.default_sampling.steps == 8
+    with torch.no_grad():  # the live weights apart from their EMA, so that the ema option shows
+        for weight in model.network.parameters():
+            weight.add_(0.1)
+    with pytest.warns(DeprecationWarning):
+        a = model.sample(2, seed=0, sampling={"steps": 3})
+    assert not torch.equal(a, model.sample(2, seed=0, sampling={"steps": 3, "ema": False}))

@@ -195,3 +195,19 @@ def test_fp16_takes_steps_without_an_optimiser_step_and_two_steps_of_one_optimis
     zoo.train("twice-or-not", out=tmp_path / "resumed", steps=2, **options)
     zoo.train(resume=tmp_path / "resumed", steps=4)
     assert same_weights(tmp_path / "straight", tmp_path / "resumed")
+
+
+def test_the_trainer_hands_its_steps_to_the_model_and_a_model_alone_has_a_plain_one_of_its_own(linear, tmp_path, tiny_npz):
+    from zoo.optimization.steps import OptimizerSteps
+
+    alone, other = zoo.create_model("linear-ae"), LinearAutoencoder(LinearConfig())
+    assert alone._steps is not other._steps  # no process-wide object shared by every model
+    assert alone._steps.precision.used == "fp32" and alone._steps.needs_optimize == ""
+    assert other.name == "linear-ae"  # built with its own constructor: the registry still names it
+    trainer = zoo.train("linear-ae", out=tmp_path / "run", data=str(tiny_npz), steps=1, precision="fp16", accumulate=2,
+                        **SMALL)
+    assert isinstance(trainer.optimizer_steps, OptimizerSteps) and trainer.model._steps is trainer.optimizer_steps
+    assert trainer.optimizer_steps.precision.scales_loss and trainer.optimizer_steps.needs_optimize == "fp16 and --accumulate"
+    state = trainer.training_state()  # what a checkpoint keeps of the trainer: handed over, not reached into
+    assert state["optimizer_steps"]["scaler"]["scale"] > 0 and state["total_steps"] == 1
+    assert load_checkpoint(tmp_path / "run").json("trainer")["optimizer_steps"] == state["optimizer_steps"]

@@ -10,7 +10,7 @@ import torch
 
 import zoo
 from zoo.config import option
-from toy import ToyFlowConfig, ToyFlowPlugin
+from toy import ToyFlowConfig, ToyFlowPlugin, ToyFlowSampling
 
 
 @pytest.fixture
@@ -95,15 +95,36 @@ def test_progress_off_a_terminal_is_lines_on_stderr(flow_run, zoo_cli, tmp_path,
     assert "sampling" not in out  # stdout stays the result (zoo eval --json prints JSON there)
 
 
-def test_sample_from_python_restores_the_settings_and_reports_progress(toy_flow):
+def test_sampling_settings_are_an_argument_and_the_model_keeps_its_defaults(toy_flow):
     model = zoo.create_model(toy_flow)
+    before = dict(vars(model))
     heard = []
     model.sample(2, seed=0, sampling={"steps": 3}, progress=lambda done, total: heard.append((done, total)))
-    assert heard == [(1, 3), (2, 3), (3, 3)] and model.sampling.steps == 4
+    assert heard == [(1, 3), (2, 3), (3, 3)] and model.default_sampling.steps == 4
     with pytest.raises(zoo.ConfigError):
         model.sample(2, sampling={"steps": -1})
-    assert model.sampling.steps == 4
-    assert torch.equal(model.sample(2, seed=0, sampling={"steps": "3"}), model.sample(2, seed=0, sampling={"steps": 3}))
+    assert dict(vars(model)) == before  # sampling sets nothing on the model
+    checked = model.sampling_settings({"steps": "3"})  # checked once, into the model's sampling dataclass
+    assert type(checked) is model.sampling_class and checked.steps == 3
+    assert torch.equal(model.sample(2, seed=0, sampling=checked), model.sample(2, seed=0, sampling={"steps": 3}))
+    with torch.no_grad():
+        direct = model.eval().generate(model.latent_for_sampling(2, 0), None, checked)
+    assert torch.equal(direct.clamp(-1, 1), model.sample(2, seed=0, sampling=checked))
+
+
+def test_the_registry_names_a_model_as_it_is_built_and_a_direct_construction_finds_its_registration(toy_flow):
+    from toy_model import ToyFlow
+    from zoo.denoising import DenoiserConfig
+
+    built = zoo.create_model(toy_flow)
+    assert built.name == toy_flow and type(built.default_sampling).__name__ == "ToyFlowSampling"
+    direct = ToyFlow(DenoiserConfig(width=8))  # registered once, under toy-flow, as "toy_model:ToyFlow"
+    assert direct.name == toy_flow and direct.default_sampling == built.default_sampling
+
+
+def test_labels_for_an_unconditional_model_are_refused(toy_flow):
+    with pytest.raises(zoo.ZooError, match="not conditional"):
+        zoo.create_model(toy_flow).sample(2, labels=torch.tensor([0, 1]), sampling={"steps": 1})
 
 
 def test_a_large_draw_is_sampled_in_chunks_with_labels_in_step_and_one_progress(toy_flow):
@@ -166,3 +187,45 @@ def test_a_network_left_out_by_export_is_refused_not_used_with_fresh_weights(flo
     code, _, err = zoo_cli("sample", folder, "-n", "2", "--out", tmp_path / "live.png", "--ema", "false")
     assert code == 1 and "holds no weights for network (zoo export left it out" in err and "Traceback" not in err
     assert not (tmp_path / "live.png").exists()
+
+
+def test_a_model_folder_samples_with_the_settings_it_was_exported_with(flow_run, zoo_cli, tmp_path):
+    from zoo.registry import plugin_host
+
+    code, _, err = zoo_cli("export", flow_run, tmp_path / "folder", "--steps", "2")
+    assert code == 0, err
+    config = json.loads((tmp_path / "folder" / "config.json").read_text())
+    assert config["sampling"] == {"guidance": 1.5, "ema": True, "steps": 2}
+
+    def draw(source, *extra):
+        out = tmp_path / f"draw{len(list(tmp_path.glob('draw*')))}.npz"
+        code, _, err = zoo_cli("sample", source, "-n", "2", "--out", out, *extra)
+        assert code == 0, err
+        return np.load(out)["images"]
+
+    exported, run_at_two = draw(tmp_path / "folder"), draw(flow_run, "--steps", "2")
+    # a later version of the plugin changes its default: the folder samples as it did, the run by the new default
+    @dataclass
+    class NewDefault(ToyFlowSampling):
+        steps: int = option(3, "Euler steps", minimum=1, maximum=1000)
+
+    class NewVersion:
+        @zoo.hookimpl
+        def register_architectures(self, register):
+            register("toy-flow", "toy_model:ToyFlow", config=ToyFlowConfig, sampling=NewDefault, summary="v2")
+
+    manager = plugin_host.plugin_manager()
+    old = manager.get_plugin("toy-flow")
+    manager.unregister(old)
+    manager.register(NewVersion(), name="toy-flow")
+    assert zoo.create_model("toy-flow").default_sampling.steps == 3
+    assert np.array_equal(draw(tmp_path / "folder"), exported) and np.array_equal(exported, run_at_two)
+    assert not np.array_equal(draw(flow_run), run_at_two)
+    assert np.array_equal(draw(tmp_path / "folder", "--steps", "3"), draw(flow_run))  # --steps still overrides
+    manager.unregister(name="toy-flow")
+    manager.register(old, name="toy-flow")
+
+
+def test_export_refuses_a_sampling_option_the_model_does_not_have(flow_run, zoo_cli, tmp_path):
+    code, _, err = zoo_cli("export", flow_run, tmp_path / "folder", "--stepz", "2")
+    assert code == 1 and "stepz" in err and "Traceback" not in err and not (tmp_path / "folder").exists()

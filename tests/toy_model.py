@@ -41,8 +41,8 @@ class ToyFlow(Denoiser):
         noise, t = torch.randn_like(images), torch.rand(len(images), device=images.device)
         return (self.network(torch.lerp(noise, images, t[:, None, None, None]), t, labels) - (images - noise)).square().mean()
 
-    def generate(self, z, labels=None):
-        x, steps = z, self.sampling.steps
+    def generate(self, z, labels=None, settings=None):
+        x, steps = z, settings.steps
         for i in self.progress(range(steps)):
-            x = x + self.predict(x, i / steps, labels) / steps
+            x = x + self.predict(x, i / steps, labels, settings) / steps
         return x

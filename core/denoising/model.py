@@ -1,7 +1,8 @@
 """The base of models that learn to undo noise with a U-Net and sample by integrating from pure noise to an image.
 
 A plugin implements two methods: :meth:`Denoiser.loss` (the training objective on a batch of images) and
-:meth:`Denoiser.generate` (its sampler, looping over ``self.progress(...)``). The base builds the U-Net from the
+:meth:`Denoiser.generate` (its sampler, looping over ``self.progress(...)`` and calling :meth:`Denoiser.predict`
+with the settings it was given). The base builds the U-Net from the
 config, keeps an EMA of its weights, hides labels for classifier-free guidance, and steps the optimiser.
 """
 
@@ -53,13 +54,17 @@ class Denoiser(Architecture):
     def sample_latent(self, n, generator=None):
         return torch.randn(n, *self.data_shape, generator=generator)
 
-    def predict(self, x: torch.Tensor, t: float | torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
-        """The network's output at time ``t`` for a sampler: the EMA weights unless the sampling option ``ema`` is
-        false, with the sampling option ``guidance`` applied when there are labels."""
-        use_ema = self.network_ema is not None and getattr(self.sampling, "ema", True)
+    def predict(self, x: torch.Tensor, t: float | torch.Tensor, labels: torch.Tensor | None,
+                settings=None) -> torch.Tensor:
+        """The network's output at time ``t`` for a sampler: the EMA weights unless the sampling option ``ema`` of
+        ``settings`` (what ``generate`` was given) is false, with its ``guidance`` applied when there are labels.
+        Without ``settings`` (a plugin written against API 1.6 or earlier): those :meth:`sample` is drawing with."""
+        if settings is None:
+            settings = self.settings_in_force()
+        use_ema = self.network_ema is not None and getattr(settings, "ema", True)
         network = self.network_ema if use_ema else self.network
         t = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(len(x))
-        return network.guided(x, t, labels, float(getattr(self.sampling, "guidance", 1.0)))
+        return network.guided(x, t, labels, float(getattr(settings, "guidance", 1.0)))
 
     @staticmethod
     def noise_generator(z: torch.Tensor) -> torch.Generator:

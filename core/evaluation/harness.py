@@ -83,9 +83,10 @@ def real_features(extractor, features: str, train: ImageData, train_sha256: str)
     return computed
 
 
-def generate(model, n: int, seed: int, sampling: dict | None = None, progress=None) -> torch.Tensor:
-    """``n`` samples in [-1, 1] on the CPU; conditional models get labels 0, 1, 2, ... in turn. ``sampling``
-    overrides the model's sampling options; ``progress(done, total)`` hears of the sampler's steps."""
+def generate(model, n: int, seed: int, sampling=None, progress=None) -> torch.Tensor:
+    """``n`` samples in [-1, 1] on the CPU; conditional models get labels 0, 1, 2, ... in turn. ``sampling``: the
+    model's checked sampling settings (or overrides of its defaults); ``progress(done, total)`` hears of the
+    sampler's steps."""
     z = model.latent_for_sampling(n, seed)
     labels = torch.arange(n, device=z.device) % model.num_classes if model.conditional else None
     return model.sample(n, z=z, labels=labels, sampling=sampling, progress=progress).cpu()
@@ -148,9 +149,10 @@ def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor,
 
 def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch.Tensor | None = None,
              n: int = 5000, seed: int = 0, features: str = "classifier", iw_samples: int = 100,
-             sampling: dict | None = None, progress=None, labels: np.ndarray | None = None) -> EvalResult:
+             sampling=None, progress=None, labels: np.ndarray | None = None) -> EvalResult:
     """Score a model's samples (or given ``samples``) and the held-out floor against ``train``. ``sampling``
-    overrides the model's sampling options (recorded in ``info``); ``progress`` hears of the sampler's steps.
+    (the checked settings, or overrides of the defaults) is recorded in ``info``; ``progress`` hears of the
+    sampler's steps.
     A conditional model's samples, or given ``samples`` with their ``labels``, are also scored per label and by
     the classification accuracy score (``per_label``, ``cas``) where the data has labels."""
     if model is None and samples is None:
@@ -176,7 +178,7 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     report = EvalResult(info={"data": train.name.split(":")[0], "train_images": len(train), "heldout_images": len(heldout),
                           "features": features, "seed": seed, "kid_units": KID_UNITS,
                           "provenance": provenance(extractor, features, train, heldout, len(samples), seed, train_sha256)})
-    if model is not None and model.sampling is not None:
+    if model is not None and model.sampling_class is not None:
         report.info["sampling"] = dict(vars(model.sampling_settings(sampling)))
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)

@@ -11,9 +11,10 @@ The registry is gathered from the plugins' hooks once per state of the plugin ho
 
 from __future__ import annotations
 
+import contextvars
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Mapping
 
 from zoo.registry.configs import build_config, describe
 from zoo.errors import DataError, PluginError
@@ -26,7 +27,7 @@ def __getattr__(name: str):  # DuplicateModelError, DuplicateNameError's old nam
     return importlib.import_module("zoo.moved").old_name(__name__, name)
 
 
-__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "UnknownModelError"]
+__all__ = ["ModelSpec", "list_models", "get_model", "create_model", "identity_of", "Identity", "UnknownModelError"]
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,13 @@ def get_model(name: str, **recorded: str) -> ModelSpec:
     return ModelSpec.from_registration(lookup("models", name, **recorded))
 
 
-def create_model(name: str, *, data_shape=None, num_classes: int | None = None, **overrides: Any):
+def create_model(name: str, *, data_shape=None, num_classes: int | None = None,
+                 sampling_defaults: Mapping[str, Any] | None = None, **overrides: Any):
     """Build architecture ``name`` with its default config updated by ``overrides``: the one way a model is built.
 
     ``data_shape`` is (channels, height, width) and defaults to the first shape the model declares.
+    ``sampling_defaults`` replace the declared defaults of the model's sampling options (a model folder's stored
+    settings).
     """
     spec = get_model(name)
     config = build_config(spec.config_class, overrides, model=name)
@@ -104,8 +108,43 @@ def create_model(name: str, *, data_shape=None, num_classes: int | None = None, 
         raise DataError(f"{name} is conditional: it needs a labelled dataset (a folder with one subfolder per class, "
                         "or an .npz with 'labels'; from Python, pass num_classes)")
     shape = tuple(data_shape) if data_shape is not None else spec.data_shapes[0]
-    model = cls(config, data_shape=shape, num_classes=num_classes)
-    model.name = name
-    if spec.sampling_class is not None:
-        model.sampling = spec.sampling_class()
-    return model
+    token = _building.set((cls, Identity(name, spec.sampling_class, dict(sampling_defaults or {}))))
+    try:
+        return cls(config, data_shape=shape, num_classes=num_classes)
+    finally:
+        _building.reset(token)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What a model learns from the registry as it is constructed: its registered name, its sampling options'
+    dataclass (None: it has none) and the default settings a model folder stored for them (over the declared ones)."""
+
+    name: str
+    sampling_class: type | None = None
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+
+
+_building: contextvars.ContextVar[tuple[type, Identity] | None] = contextvars.ContextVar("zoo_building", default=None)
+
+
+def identity_of(cls: type) -> Identity:
+    """The identity of a model of class ``cls`` under construction: what :func:`create_model` passes, or, for a
+    class built with its own constructor, the registration that names it (its class name in lower case when none
+    or several do)."""
+    building = _building.get()
+    if building is not None and building[0] is cls:
+        return building[1]
+    path = f"{cls.__module__}:{cls.__qualname__}"
+    found = [spec for spec in _specs() if spec.factory in (cls, path)]
+    if len(found) == 1:
+        return Identity(found[0].name, found[0].sampling_class)
+    return Identity(cls.__name__.lower())
+
+
+def _specs() -> Iterator[ModelSpec]:
+    for name in list_models():
+        try:
+            yield get_model(name)
+        except PluginError:  # a name two plugins register: not one identity
+            continue

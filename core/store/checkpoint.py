@@ -224,8 +224,9 @@ def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
     spec = get_model(name, wanted_by=f"{ckpt.path}", distribution=ckpt.meta.get("plugin_distribution"),
                      version=ckpt.meta.get("plugin_version"))
     try:
+        stored = ckpt.json("sampling") if "sampling" in ckpt.meta else None  # a model folder's own settings
         model = create_model(name, data_shape=tuple(ckpt.json("data_shape")), num_classes=ckpt.json("num_classes"),
-                             **ckpt.json("config"))
+                             sampling_defaults=stored, **ckpt.json("config"))
     except (ZooError, ValueError, TypeError, RuntimeError) as exc:  # a config the installed plugin cannot build
         raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: "
                               f"{(str(exc).splitlines() or [''])[0][:300]}") from None

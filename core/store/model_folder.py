@@ -3,7 +3,8 @@
     DIR/
       config.json        {"format": "zoo-model/1", "model", "config", "data_shape", "num_classes", "classes",
                           "plugin": {distribution, version}, "zoo_version", "weights": {dtype, networks, left_out},
-                          "data": {dataset, image_size}, "source": {run, step, exported}}
+                          "data": {dataset, image_size}, "source": {run, step, exported},
+                          "sampling": {the sampling options it was exported with, for models that have them}}
       model.safetensors  the weights (state_dict keys as the model names them): no optimiser, RNG or trainer state
       README.md          the model card (front matter as the Hugging Face Hub reads it)
       samples.png        the grid the card shows (zoo sample DIR -n 64 --seed 0)
@@ -79,7 +80,8 @@ def read_config(folder: str | Path) -> dict:
               and all(_kind(v, str, allow_none=True) for v in config.get("plugin", {}).values()),
               "weights": _weights_ok(config.get("weights", {})),
               "data": _kind(config.get("data", {}), dict),
-              "source": _kind(config.get("source", {}), dict)}
+              "source": _kind(config.get("source", {}), dict),
+              "sampling": _kind(config.get("sampling", {}), dict)}
     wrong = [key for key, ok in checks.items() if not ok]
     if wrong:
         raise _fail(folder, f"its '{wrong[0]}' is not what a zoo model config holds")
@@ -104,12 +106,15 @@ def checkpoint_meta(config: dict) -> dict[str, str]:
         meta["dataset"] = data["dataset"]
     if _kind(data.get("image_size"), int) and data["image_size"] > 0:
         meta["image_size"] = str(data["image_size"])
+    if config.get("sampling"):
+        meta["sampling"] = json.dumps(config["sampling"])
     return meta
 
 
 def model_config(meta: dict[str, str], *, dtype: str, networks: list[str], left_out: list[str],
-                 source: dict) -> dict:
-    """``config.json`` for a model whose checkpoint metadata is ``meta`` (see :mod:`zoo.store.checkpoint`)."""
+                 source: dict, sampling: dict | None = None) -> dict:
+    """``config.json`` for a model whose checkpoint metadata is ``meta`` (see :mod:`zoo.store.checkpoint`), which
+    samples with ``sampling`` (its sampling options' values) by default, whichever plugin version reads it."""
     from zoo.version import __version__
 
     data = {"dataset": meta.get("dataset")}
@@ -127,6 +132,7 @@ def model_config(meta: dict[str, str], *, dtype: str, networks: list[str], left_
         "weights": {"file": WEIGHTS, "dtype": DTYPES[dtype], "networks": networks, "left_out": left_out},
         "data": data,
         "source": source,
+        **({"sampling": sampling} if sampling is not None else {}),
     }
 
 

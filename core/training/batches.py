@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from zoo.architecture import Batch
+from zoo.training.devices import memory_bytes
 from zoo.datasets.pixels import to_float
 
 
@@ -80,3 +81,27 @@ class Batches:
         if epoch < 0 or not 0 <= position <= len(self):
             raise ValueError(f"data position (epoch {epoch}, image {position}) is outside this dataset")
         self.epoch, self.position, self._order = epoch, position, None
+
+
+HELDOUT_LIMIT = 2000  # held-out images kept on the device for the validation figures
+IN_MEMORY_FRACTION = 0.25  # --data-access auto streams images that would take more of the machine's memory
+
+
+def data_batches(data, config, device: torch.device, world, channels_last: bool) -> Batches:
+    """A run's training batches: on the device, or streamed from a memory-mapped file when ``--data-access``
+    says so (``auto``: when the images would take more than a quarter of the machine's memory)."""
+    labels = None if data.labels is None else torch.from_numpy(data.labels).to(device)
+    stream = data.mapped and (config.data_access == "stream" or (
+        config.data_access == "auto" and data.images.nbytes > IN_MEMORY_FRACTION * memory_bytes()))
+    images = data.images if stream else torch.from_numpy(np.asarray(data.images)).to(device)
+    if data.mapped and not stream:
+        data.images.release()  # read once; the copy in memory is the one used
+    return Batches(images, labels, config.batch_size, config.seed, device=device, rank=world.rank, world=world.size,
+                   channels_last=channels_last)
+
+
+def held_out(data, device: torch.device, limit: int = HELDOUT_LIMIT) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """The first ``limit`` held-out images (as floats) and labels, on the device, for the validation figures."""
+    count = min(len(data), limit)
+    labels = None if data.labels is None else torch.from_numpy(data.labels[:count]).to(device)
+    return to_float(data.images[:count], device), labels

@@ -3,31 +3,15 @@ reason, and a warning where bf16 is emulated (a CPU without bf16 instructions ru
 
 from __future__ import annotations
 
-import contextlib
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
 from zoo.errors import ZooWarning
+from zoo.optimization.steps import Precision
 
 NATIVE_BF16_FLAGS = {"avx512_bf16", "amx_bf16", "bf16"}  # x86 AVX-512 BF16 / AMX; "bf16" on Arm (Features)
-
-
-@dataclass(frozen=True)
-class Precision:
-    used: str  # fp32, bf16 or fp16
-    why: str
-
-    @property
-    def dtype(self) -> torch.dtype | None:
-        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.used)
-
-    def autocast(self, device: torch.device):
-        if self.dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=device.type, dtype=self.dtype)
 
 
 def cpu_flags() -> set[str]:

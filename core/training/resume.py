@@ -3,7 +3,9 @@ RNG states, the data position, the time trained so far and the callbacks' state;
 
 from __future__ import annotations
 
+import contextlib
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -14,21 +16,29 @@ from zoo.store import checkpoint as ckpt_io
 from zoo.training.checks import world_size_message
 
 
-def save(trainer, path) -> Path:
-    """Write ``trainer``'s whole training state to ``path`` atomically."""
-    rng = trainer.rng_state if trainer._emitting else rng_state(trainer.device)  # inside a hook: not its fork's
-    data, config = trainer.data, trainer.config
+@dataclass(frozen=True)
+class Resumed:
+    """What a checkpoint hands back to a trainer beyond the weights, optimisers and RNG states (already put back):
+    the step, the trainer's own state as :meth:`Trainer.training_state` gave it, and each callback's state."""
+
+    step: int
+    state: dict
+    callbacks: dict
+
+
+def save(path, model, *, step: int, rng: dict, data, image_size: int | None, state: dict,
+         callbacks: dict) -> Path:
+    """Write a run's whole training state to ``path`` atomically: ``model``'s weights and optimisers, the RNG
+    states ``rng``, ``state`` (what the trainer hands over: data position, elapsed time, loss scale, ...) and the
+    callbacks' states."""
     meta = {"classes": list(data.classes) if data.classes else None}
     if data.source is not None:
         meta["dataset"] = data.source
-        if config.image_size:
-            meta["image_size"] = config.image_size
-    meta["trainer"] = {"batches": trainer.batches.state_dict(), "total_steps": trainer.total_steps, "seed": config.seed,
-                       "elapsed": round(trainer.elapsed, 3), "world_size": trainer.world.size,
-                       "optimizer_steps": trainer.optimizer_steps.state_dict()}
-    meta["callbacks"] = _callback_states(trainer)
-    return ckpt_io.save_checkpoint(path, trainer.model, step=trainer.step, optimizers=trainer.model.optimizers,
-                                   rng=rng, meta=meta)
+        if image_size:
+            meta["image_size"] = image_size
+    meta["trainer"] = state
+    meta["callbacks"] = callbacks
+    return ckpt_io.save_checkpoint(path, model, step=step, optimizers=model.optimizers, rng=rng, meta=meta)
 
 
 def rng_state(device) -> dict:
@@ -39,9 +49,10 @@ def rng_state(device) -> dict:
     return rng
 
 
-def _callback_states(trainer) -> dict:
+def callback_states(keys, callbacks) -> dict:
+    """Each callback's ``state_dict()`` under its key (those with none left out), checked to be JSON values."""
     states = {}
-    for key, callback in zip(trainer.callback_keys, trainer.callbacks):
+    for key, callback in zip(keys, callbacks):
         state = callback.state_dict() if hasattr(callback, "state_dict") else None
         if not state:
             continue
@@ -54,34 +65,35 @@ def _callback_states(trainer) -> dict:
     return states
 
 
-def restore(trainer, checkpoint: ckpt_io.Checkpoint) -> None:
-    """Put ``trainer`` where ``checkpoint`` left off: weights, optimisers, RNG states, step, data position and
-    each callback's state (under its key; a callback the checkpoint has no state for keeps its own)."""
+def read(checkpoint: ckpt_io.Checkpoint, model, device, world_size: int) -> Resumed:
+    """Put ``checkpoint``'s weights, optimisers and RNG states into ``model`` and the process; the rest is handed
+    back for the trainer to take."""
     if "trainer" not in checkpoint.meta or "rng.torch" not in checkpoint.tensors:
         raise CheckpointError(f"{checkpoint.path} holds weights only (no training state); it cannot be resumed")
-    ours = to_dict(trainer.model.config)  # keys added to a config since the checkpoint keep their defaults
-    aliases = renamed(type(trainer.model.config))  # and keys renamed since are read under their new names
+    ours = to_dict(model.config)  # keys added to a config since the checkpoint keep their defaults
+    aliases = renamed(type(model.config))  # and keys renamed since are read under their new names
     saved = {aliases.get(key, key): value for key, value in checkpoint.json("config").items()}
     if (any(key not in ours or ours[key] != value for key, value in saved.items())
-            or tuple(checkpoint.json("data_shape")) != tuple(trainer.model.data_shape)):
+            or tuple(checkpoint.json("data_shape")) != tuple(model.data_shape)):
         raise CheckpointError(f"{checkpoint.path} does not belong to this run: its config or data shape differ "
                               "from the run's config.json")
-    ckpt_io.load_weights(trainer.model, checkpoint)
-    ckpt_io.restore_optimizers(checkpoint, trainer.model.optimizers)
-    try:
+    ckpt_io.load_weights(model, checkpoint)
+    ckpt_io.restore_optimizers(checkpoint, model.optimizers)
+    with damage_reported(checkpoint):
         torch.set_rng_state(checkpoint.tensors["rng.torch"])
-        if "rng.cuda" in checkpoint.tensors and trainer.device.type == "cuda":
-            torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], trainer.device)
+        if "rng.cuda" in checkpoint.tensors and device.type == "cuda":
+            torch.cuda.set_rng_state(checkpoint.tensors["rng.cuda"], device)
         state = checkpoint.json("trainer")
-        if int(state.get("world_size", 1)) != trainer.world.size:
-            raise ZooError(world_size_message(checkpoint.path, int(state.get("world_size", 1)), trainer.world.size))
-        trainer.batches.load_state_dict(state["batches"])
-        trainer.optimizer_steps.load_state_dict(state.get("optimizer_steps", {}))  # fp16's loss scale
-        trainer._seconds_before = float(state.get("elapsed", 0.0))
+        if int(state.get("world_size", 1)) != world_size:
+            raise ZooError(world_size_message(checkpoint.path, int(state.get("world_size", 1)), world_size))
         states = checkpoint.json("callbacks") if "callbacks" in checkpoint.meta else {}
+    return Resumed(checkpoint.step, state, states)
+
+
+@contextlib.contextmanager
+def damage_reported(checkpoint: ckpt_io.Checkpoint):
+    """Turn what a damaged training state raises while it is put back into one CheckpointError line."""
+    try:
+        yield
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise CheckpointError(f"{checkpoint.path}: its training state is damaged ({type(exc).__name__}: {exc})") from None
-    for key, callback in zip(trainer.callback_keys, trainer.callbacks):
-        if key in states and hasattr(callback, "load_state_dict"):
-            callback.load_state_dict(states[key])
-    trainer.step = checkpoint.step

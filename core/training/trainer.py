@@ -14,28 +14,24 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from zoo.architecture import Architecture
 from zoo.callbacks import Callback
 from zoo.datasets import ImageData
 from zoo.errors import DataError, TrainingError, ZooError
-from zoo.outputs.images import to_float
 from zoo.registry.models import create_model
 from zoo.store.run_folder import RunFolder
 from zoo.training import callback_specs, distributed, precision, resume
-from zoo.training.batches import Batches
+from zoo.training.batches import data_batches, held_out
 from zoo.training.checks import check_data
-from zoo.training.devices import memory_bytes, prepare_model, resolve_device, seed_everything
+from zoo.training.devices import prepare_model, resolve_device, seed_everything
 from zoo.training.init_from import load_initial_weights
-from zoo.training.optimizer_steps import OptimizerSteps
+from zoo.optimization.steps import OptimizerSteps
 from zoo.training.options import TrainConfig
 from zoo.training.record import run_record
 
-HELDOUT_LIMIT = 2000  # held-out images kept on the device for the validation figures
 ON_TRAIN_END_LIMIT = 10_000  # training images handed to Architecture.on_train_end
-IN_MEMORY_FRACTION = 0.25  # --data-access auto streams images that would take more of the machine's memory
 
 
 class Trainer:
@@ -63,17 +59,17 @@ class Trainer:
         self.folder = RunFolder(out_dir)
         given = callback_specs.default_callbacks() if callbacks is None else callbacks
         self.callbacks, self.callback_specs, self.callback_keys = callback_specs.build(given)
-        self.batches = self._batches(data)
+        self.batches = data_batches(data, config, self.device, self.world, self.channels_last)
         self.heldout_data = heldout
-        self.heldout_tensors = None if heldout is None else self._tensors(heldout, HELDOUT_LIMIT)
+        self.heldout_tensors = None if heldout is None else held_out(heldout, self.device)
         self.precision = precision.resolve(config.precision, self.device, warn=self.world.is_writer)
         self.model.optimizers = self.model.configure_optimizers()
         # the rates configure_optimizers asked for; a resumed optimiser's state holds decayed ones
         self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.model.optimizers.items()}
-        self.optimizer_steps = OptimizerSteps(self.precision.used, config.accumulate, config.clip_grad_norm,
+        self.optimizer_steps = OptimizerSteps(self.precision, config.accumulate, config.clip_grad_norm,
                                               distributed.average_gradients if self.world.distributed else None,
                                               self.device)
-        self.model._optimizer_steps = self.optimizer_steps
+        self.model.set_optimizer_steps(self.optimizer_steps)
         for name, optimizer in self.model.optimizers.items():
             optimizer.register_step_pre_hook(self._before_optimizer_step(name))
         self.total_steps = config.steps
@@ -119,21 +115,6 @@ class Trainer:
     def elapsed(self) -> float:
         """Seconds spent in fit() for this run, earlier sessions of a resumed run included."""
         return self._seconds_before + time.perf_counter() - self._started
-
-    def _batches(self, data: ImageData) -> Batches:
-        labels = None if data.labels is None else torch.from_numpy(data.labels).to(self.device)
-        stream = data.mapped and (self.config.data_access == "stream" or (
-            self.config.data_access == "auto" and data.images.nbytes > IN_MEMORY_FRACTION * memory_bytes()))
-        images = data.images if stream else torch.from_numpy(np.asarray(data.images)).to(self.device)
-        if data.mapped and not stream:
-            data.images.release()  # read once; the copy in memory is the one used
-        return Batches(images, labels, self.config.batch_size, self.config.seed, device=self.device,
-                       rank=self.world.rank, world=self.world.size, channels_last=self.channels_last)
-
-    def _tensors(self, data: ImageData, limit: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        count = min(len(data), limit)
-        labels = None if data.labels is None else torch.from_numpy(data.labels[:count]).to(self.device)
-        return to_float(data.images[:count], self.device), labels
 
     def is_due(self, step: int, every: int) -> bool:
         """Whether a periodic action (a grid every ``sample_every`` steps, say) happens after ``step``: every
@@ -193,7 +174,7 @@ class Trainer:
         for micro_batch in range(self.config.accumulate):
             self.optimizer_steps.micro_batch = micro_batch
             batch = self.batches.next()
-            with self.precision.autocast(self.device):
+            with self.optimizer_steps.autocast():
                 logs = self.model.training_step(batch, self.step)
             for name, value in logs.items():
                 sums[name] = sums.get(name, 0.0) + float(value.detach() if torch.is_tensor(value) else value)
@@ -275,14 +256,30 @@ class Trainer:
             if path not in self._deferred_saves:
                 self._deferred_saves.append(path)
             return path
-        path = resume.save(self, path)
+        rng = self.rng_state if self._emitting else resume.rng_state(self.device)  # inside a hook: not its fork's
+        path = resume.save(path, self.model, step=self.step, rng=rng, data=self.data, image_size=self.config.image_size,
+                           state=self.training_state(), callbacks=resume.callback_states(self.callback_keys, self.callbacks))
         self._emit("on_checkpoint_saved", path)
         return path
 
+    def training_state(self) -> dict:
+        """What a checkpoint keeps of this trainer beyond the weights, optimisers and RNG states."""
+        return {"batches": self.batches.state_dict(), "total_steps": self.total_steps, "seed": self.config.seed,
+                "elapsed": round(self.elapsed, 3), "world_size": self.world.size,
+                "optimizer_steps": self.optimizer_steps.state_dict()}
+
     def restore(self, checkpoint) -> None:
         """Continue from ``checkpoint`` (a :class:`zoo.store.checkpoint.Checkpoint`): weights, optimisers, RNG
-        states, step, data position and the callbacks' state."""
-        resume.restore(self, checkpoint)
+        states, step, data position and the callbacks' state (a callback the checkpoint has none for keeps its own)."""
+        resumed = resume.read(checkpoint, self.model, self.device, self.world.size)
+        with resume.damage_reported(checkpoint):
+            self.batches.load_state_dict(resumed.state["batches"])
+            self.optimizer_steps.load_state_dict(resumed.state.get("optimizer_steps", {}))  # fp16's loss scale
+            self._seconds_before = float(resumed.state.get("elapsed", 0.0))
+        for key, callback in zip(self.callback_keys, self.callbacks):
+            if key in resumed.callbacks and hasattr(callback, "load_state_dict"):
+                callback.load_state_dict(resumed.callbacks[key])
+        self.step = resumed.step
 
 
 def train(model: str | None = None, *, out: str | Path | None = None, data: str | None = None, resume: str | Path | None = None,

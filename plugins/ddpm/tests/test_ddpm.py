@@ -56,7 +56,7 @@ def test_with_a_perfect_denoiser_every_sampler_reaches_the_one_image_it_knows(pr
     model = zoo.create_model("ddpm", prediction=prediction, **SMALL)
     levels = model.levels.double()
 
-    def perfect(x, t, labels):
+    def perfect(x, t, labels, settings):
         a = levels[round(t * model.config.timesteps) - 1].item()
         noise = (x - a ** 0.5 * target) / (1 - a) ** 0.5
         return noise if prediction == "epsilon" else a ** 0.5 * noise - (1 - a) ** 0.5 * target

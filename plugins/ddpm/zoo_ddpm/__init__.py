@@ -6,7 +6,7 @@ import zoo
 from zoo.config import option
 from zoo.denoising import DenoiserConfig, GuidedSampling
 
-ZOO_API = "1.5"  # the zoo plugin API this plugin is written against
+ZOO_API = "1.7"  # the zoo plugin API this plugin is written against
 
 
 @dataclass

@@ -49,17 +49,17 @@ class DDPM(Denoiser):
         image = image.clamp(-1, 1)
         return image, (x - a ** 0.5 * image) / (1 - a) ** 0.5
 
-    def generate(self, z, labels=None):
-        steps = min(self.sampling.steps, self.config.timesteps)
+    def generate(self, z, labels=None, settings=None):
+        steps = min(settings.steps, self.config.timesteps)
         ts = torch.linspace(self.config.timesteps - 1, 0, steps).round().long().tolist()
         levels = self.levels.double().tolist()
-        stochastic = self.sampling.sampler == "ddpm"
+        stochastic = settings.sampler == "ddpm"
         generator = self.noise_generator(z) if stochastic else None
         x = z
         for i in self.progress(range(steps)):
             a = levels[ts[i]]
             a_next = levels[ts[i + 1]] if i + 1 < steps else 1.0
-            image, noise = self.image_and_noise(x, a, self.predict(x, self.time(ts[i]), labels))
+            image, noise = self.image_and_noise(x, a, self.predict(x, self.time(ts[i]), labels, settings))
             sigma = math.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next)) if stochastic else 0.0
             x = a_next ** 0.5 * image + math.sqrt(max(1 - a_next - sigma ** 2, 0.0)) * noise
             if sigma > 0:

@@ -31,7 +31,7 @@ def test_every_declared_shape(shape):
 
 
 def _with_velocity(model, velocity):
-    model.predict = lambda x, t, labels: velocity(x, t)
+    model.predict = lambda x, t, labels, settings: velocity(x, t)
     return model
 
 
@@ -51,8 +51,8 @@ def test_heun_is_second_order():
     exact = 0.5 * math.exp(-1)
 
     def error(sampler, steps):
-        model.sampling = model.sampling_settings({"sampler": sampler, "steps": steps})
-        return abs(model.generate(z)[0, 0, 0, 0].item() - exact)
+        settings = model.sampling_settings({"sampler": sampler, "steps": steps})
+        return abs(model.generate(z, None, settings)[0, 0, 0, 0].item() - exact)
 
     assert 3.5 < error("heun", 4) / error("heun", 8) < 4.5
     assert 1.7 < error("euler", 4) / error("euler", 8) < 2.3

@@ -21,15 +21,15 @@ class FlowMatching(Denoiser):
             return torch.sigmoid(torch.randn(n, device=device))
         return torch.rand(n, device=device)
 
-    def generate(self, z, labels=None):
-        steps, heun = self.sampling.steps, self.sampling.sampler == "heun"
+    def generate(self, z, labels=None, settings=None):
+        steps, heun = settings.steps, settings.sampler == "heun"
         times = torch.linspace(0.0, 1.0, steps + 1).tolist()
         x = z
         for t, t_next in self.progress(list(zip(times[:-1], times[1:]))):
-            velocity = self.predict(x, t, labels)
+            velocity = self.predict(x, t, labels, settings)
             proposal = x + (t_next - t) * velocity
             if heun:
-                velocity = (velocity + self.predict(proposal, t_next, labels)) / 2
+                velocity = (velocity + self.predict(proposal, t_next, labels, settings)) / 2
                 proposal = x + (t_next - t) * velocity
             x = proposal
         return x

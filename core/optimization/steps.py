@@ -2,11 +2,17 @@
 divided by their number, scaled under fp16), then, after the last micro-batch of the step, the gradients averaged
 over processes, unscaled, clipped, and the optimiser stepped (skipped by the scaler when fp16 overflowed).
 
+One object holds all of it, the precision included: the trainer builds it for a run and hands it to the model
+(``model.set_optimizer_steps``); a model outside a trainer has a plain one of its own (backward and step, fp32).
+
 A model that calls ``loss.backward()`` and ``optimizer.step()`` itself bypasses all of this: it trains as before in
 fp32 and bf16, while fp16, ``--accumulate`` and ``--clip-grad-norm`` need the provided method and are refused in
 one line at its first step."""
 
 from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
 
 import torch
 
@@ -16,22 +22,50 @@ NEEDS_OPTIMIZE = ("{model} steps its optimiser '{name}' itself ({what} needs it 
                   "loss) instead of loss.backward() and optimizer.step(): see the plugin guide)")
 
 
-class OptimizerSteps:
-    """The trainer's settings for one run's optimiser steps, and where the current step is among its micro-batches."""
+@dataclass(frozen=True)
+class Precision:
+    """The precision a run trains in (``fp32``, ``bf16`` or ``fp16``) and why it was chosen."""
 
-    def __init__(self, precision: str = "fp32", accumulate: int = 1, clip_grad_norm: float = 0.0,
+    used: str = "fp32"
+    why: str = "asked for"
+
+    @property
+    def dtype(self) -> torch.dtype | None:
+        return {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.used)
+
+    @property
+    def scales_loss(self) -> bool:
+        """fp16 gradients underflow without loss scaling; bf16 has fp32's range and needs none."""
+        return self.used == "fp16"
+
+    def autocast(self, device: torch.device):
+        if self.dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(device_type=device.type, dtype=self.dtype)
+
+
+class OptimizerSteps:
+    """One run's precision and optimiser-step settings, and where the current step is among its micro-batches."""
+
+    def __init__(self, precision: Precision = Precision(), accumulate: int = 1, clip_grad_norm: float = 0.0,
                  average=None, device: torch.device | None = None):
-        self.scaler = torch.amp.GradScaler(device.type) if precision == "fp16" and device is not None else None
+        self.precision, self.device = precision, device or torch.device("cpu")
+        self.scaler = torch.amp.GradScaler(self.device.type) if precision.scales_loss else None
         self.accumulate, self.clip_grad_norm, self.average = accumulate, clip_grad_norm, average
         self.micro_batch = 0
         self.stepping = False  # inside a step this class makes (the trainer's step hook checks it)
         self.stepped: set[int] = set()  # the optimisers stepped since the loss scale was last updated
         self.gathering: set[int] = set()  # the optimisers whose gradients are adding up towards their next step
 
+    def autocast(self):
+        """The block under the run's precision (a no-op in fp32)."""
+        return self.precision.autocast(self.device)
+
     @property
     def needs_optimize(self) -> str:
         """What of this run a model stepping its optimisers itself would silently ignore ('' when nothing)."""
-        asked = [what for what, on in (("fp16", self.scaler is not None), ("--accumulate", self.accumulate > 1),
+        asked = [what for what, on in ((self.precision.used, self.scaler is not None),
+                                       ("--accumulate", self.accumulate > 1),
                                        ("--clip-grad-norm", self.clip_grad_norm > 0)) if on]
         return " and ".join(asked)
 
@@ -77,7 +111,3 @@ class OptimizerSteps:
     def load_state_dict(self, state: dict) -> None:
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-
-
-PLAIN = OptimizerSteps()
-"""Outside a trainer (a model built by hand, zoo.testing's tiny models): backward and step, nothing else."""
