@@ -179,16 +179,19 @@ def test_unknown_keys_and_options_suggest_the_close_ones():
         train_config({"batchsize": 8}, 100)
 
 
-def test_old_code_reads_and_sets_gp_weight_and_old_configs_take_penalty_weight():
+def test_old_code_reads_and_sets_gp_weight_and_old_configs_take_penalty_weight(monkeypatch):
     from dataclasses import dataclass
 
     import zoo
+    from zoo import moved
     from zoo.config import build_config, option
     from zoo.gan_config import GANConfig, penalty_weight
 
     config = zoo.create_model("dcgan", width=8).config
-    assert config.gp_weight == config.penalty_weight == 1.0
-    config.gp_weight = 2.0
+    monkeypatch.setattr(moved, "_warned", set())
+    with pytest.warns(DeprecationWarning, match="GANConfig.gp_weight is deprecated .* use GANConfig.penalty_weight"):
+        assert config.gp_weight == config.penalty_weight == 1.0
+        config.gp_weight = 2.0
     assert config.penalty_weight == 2.0
 
     @dataclass
