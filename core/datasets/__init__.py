@@ -5,7 +5,9 @@ device (:mod:`zoo.training.batches`, through the pixel convention of ``pixels``)
 
 bundled, download, cifar: the registered datasets; files, image_folder, pictures, folder_cache, mapped: what a
 path may be (.npz, .npy, a folder of images and its decoded cache); labels, cache_files: their checks; catalog:
-what ``zoo data`` shows; pixels: uint8 pixels to the floats models see and back (torch).
+what ``zoo data`` shows; image_data: :class:`ImageData`; pixels: uint8 pixels to the floats models see and back
+(torch); idx: the file format MNIST and Fashion-MNIST come in; make_mnist_5k: the script that rebuilt the bundled
+subset.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 """``zoo eval``'s room: the harness (:mod:`zoo.evaluation.harness`), the metrics (``metrics``), a conditional
-model's label figures (``conditional``, ``cas``), the feature spaces (``classifier``, ``inception``) and whether
-two results compare (``comparable``).
+model's label figures (``conditional``, ``cas``), the feature spaces (``classifier``; ``inception`` with its
+network, ``inception_net``), the real images' cached features (``feature_cache``), seeded subsets of large
+datasets (``subsets``), the one-thread training of its small networks (``threads``) and whether two results
+compare (``comparable``).
 
 The harness's names are importable from here as before (``from zoo.evaluation import evaluate``); importing this
 package alone loads neither torch nor numpy.

@@ -92,11 +92,6 @@ def generate(model, n: int, seed: int, sampling=None, progress=None) -> torch.Te
     return model.sample(n, z=z, labels=labels, sampling=sampling, progress=progress).cpu()
 
 
-def load_samples(path, shape: tuple[int, int, int]) -> torch.Tensor:
-    """Images from an .npz (read as any dataset .npz is) that must match the data's shape, as floats."""
-    return load_labelled_samples(path, shape)[0]
-
-
 def load_labelled_samples(path, shape: tuple[int, int, int]) -> tuple[torch.Tensor, np.ndarray | None]:
     """(images as floats, their labels or None) from an .npz whose images must match the data's shape; labels
     (``zoo sample`` writes them for conditional models) make the per-label figures."""

@@ -1,6 +1,7 @@
 """The registry: the plugin host (:mod:`zoo.registry.plugin_host`: entry points, hooks, failures), the lookup of
 every kind plugins register (:mod:`zoo.registry.lookup`: models, losses, penalties, datasets, callbacks,
-feature spaces) and the models' face in the style of timm (:mod:`zoo.registry.models`).
+feature spaces), configs built with the registered names (:mod:`zoo.registry.configs`) and the models' face in the
+style of timm (:mod:`zoo.registry.models`).
 
 ``from zoo.registry import create_model`` works as it did when this was one module."""
 

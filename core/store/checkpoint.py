@@ -1,4 +1,5 @@
-"""Checkpoints: one safetensors file that alone rebuilds its model (no pickle, no torch.load, anywhere); and
+"""Checkpoints: one safetensors file that alone rebuilds its model (no pickle, no torch.load: zoo's one
+torch.load reads the sha256-pinned Inception weights, tensors only, :mod:`zoo.evaluation.inception`); and
 the one place a model is loaded from, for checkpoints, run folders and model folders (``zoo export``'s,
 :mod:`zoo.store.model_folder`, local or ``hf://owner/name[@revision]``) alike.
 

@@ -32,6 +32,11 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
+    """Seed torch's generators (the CPU's and every CUDA device's) with ``seed``: a new run's initial weights and
+    whatever a model draws from torch's global generator. Torch only, despite the name: Python's ``random`` and
+    numpy's global generator are left as they are; zoo's training draws from neither (the data order comes from
+    torch generators seeded by (seed, epoch), each step's noise from (seed, rank, step)), so a plugin that uses
+    them seeds them itself."""
     torch.manual_seed(seed)
 
 
