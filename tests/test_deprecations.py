@@ -1,9 +1,9 @@
 """Every deprecated path and name keeps working until zoo-core 1.0 and says so once, with a DeprecationWarning that
 names where it went and the version that removes it; each is listed in docs/deprecations.md. Data is not an API:
-old run records and checkpoints load without a warning. (Only these tests use the old paths.)"""
+old run records and checkpoints load without a warning (tests/test_config.py, a run recorded with gp_weight).
+(Only these tests use the old paths.)"""
 
 import importlib
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -109,29 +109,6 @@ def test_the_readme_example_of_zoo_0_4_runs(toy, tiny_npz, tmp_path, monkeypatch
     assert any("zoo.trainer" in w and "use zoo.training.trainer" in w for w in warned)
     assert any("zoo.callbacks.MetricsLog" in w and "zoo.training.default_callbacks.MetricsLog" in w for w in warned)
     assert (tmp_path / "api" / "metrics.jsonl").exists() and (tmp_path / "api" / "checkpoint.safetensors").exists()
-
-
-def test_old_run_records_and_checkpoints_load_without_a_warning(toy, zoo_cli, tmp_path, tiny_npz):
-    """A run recorded before zoo 0.5 says gp_weight, and its eval.json 'baseline': data, not code, so no warning."""
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-
-    out = tmp_path / "run"
-    flags = ["--batch-size", "8", "--sample-every", "0", "--checkpoint-every", "2", "--quiet"]
-    assert zoo_cli("train", toy, "--data", tiny_npz, "--steps", "2", "--out", out, *flags)[0] == 0
-    old = lambda config: {("gp_weight" if k == "penalty_weight" else k): v for k, v in config.items()}  # noqa: E731
-    record = json.loads((out / "config.json").read_text())
-    record["config"] = old(record["config"])
-    (out / "config.json").write_text(json.dumps(record))
-    with safe_open(out / "checkpoint.safetensors", "pt") as fh:
-        meta, tensors = fh.metadata(), {k: fh.get_tensor(k) for k in fh.keys()}
-    meta["config"] = json.dumps(old(json.loads(meta["config"])))
-    save_file(tensors, out / "checkpoint.safetensors", metadata=meta)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", DeprecationWarning)
-        assert zoo.load_model(out).config.penalty_weight == 0.0
-        code, _, err = zoo_cli("train", "--resume", out, "--steps", "4", "--quiet")
-        assert code == 0, err
 
 
 def test_the_docs_list_every_deprecated_path_with_its_new_home_and_removal():
