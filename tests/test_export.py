@@ -223,6 +223,15 @@ def test_the_model_card_is_markdown_with_yaml_front_matter(zoo_cli, tiny_npz, tm
     assert "pip install 'zoo-core[hub]' zoo-cgan\nzoo sample hf://OWNER/NAME -n 64 --out grid.png" in html
 
 
+def test_a_damaged_evaluation_is_left_out_of_the_card_in_one_line(zoo_cli, tiny_npz, tmp_path):
+    run = train(zoo_cli, "dcgan", tiny_npz, tmp_path / "run")
+    (run / "eval.json").write_text('{"model": ')
+    code, _, err = zoo_cli("export", run, tmp_path / "out")
+    assert code == 0, err
+    assert err == f"zoo: {run / 'eval.json'} is not a readable evaluation; the card says the model is not evaluated\n"
+    assert "not evaluated" in (tmp_path / "out" / "README.md").read_text().lower()
+
+
 def test_the_card_escapes_what_a_run_named_and_knows_hub_datasets():
     from zoo.outputs.model_card import render
 

@@ -187,6 +187,18 @@ def test_push_a_folder_uploads_only_the_files_zoo_wrote(dcgan, hub_calls, zoo_cl
     assert digest(folder) == before, "the folder itself keeps its card as written"
 
 
+def test_push_from_python_is_what_zoo_push_does(dcgan, hub_calls):
+    from zoo.sharing import push
+
+    run, _ = dcgan
+    pushed = push(run, "owner/name", message="from python")
+    (_, repo, created), (_, _, commit) = hub_calls
+    assert repo == "owner/name" and created["private"] is None and commit["commit_message"] == "from python"
+    assert sorted(pushed.files) == sorted(commit["files"]) == sorted(FILES)
+    assert pushed.url == "https://huggingface.co/owner/name"
+    assert "zoo sample hf://owner/name -n 64" in commit["files"]["README.md"].decode()
+
+
 @pytest.mark.parametrize("repo_id", ["owner", "owner/na me", "a/b/c", "x-/y", "a/b--c"])
 def test_push_refuses_a_bad_name_or_folder_before_uploading(repo_id, dcgan, hub_calls, zoo_cli):
     _, folder = dcgan

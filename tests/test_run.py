@@ -262,6 +262,13 @@ def test_zoo_runs_compare_draws_and_tabulates_the_change(toy, zoo_cli, tmp_path,
     assert json.loads(out)["figures"]["steps"] == [4, 4]
     code, _, err = zoo_cli("runs", "compare", tmp_path / "a")
     assert code == 1 and "two runs or more" in err
+    from zoo.cli.inspect_commands import format_table
+    from zoo.outputs.comparison import compare_runs
+
+    comparison = compare_runs([tmp_path / "a", tmp_path / "b"])  # from Python: what the command prints
+    assert comparison.labels == ["a", "b"] and comparison.figures["steps"] == [4, 4]
+    assert format_table(*reversed(comparison.table())) + "\n" == zoo_cli("runs", "compare", tmp_path / "a",
+                                                                          tmp_path / "b", "--out", tmp_path / "c3.png")[1]
 
 
 def test_evaluations_made_differently_are_not_compared(toy, zoo_cli, tmp_path, tiny_npz):
