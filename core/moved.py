@@ -49,6 +49,7 @@ OLD_NAMES = {
     **{f"zoo.callbacks.{name}": f"zoo.training.default_callbacks.{name}"
        for name in ("MetricsLog", "Validation", "SampleGrids", "Checkpointing", "LossPlot", "Evaluation")},
     "zoo.callbacks.Report": "zoo.training.default_callbacks.ReportPage",
+    "zoo.outputs.images.to_float": "zoo.datasets.pixels.to_float",
 }
 """Old ``module.name`` -> ``module.name`` where it lives now."""
 

@@ -72,8 +72,8 @@ def test_no_two_rooms_import_each_other():
 
 
 def test_what_left_a_room_still_imports_from_where_it_was(recwarn):
-    """The modules that moved between rooms keep their old paths (with a deprecation warning, from zoo.moved);
-    ``to_float`` is still importable from zoo.outputs.images, its home before the pixel convention moved down."""
+    """The modules that moved between rooms keep their old paths, and ``to_float`` still comes from
+    zoo.outputs.images, its home before the pixel convention moved down (each with a DeprecationWarning)."""
     import importlib
 
     from zoo.datasets.pixels import to_float

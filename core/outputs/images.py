@@ -1,5 +1,5 @@
-"""Sample grids and PNG files, of images in the pixel convention of :mod:`zoo.datasets.pixels` (``to_float`` and
-``to_uint8`` are importable from here as before)."""
+"""Sample grids and PNG files, of images in the pixel convention of :mod:`zoo.datasets.pixels` (``to_float``,
+which lived here, still comes from here with a DeprecationWarning)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo.datasets.pixels import to_float, to_uint8  # noqa: F401 -- to_float: its old home
+from zoo.datasets.pixels import to_uint8
 from zoo.store.atomic import atomic_write
 
 
@@ -55,3 +55,9 @@ def class_rows(num_classes: int, n: int) -> tuple[torch.Tensor, int]:
     per_class = max(1, math.ceil(n / num_classes))
     labels = torch.arange(num_classes).repeat_interleave(per_class)[:n]
     return labels, per_class
+
+
+def __getattr__(name: str):
+    from zoo.moved import old_name
+
+    return old_name(__name__, name)  # to_float, with its warning; an AttributeError for a name that never was
