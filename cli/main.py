@@ -24,7 +24,7 @@ def _one_line(text: str) -> str:
 def _error(text: str) -> str:
     """``Error: ...``; from a process other than rank 0 of a torchrun job, saying which rank it is."""
     rank = launched_rank()
-    return "Error: " + ("" if rank == 0 else f"rank {rank}: ") + _one_line(text)
+    return "Error: " + ("" if is_rank_zero(rank) else f"rank {rank}: ") + _one_line(text)
 
 
 def _first_to_say(text: str) -> bool:
