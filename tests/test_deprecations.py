@@ -77,7 +77,8 @@ def test_trainer_heldout_warns_once_and_gives_heldout_tensors():
         warnings.simplefilter("always")
         assert Trainer.heldout.fget(trainer) == ("images", "labels")
         assert Trainer.heldout.fget(trainer) == ("images", "labels")
-    assert said(record) == ["Trainer.heldout is deprecated and goes in zoo-core 1.0: use Trainer.heldout_tensors instead"]
+    assert said(record) == ["Trainer.heldout is deprecated and goes in zoo-core 1.0: use Trainer.heldout_tensors "
+                            "instead"]
 
 
 def test_gan_config_gp_weight_warns_once_and_reads_and_sets_penalty_weight():
