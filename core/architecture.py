@@ -11,7 +11,6 @@ import contextlib
 import contextvars
 import functools
 import inspect
-import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 
@@ -166,8 +165,9 @@ class Architecture(nn.Module):
     def sampling(self) -> Any:
         """Deprecated (API 1.7): the settings in force while :meth:`sample` runs. ``generate`` takes them as its
         third argument; plugins written against API 1.6 or earlier still read them here."""
-        warnings.warn("Architecture.sampling is deprecated since zoo 0.8 (plugin API 1.7) and goes in 1.0: take the "
-                      "settings as generate(z, labels, settings)", DeprecationWarning, stacklevel=2)
+        from zoo.moved import deprecated
+
+        deprecated("Architecture.sampling", "the settings argument of generate(z, labels, settings)")
         return self.settings_in_force()
 
     def settings_in_force(self) -> Any:
