@@ -16,11 +16,14 @@ from importlib import import_module
 from zoo import moved
 from zoo.errors import CheckpointError, ConfigError, DataError, PluginError, TrainingError, ZooError, ZooWarning
 from zoo.hookspecs import API_VERSION, hookimpl
+from zoo.registry import lookup as _lookup
+from zoo.training import options as _training_options
 from zoo.registry.lookup import DuplicateNameError, UnknownNameError, list_registered
 from zoo.registry.models import ModelSpec, UnknownModelError, create_model, get_model, list_models
 from zoo.version import __version__
 
 moved.install()
+_lookup.TRAINING_OPTIONS[:] = _training_options.fields()  # the keys train_defaults may give (the registry can't ask)
 logging.getLogger("zoo").addHandler(logging.NullHandler())  # the program decides where zoo's records go
 
 _LAZY = {

@@ -107,6 +107,10 @@ def test_load_plugins_env_selects_entry_points(site, monkeypatch):
     ('register("bad-model", "m:X", summary="no config")', "config= must be a dataclass"),
     ('register("bad-model", "m:X", config=Config, data_shapes=5)', "data_shapes= must be a non-empty list"),
     ('register(None, "m:X", config=Config)', "names must be non-empty strings"),
+    ('register("bad-model", "m:X", config=Config, train_defaults={"clip_grad": 1.0})',
+     "train_defaults key 'clip_grad' is not a training option; did you mean 'clip_grad_norm'? valid: steps, "),
+    ('register("bad-model", "m:X", config=Config, train_defaults={"clip_grad_norm": -1.0})',
+     "train_defaults 'clip_grad_norm' must be at least 0.0, got -1.0"),
 ])
 def test_a_malformed_registration_is_reported_against_its_plugin(site, toy, capsys, call, error):
     write_plugin(site, "zoo-sloppy", "0.1", "zoo_sloppy", GOOD.replace(

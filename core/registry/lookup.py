@@ -20,6 +20,7 @@ import fnmatch
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from zoo.config import check_value, did_you_mean
 from zoo.registry import plugin_host as plugins
 from zoo.errors import DataError, PluginError, ZooError
 
@@ -55,6 +56,25 @@ RESERVED_SAMPLING_NAMES = frozenset({"n", "count", "out", "seed", "label", "inte
 """Names of the options ``zoo sample`` and ``zoo eval`` have of their own: a model's sampling options cannot use them."""
 
 
+TRAINING_OPTIONS: list = []
+"""The training options (``zoo.training.options.fields()``), the keys ``train_defaults`` may give. The registry sits
+below training and cannot import it; ``zoo/__init__`` hands them over."""
+
+
+def _train_defaults(reg: Registration) -> None:
+    defaults, known = reg.extras.get("train_defaults", {}), {f.name: f for f in TRAINING_OPTIONS}
+    if not isinstance(defaults, dict):
+        raise TypeError(f"'{reg.name}': train_defaults= must be a dict of training options, got {defaults!r}")
+    for key, value in defaults.items():
+        if key not in known:
+            raise TypeError(f"'{reg.name}': train_defaults key {key!r} is not a training option; "
+                            f"{did_you_mean(str(key), known)}valid: {', '.join(known)}")
+        try:
+            check_value(known[key], value, f"train_defaults {key!r}")
+        except ZooError as exc:
+            raise ValueError(f"'{reg.name}': {exc}") from None
+
+
 def _architecture(reg: Registration) -> None:
     if not (callable(reg.value) or (isinstance(reg.value, str) and ":" in reg.value)):
         raise TypeError(f"'{reg.name}': the factory must be an Architecture subclass or a 'module:Class' string")
@@ -76,6 +96,7 @@ def _architecture(reg: Registration) -> None:
     if not (isinstance(shapes, (list, tuple)) and shapes
             and all(isinstance(s, (list, tuple)) and len(s) == 3 and all(isinstance(d, int) and d > 0 for d in s) for s in shapes)):
         raise TypeError(f"'{reg.name}': data_shapes= must be a non-empty list of (channels, height, width), got {shapes!r}")
+    _train_defaults(reg)
 
 
 def _adversarial_loss(reg: Registration) -> None:
