@@ -177,20 +177,21 @@ def check(distributions):
               "penalties": [testing.check_penalty],
               "datasets": [testing.check_dataset], "callbacks": [testing.check_callback],
               "features": [testing.check_feature_extractor]}
-    rows, failed = [], 0
-    for kind, name in targets:
-        for check in checks[kind]:
-            started = time.perf_counter()
-            with tempfile.TemporaryDirectory() as tmp:
-                try:
-                    check(name, Path(tmp))
-                    result = "ok"
-                except Exception as exc:  # a failed check is a row of the table, not the end of the run
-                    failed += 1
-                    result = f"FAILED: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:120]}"
-            rows.append([f"{KINDS[kind].name} {name}", check.__name__, result,
-                         f"{time.perf_counter() - started:.1f}s"])
-    click.echo(format_table(rows, ["TARGET", "CHECK", "RESULT", "TIME"]))
-    click.echo(f"{len(rows) - failed} passed, {failed} failed")
+    runs = [(f"{KINDS[kind].name} {name}", name, check) for kind, name in targets for check in checks[kind]]
+    width = [max(len(target) for target, _, _ in runs), max(len(check.__name__) for _, _, check in runs)]
+    click.echo(f"{len(runs)} checks of {len(targets)} registrations, each printed as it finishes")
+    failed = 0
+    for target, name, check in runs:  # a line per check as it ends: all of them can take minutes on a busy core
+        started = time.perf_counter()
+        with tempfile.TemporaryDirectory() as tmp:
+            try:
+                check(name, Path(tmp))
+                result = "ok"
+            except Exception as exc:  # a failed check is a line of the report, not the end of the run
+                failed += 1
+                result = f"FAILED: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:120]}"
+        click.echo(f"{target.ljust(width[0])}  {check.__name__.ljust(width[1])}  "
+                   f"{time.perf_counter() - started:6.1f}s  {result}")
+    click.echo(f"{len(runs) - failed} passed, {failed} failed")
     if failed:
         raise SystemExit(1)

@@ -2,6 +2,7 @@
 conformance checks on installed plugins and fails on a broken one."""
 
 import os
+import re
 import subprocess
 import sys
 import sysconfig
@@ -110,6 +111,51 @@ def test_plugins_check_reports_a_failing_plugin(site, zoo_cli):
     assert code == 1 and "loss backwards" in out and "FAILED" in out and "0 passed, 1 failed" in out
     code, _, err = zoo_cli("plugins", "check", "zoo-nothing")
     assert code == 1 and "zoo-nothing" in err
+
+
+def test_plugins_check_prints_each_check_as_it_finishes(site, tmp_path):
+    """The second check waits for a file the test writes once it has read the first check's line: were the lines
+    held back to the end, it would time out and fail."""
+    go = tmp_path / "go"
+    write_plugin(site, "zoo-slow", "0.1", "zoo_slow", f"""
+        import pathlib, time
+
+        import zoo
+
+        class Hinge:
+            def discriminator(self, real, fake):
+                return (1 - real).relu().mean() + (1 + fake).relu().mean()
+
+            def generator(self, fake):
+                return -fake.mean()
+
+        class Waits(Hinge):
+            def discriminator(self, real, fake):
+                deadline = time.monotonic() + 60
+                while not pathlib.Path({str(go)!r}).exists():
+                    assert time.monotonic() < deadline, "the first check's line never came"
+                    time.sleep(0.05)
+                return super().discriminator(real, fake)
+
+        @zoo.hookimpl
+        def register_losses(register):
+            register("a-first", Hinge(), summary="checked first")
+            register("b-second", Waits(), summary="waits for the test")
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
+    env.update(PYTHONPATH=os.pathsep.join([str(site), *sys.path]), ZOO_HOME=str(tmp_path / "home"))
+    proc = subprocess.Popen([sys.executable, "-m", "zoo", "plugins", "check", "zoo-slow"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "2 checks of 2 registrations, each printed as it finishes\n"
+        first = proc.stdout.readline()
+        go.touch()
+        rest = proc.stdout.read()
+        assert proc.wait(timeout=120) == 0, rest + proc.stderr.read()
+    finally:
+        proc.kill()
+    assert re.fullmatch(r"loss a-first   check_loss +\d+\.\ds  ok\n", first), first
+    assert re.match(r"loss b-second  check_loss +\d+\.\ds  ok\n2 passed, 0 failed\n$", rest), rest
 
 
 def test_plugins_check_checks_a_plugins_penalties(site, zoo_cli):
