@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import click
 
 import zoo
 from zoo.registry import plugin_host
+from zoo.cli import sampler_info
 from zoo.registry.lookup import KINDS, registered
 
 
@@ -23,8 +25,8 @@ def format_table(rows: list[list[str]], headers: list[str]) -> str:
 @click.option("--kind", type=click.Choice(list(KINDS)), default="models", show_default=True, help="What to list.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_registered(pattern, kind, as_json):
-    """List registered architectures, or with --kind the losses, penalties, datasets, callbacks or feature
-    extractors (optionally those matching PATTERN, e.g. '*gan*')."""
+    """List registered architectures, or with --kind the losses, penalties, datasets, callbacks, feature
+    extractors or samplers (optionally those matching PATTERN, e.g. '*gan*')."""
     table = registered(kind)
     regs = [table[name] for name in zoo.list_registered(kind, pattern)]
     if as_json:
@@ -81,12 +83,54 @@ def _echo_stored(about: dict) -> None:
     click.echo("config: " + ", ".join(f"{k}={v!r}" for k, v in about["config"].items()))
 
 
+def _echo_callbacks(names: list[str], as_json: bool) -> None:
+    from zoo.registry.configs import describe_options
+    from zoo.registry.lookup import lookup
+
+    about = {}
+    for name in names:
+        reg = lookup("callbacks", name)
+        about[name] = {"summary": reg.summary, "distribution": reg.distribution, "version": reg.version,
+                       "default": bool(reg.extras.get("default")),
+                       "options": {f.name: {"type": f.type_name, "default": None if f.default is dataclasses.MISSING
+                                            else f.default, "required": f.default is dataclasses.MISSING,
+                                            "minimum": f.minimum, "maximum": f.maximum, "help": f.help}
+                                   for f in describe_options(reg.value)}}
+    if as_json:
+        click.echo(json.dumps(about, indent=2))
+        return
+    for name, what in about.items():
+        click.echo(f"{name}: {what['summary']} ({what['distribution']} {what['version']}"
+                   f"{'; every run has it' if what['default'] else ''})")
+        options = what["options"]
+        if not options:
+            click.echo("  no options")
+            continue
+        click.echo(format_table([[f"  {key}", o["type"], "(required)" if o["required"] else repr(o["default"]),
+                                  _bounds(o), o["help"]] for key, o in options.items()],
+                                ["  OPTION", "TYPE", "DEFAULT", "RANGE", "HELP"]))
+
+
+def _bounds(option: dict) -> str:
+    low, high = option["minimum"], option["maximum"]
+    return "" if low is None and high is None else f"{'' if low is None else low}..{'' if high is None else high}"
+
+
 @click.command()
-@click.argument("name")
+@click.argument("name", required=False)
+@click.option("--kind", type=click.Choice(["models", "callbacks"]), default="models", show_default=True,
+              help="What NAME is; callbacks: their options (zoo train --callback NAME:key=value), all without NAME.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
-def info(name, as_json):
-    """Describe architecture NAME (summary, networks, default config with help), or the model a run folder,
-    checkpoint, model folder or hf://owner/name holds (architecture, plugin, data, weights, config)."""
+def info(name, kind, as_json):
+    """Describe architecture NAME (summary, networks, default config with help), sampler NAME (what it serves,
+    its cost and options), or the model a run folder,
+    checkpoint, model folder or hf://owner/name holds (architecture, plugin, data, weights, config); with
+    --kind callbacks, callback NAME's options (every callback's without NAME)."""
+    if kind == "callbacks":
+        _echo_callbacks([name] if name else zoo.list_registered("callbacks"), as_json)
+        return
+    if name is None:
+        raise click.UsageError("give the NAME of a model, run or checkpoint (or --kind callbacks)")
     if _is_stored(name) and name not in zoo.list_models():
         about = stored_model(name)
         if as_json:
@@ -94,10 +138,12 @@ def info(name, as_json):
         else:
             _echo_stored(about)
         return
+    if name in registered("samplers") and name not in zoo.list_models():
+        return sampler_info.echo(name, as_json, format_table)
     spec = zoo.get_model(name)
     model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.is_conditional() else None)
     networks = {net: sum(p.numel() for p in module.parameters()) for net, module in model.networks.items()}
-    fields, sampling = spec.describe_config(), spec.describe_sampling()
+    fields, sampling = spec.describe_config(), sampler_info.sampling_fields(spec, model)
     if as_json:
         click.echo(json.dumps({
             "name": spec.name, "summary": spec.summary, "distribution": spec.distribution, "version": spec.version,

@@ -27,13 +27,14 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-def option(default: Any, help: str = "", choices: tuple | str | None = None, minimum: float | None = None,
-           maximum: float | None = None) -> Any:
+def option(default: Any = dataclasses.MISSING, help: str = "", choices: tuple | str | None = None,
+           minimum: float | None = None, maximum: float | None = None) -> Any:
     """A config field with a default, one line of help and optional allowed values.
 
     ``choices`` is a tuple of values or the name of a registered kind (``"losses"``, ``"penalties"``, ...);
     ``minimum`` and ``maximum`` bound numbers (inclusive). Floats must be finite in any case; ints without their
-    own bounds stay within ``INT_MINIMUM..INT_MAXIMUM``.
+    own bounds stay within ``INT_MINIMUM..INT_MAXIMUM``. A callback's option declares the same in its annotation,
+    without the default (the parameter's): ``patience: Annotated[int, option(help="...", minimum=1)] = 5``.
     """
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum,
                                                         "maximum": maximum})
@@ -183,22 +184,47 @@ def parse_assignments(items: typing.Iterable[str], flag: str = "--set") -> dict[
 SIMPLE_TYPES = (bool, int, float, str)
 
 
-def describe_callable(factory: typing.Callable) -> list[FieldInfo]:
+def _declared(factory: typing.Callable) -> dict[str, tuple[Any, dict]]:
+    """Each parameter's annotated type and the checks an ``option(...)`` in its ``Annotated`` metadata declares."""
+    try:
+        hints = typing.get_type_hints(factory.__init__ if inspect.isclass(factory) else factory, include_extras=True)
+    except Exception:  # an annotation that cannot be resolved: the options stay typed by their defaults
+        return {}
+    out = {}
+    for name, hint in hints.items():
+        checks: dict = {}
+        if typing.get_origin(hint) is typing.Annotated:
+            hint, *extras = typing.get_args(hint)
+            checks = next((e.metadata for e in extras if isinstance(e, dataclasses.Field)), {})
+        out[name] = (hint, checks)
+    return out
+
+
+def describe_callable(factory: typing.Callable,
+                      names: typing.Callable[[str], typing.Iterable[str]] | None = None) -> list[FieldInfo]:
     """The keyword options a factory takes (a callback's, say), typed by their defaults; a parameter without a
-    default is required and typed by its annotation, else taken as a string."""
-    fields = []
+    default is required and typed by its annotation, else taken as a string. An ``option(help=, choices=,
+    minimum=, maximum=)`` in a parameter's ``Annotated`` annotation gives its help and checks; ``names`` is as for
+    :func:`describe`."""
+    declared, fields = _declared(factory), []
     for p in inspect.signature(factory).parameters.values():
         if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
             continue
-        kind = type(p.default) if p.default not in (p.empty, None) else p.annotation
+        annotated, checks = declared.get(p.name, (p.annotation, {}))
+        kind = type(p.default) if p.default not in (p.empty, None) else annotated
+        choices = checks.get("choices")
+        if isinstance(choices, str):
+            choices = tuple(names(choices)) if names is not None else None
         fields.append(FieldInfo(p.name, kind if kind in SIMPLE_TYPES else str,
-                                dataclasses.MISSING if p.default is p.empty else p.default, "", None))
+                                dataclasses.MISSING if p.default is p.empty else p.default, checks.get("help") or "",
+                                choices, checks.get("minimum"), checks.get("maximum")))
     return fields
 
 
-def build_options(factory: typing.Callable, options: dict[str, Any], what: str) -> dict[str, Any]:
+def build_options(factory: typing.Callable, options: dict[str, Any], what: str,
+                  names: typing.Callable[[str], typing.Iterable[str]] | None = None) -> dict[str, Any]:
     """``options`` checked against what ``factory`` accepts and converted to its types (a ConfigError if not)."""
-    fields = {f.name: f for f in describe_callable(factory)}
+    fields = {f.name: f for f in describe_callable(factory, names)}
     out = {}
     for key, raw in options.items():
         if key not in fields:

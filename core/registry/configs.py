@@ -1,6 +1,6 @@
-"""Configs described and built with the registry's names: a field declared ``option(choices="losses")`` takes the
-names registered under that kind. :mod:`zoo.config` parses and checks values and knows nothing of the registry;
-which names a kind holds is said here, where they are registered."""
+"""Configs and callbacks' options described and built with the registry's names: a field declared
+``option(choices="losses")`` takes the names registered under that kind. :mod:`zoo.config` parses and checks values
+and knows nothing of the registry; which names a kind holds is said here, where they are registered."""
 
 from __future__ import annotations
 
@@ -21,4 +21,14 @@ def build_config(config_cls: type, overrides: dict[str, Any] | None = None, **ho
     return config.build_config(config_cls, overrides, names=list_registered, **how)
 
 
-__all__ = ["describe", "build_config"]
+def describe_options(factory) -> list[config.FieldInfo]:
+    """:func:`zoo.config.describe_callable` (a callback's options), with the registered names as above."""
+    return config.describe_callable(factory, names=list_registered)
+
+
+def build_options(factory, options: dict[str, Any], what: str) -> dict[str, Any]:
+    """:func:`zoo.config.build_options`, an option that names a kind checked against the names registered under it."""
+    return config.build_options(factory, options, what, names=list_registered)
+
+
+__all__ = ["describe", "build_config", "describe_options", "build_options"]

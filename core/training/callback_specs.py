@@ -3,7 +3,8 @@ and recorded in ``config.json`` so a resume runs the same ones."""
 
 from __future__ import annotations
 
-from zoo.config import build_options, parse_assignments
+from zoo.config import parse_assignments
+from zoo.registry.configs import build_options
 from zoo.registry.lookup import lookup, registered
 
 
