@@ -14,15 +14,52 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo.errors import DataError
+from zoo.errors import ConfigError, DataError
 
 
 def time_embedding(t: torch.Tensor, dim: int, scale: float = 1000.0) -> torch.Tensor:
-    """Sinusoidal features (B, dim) of times ``t`` (B,) in [0, 1] (Vaswani et al. 2017, as DDPM uses them)."""
+    """Sinusoidal features (B, dim) of times ``t`` (B,) (Vaswani et al. 2017, as DDPM uses them): the sine and
+    cosine of ``scale * t * f`` for ``dim // 2`` frequencies ``f`` from 1 down to about 1e-4, geometrically spaced.
+
+    [0, 1] is the range the U-Net's layers are sized for (``scale`` 1000 gives DDPM's 1000 steps distinct angles).
+    Any finite ``t`` is defined, outside [0, 1] too, and the map is smooth, so times a little outside serve a
+    model trained on them; the lowest frequency keeps distinct times distinct while ``|t| < pi / (scale * f_min)``
+    (about 10 at ``dim`` 16, 18 at 32). Which end is noise is the model's choice: flow matching here starts from
+    noise at 0, DDPM puts its noisiest step at 1; a sigma-parametrised model maps its noise levels with
+    :func:`time_of_sigma`."""
     half = dim // 2
     frequencies = torch.exp(-math.log(10_000) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
     angles = scale * t.float()[:, None] * frequencies[None]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
+"""The noise levels EDM (Karras et al. 2022) samples between, for images in [-1, 1]: :func:`time_of_sigma`'s 0 and 1."""
+
+
+def time_of_sigma(sigma: float | torch.Tensor, sigma_min: float = SIGMA_MIN,
+                  sigma_max: float = SIGMA_MAX) -> torch.Tensor:
+    """The U-Net time of noise level ``sigma``, for a model parametrised by sigma (EDM-style) rather than time:
+    ``log sigma`` mapped linearly so that ``sigma_min`` is 0 and ``sigma_max`` is 1 (EDM's own ``c_noise = ln(sigma)
+    / 4`` is the same kind of map). Noise levels outside the range go on linearly in ``log sigma`` beyond [0, 1]
+    (training's log-normal levels reach past both ends): nothing is clamped, so no two levels share a time.
+    :func:`sigma_of_time` is its inverse."""
+    _check_sigma_range(sigma_min, sigma_max)
+    sigma = torch.as_tensor(sigma, dtype=torch.float32)
+    return (sigma.log() - math.log(sigma_min)) / (math.log(sigma_max) - math.log(sigma_min))
+
+
+def sigma_of_time(t: float | torch.Tensor, sigma_min: float = SIGMA_MIN,
+                  sigma_max: float = SIGMA_MAX) -> torch.Tensor:
+    """The noise level at U-Net time ``t``: :func:`time_of_sigma` undone (a sampler's grid of times to sigmas)."""
+    _check_sigma_range(sigma_min, sigma_max)
+    t = torch.as_tensor(t, dtype=torch.float32)
+    return torch.exp(math.log(sigma_min) + t * (math.log(sigma_max) - math.log(sigma_min)))
+
+
+def _check_sigma_range(sigma_min: float, sigma_max: float) -> None:
+    if not 0 < sigma_min < sigma_max < math.inf:
+        raise ConfigError(f"noise levels need 0 < sigma_min < sigma_max, got {sigma_min} and {sigma_max}")
 
 
 def _groups(channels: int) -> int:
@@ -70,8 +107,9 @@ class SelfAttention(nn.Module):
 
 
 class UNet(nn.Module):
-    """Maps a noisy image (B, C, H, W), times ``t`` (B,) in [0, 1] and, with ``num_classes``, labels (B,) to a
-    tensor of the image's shape. Label ``num_classes`` (:attr:`null_label`) means "no label": train with
+    """Maps a noisy image (B, C, H, W), times ``t`` (B,) in [0, 1] (see :func:`time_embedding` for the scale and
+    times outside; :func:`time_of_sigma` for noise levels) and, with ``num_classes``, labels (B,) to a tensor of
+    the image's shape. Label ``num_classes`` (:attr:`null_label`) means "no label": train with
     :meth:`drop_labels` and sample with :meth:`guided` for classifier-free guidance (Ho & Salimans 2022).
 
     ``multipliers`` gives each resolution's width as a multiple of ``width``; each resolution after the first
