@@ -24,6 +24,7 @@ from safetensors.torch import save as st_save
 from zoo.store import hub, model_folder
 from zoo.store.atomic import write_bytes
 from zoo.store.regular_files import is_regular
+from zoo.store.tensor_checks import check_fit, check_read, declared_dtype
 from zoo.config import to_dict
 from zoo.errors import CheckpointError, ZooError
 from zoo.registry.models import create_model, get_model
@@ -66,6 +67,7 @@ def resolve(path: str | os.PathLike) -> Path:
         path = path.parent
     if model_folder.holds_model(path):
         return path
+    model_folder.check_has_weights(path)
     if path.is_dir():
         path = path / FILENAME
     if not path.exists():
@@ -205,6 +207,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         raise CheckpointError(f"{weights}: not a readable safetensors {'file' if weights != path else 'checkpoint'} "
                               f"({type(exc).__name__}: {first})") from None
+    check_read(weights, tensors, declared=declared_dtype(meta) if weights != path else None)
     if weights != path:
         tensors = {f"model.{k}": v for k, v in tensors.items()}
     return Checkpoint(path, meta, tensors)
@@ -248,6 +251,7 @@ def load_weights(model, ckpt: Checkpoint) -> None:
     """Put the checkpoint's weights into ``model`` (built for the same architecture), for sampling and resume alike."""
     if ckpt.architecture != model.name:
         raise CheckpointError(f"{ckpt.path} is a '{ckpt.architecture}' checkpoint, not '{model.name}'")
+    check_fit(ckpt.path, ckpt.group("model."), model.state_dict(), declared_dtype(ckpt.meta))
     try:
         model.load_state_dict(_with_left_out(model, ckpt))
     except RuntimeError as exc:  # torch's first line names the class; the next ones name the keys

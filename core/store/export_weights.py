@@ -11,7 +11,9 @@ import torch
 from torch.overrides import TorchFunctionMode
 
 from zoo.architecture import eval_mode
+from zoo.errors import ZooError
 from zoo.store.model_folder import DTYPES
+from zoo.store.tensor_checks import is_finite, largest_magnitude
 
 WEIGHTS = ("sampling", "all")
 
@@ -73,7 +75,8 @@ def exported_state(model, weights: str = "sampling", dtype: str = "fp32",
                    missing: list[str] = ()) -> tuple[dict, list[str], list[str]]:
     """(tensors to save, networks kept, networks left out): ``model``'s state_dict without the networks
     ``weights`` leaves out nor those ``missing`` (not loaded: a model folder left them out), floating-point
-    tensors cast to ``dtype`` (fp32, fp16 or bf16), on the CPU."""
+    tensors cast to ``dtype`` (fp32, fp16 or bf16), on the CPU; a ZooError where a value is beyond that
+    dtype's range (fp16 ends near 65,504: it would be written as inf)."""
     every = networks(model)
     kept = [name for name in (networks_used(model) if weights == "sampling" else every) if name not in missing]
     left_out = [name for name in every if name not in kept]
@@ -84,6 +87,9 @@ def exported_state(model, weights: str = "sampling", dtype: str = "fp32",
             continue
         value = value.detach().to("cpu")
         tensors[key] = (value.to(cast) if value.is_floating_point() else value).contiguous()
+        if not is_finite(tensors[key]) and is_finite(value):
+            raise ZooError(f"--dtype {dtype}: tensor '{key}' reaches {largest_magnitude(value):.6g}, beyond {dtype}'s "
+                           f"range ({torch.finfo(cast).max:.6g}); export with --dtype bf16 or fp32")
     return tensors, kept, left_out
 
 
