@@ -138,7 +138,9 @@ def test_nan_loss_stops_naming_step_and_loss_and_keeps_the_last_checkpoint(regis
     out = tmp_path / "run"
     code, _, err = zoo_cli("train", "exploding", "--out", out, *FAST)
     assert code == 1
-    assert "'loss_d' became nan at step 5" in err and "last good checkpoint" in err
+    assert "failed at step 5: loss_d is nan" in err and "the last finite checkpoint (step 3) is kept" in err
+    assert f"zoo train --resume {out} --set lr=" in err
+    assert json.loads((out / "status.json").read_text())["status"] == "failed"
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert load_checkpoint(out).step == 3
 
@@ -150,7 +152,7 @@ def test_nan_loss_stops_naming_step_and_loss_and_keeps_the_last_checkpoint(regis
     (["--batch-size", "100000"], "--batch-size 100000 does not fit"),
     (["--set", "widht=3"], "unknown config key 'widht'.*valid keys: latent_dim \\(int\\)"),
     (["--set", "width=wide"], "bad value 'wide'"),
-    (["--steps", "3", "--epochs", "1"], "not both"),
+    (["--steps", "3", "--epochs", "1"], "give one of --steps, --epochs and --minutes, not --steps and --epochs"),
     (["--device", "cuda"], "no CUDA device"),
 ])
 def test_bad_input_is_one_line_and_writes_nothing(toy, zoo_cli, tmp_path, args, message):

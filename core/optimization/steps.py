@@ -56,6 +56,7 @@ class OptimizerSteps:
         self.stepping = False  # inside a step this class makes (the trainer's step hook checks it)
         self.stepped: set[int] = set()  # the optimisers stepped since the loss scale was last updated
         self.gathering: set[int] = set()  # the optimisers whose gradients are adding up towards their next step
+        self.overflows = 0  # fp16 steps whose gradients overflowed, skipped by the scaler (normal, a few per run)
 
     def autocast(self):
         """The block under the run's precision (a no-op in fp32)."""
@@ -102,12 +103,23 @@ class OptimizerSteps:
     def end_of_step(self) -> None:
         """Update the loss scale from the steps made since the last update (none: nothing to learn from)."""
         if self.scaler is not None and self.stepped:
+            scale = self.scaler.get_scale()
             self.scaler.update()
+            if self.scaler.get_scale() < scale:  # the scaler backs off only when a step's gradients overflowed
+                self.overflows += 1
         self.stepped.clear()
 
     def state_dict(self) -> dict:
-        return {"scaler": self.scaler.state_dict()} if self.scaler is not None else {}
+        if self.scaler is None:
+            return {}
+        return {"scaler": self.scaler.state_dict(), "overflows": self.overflows}
 
     def load_state_dict(self, state: dict) -> None:
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
+        self.overflows = int(state.get("overflows", 0))
+
+    def reset(self, state: dict) -> None:
+        """Back to ``state`` between steps (a budget's timed warm-up steps are undone this way)."""
+        self.load_state_dict(state)
+        self.micro_batch, self.stepped, self.gathering = 0, set(), set()

@@ -14,6 +14,7 @@ import re
 import shlex
 import time
 
+from zoo import logged
 from zoo.errors import ZooError
 from zoo.outputs.figures import LABEL_HEADERS, REAL_MEANS, cas_line, info_line, label_rows, shares_line, table_rows
 from zoo.outputs.plots import losses_png
@@ -136,7 +137,7 @@ def _facts(folder, record: dict, history: list[dict]) -> str:
     started and the folder on the next."""
     train, processes = record["train"], _processes(record)
     facts = []
-    elapsed, speed = _latest(history, "time_s"), _latest(history, "images_per_s")
+    elapsed, speed = _latest(history, logged.TIME_SECONDS), _latest(history, logged.IMAGES_PER_SECOND)
     if elapsed is not None:
         facts.append(f"{_duration(elapsed)} of training")
     if speed is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 
+from zoo import logged
 from zoo.callbacks import Callback
 
 
@@ -28,7 +29,8 @@ class MetricsLog(Callback):
             self.counts[key] = self.counts.get(key, 0) + 1
         if step % trainer.config.log_every == 0 or step == trainer.total_steps:
             averages = {k: self.sums[k] / self.counts[k] for k in self.sums}
-            trainer.record({**averages, "images_per_s": round(trainer.images_per_second, 1), "time_s": round(trainer.elapsed, 2)})
+            trainer.record({**averages, logged.IMAGES_PER_SECOND: round(trainer.images_per_second, 1),
+                            logged.TIME_SECONDS: round(trainer.elapsed, 2)})
             self.sums, self.counts = {}, {}
 
 
@@ -45,7 +47,7 @@ class Validation(Callback):
         with eval_mode(trainer.model), torch.no_grad():
             figures = trainer.model.validation_logs(*trainer.heldout_tensors)
         if figures:
-            trainer.record({f"heldout/{k}": float(v) for k, v in figures.items()})
+            trainer.record({logged.heldout(k): float(v) for k, v in figures.items()})
 
     def on_step_end(self, trainer, step, logs):
         if trainer.is_due(step, trainer.config.sample_every):
@@ -148,7 +150,7 @@ class Evaluation(Callback):
         report = evaluate(trainer.data, trainer.heldout_data, model=trainer.model,
                           n=trainer.config.eval_samples, seed=trainer.config.seed).to_dict()
         figures = {k: v for k, v in report["model"].items() if isinstance(v, (int, float)) and k != "n"}
-        trainer.record({f"eval/{k}": v for k, v in figures.items()})
+        trainer.record({logged.evaluation(k): v for k, v in figures.items()})
         if figures["fid"] < self.best_fid:
             self.best_fid = figures["fid"]
             trainer.save_checkpoint(trainer.folder.best_checkpoint)

@@ -159,6 +159,16 @@ def mean_figures(figures: dict[str, float], device) -> dict[str, float]:
     return dict(zip(names, (values / dist.get_world_size()).tolist()))
 
 
+def any_rank(flags: list[bool], device) -> list[bool]:
+    """Each flag set on any rank: every rank then acts on it at the same step."""
+    import torch
+    import torch.distributed as dist
+
+    values = torch.tensor([float(flag) for flag in flags], device=device)
+    dist.all_reduce(values, op=dist.ReduceOp.MAX)
+    return [bool(v) for v in values.tolist()]
+
+
 def barrier() -> None:
     import torch.distributed as dist
 

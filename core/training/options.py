@@ -18,8 +18,8 @@ DATA_ACCESS = ("auto", "memory", "stream")
 BATCHNORM = ("per-rank", "sync")
 MEMORY_FORMATS = ("auto", "channels_last", "contiguous")
 
-RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every", "eval_every", "eval_samples",
-             "data_access", "compile", "memory_format")
+RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "checkpoint_minutes", "log_every", "eval_every",
+             "eval_samples", "data_access", "compile", "memory_format")
 """The options a resumed run may change; the others (batch size, seed, precision) define the run."""
 
 
@@ -27,6 +27,9 @@ RESUMABLE = ("steps", "device", "sample_every", "checkpoint_every", "log_every",
 class TrainConfig:
     steps: int = option(2000, "optimisation steps [default: the model's, see zoo info NAME; 2000 if it names none]",
                         minimum=1, maximum=10**9)
+    minutes: float = option(0.0, "train for a wall-clock budget instead of --steps: the first steps are timed (then "
+                            "undone) and the budget becomes the steps that fit, recorded in config.json, so --steps "
+                            "with that number repeats the run exactly (0: off)", minimum=0.0, maximum=10**6)
     batch_size: int = option(64, "images per step on each process [default: the model's, see zoo info NAME; 64 if it "
                              "names none]", minimum=1, maximum=1 << 20)
     seed: int = option(0, "random seed: same seed, same run")
@@ -47,6 +50,8 @@ class TrainConfig:
                                "at the end, where they are always made)", minimum=0)
     checkpoint_every: int = option(500, "steps between checkpoints (0: only at the end, where one is always "
                                    "written)", minimum=0)
+    checkpoint_minutes: float = option(5.0, "also write a checkpoint when this many minutes passed since the last "
+                                       "one, so a killed run loses at most that much (0: off)", minimum=0.0)
     log_every: int = option(10, "steps averaged into each metrics.jsonl record", minimum=1)
     eval_every: int = option(0, "steps between zoo eval figures in metrics.jsonl, the best FID's weights kept in "
                              "best.safetensors (0: off); the final ones go to eval.json", minimum=0)
@@ -70,6 +75,10 @@ class TrainConfig:
             setattr(self, info.name, check_value(info, getattr(self, info.name), flag(info.name)))
 
 
+LENGTHS = ("steps", "epochs", "minutes")
+"""The options that say how long a run is: one of them at a time."""
+
+
 def fields() -> list[FieldInfo]:
     return describe(TrainConfig)
 
@@ -86,12 +95,12 @@ def flag(name: str) -> str:
 def layered(*layers: dict) -> dict:
     """Options from ``layers``, later ones winning (the model's defaults, a config file, the command line, or a
     resumed run's record and what was given now). A run's length is one setting: a later layer that gives
-    ``steps`` or ``epochs`` replaces whichever of the two an earlier layer gave."""
+    ``steps``, ``epochs`` or ``minutes`` replaces whichever of them an earlier layer gave."""
     merged: dict = {}
     for layer in layers:
-        if layer.keys() & {"steps", "epochs"}:
-            merged.pop("steps", None)
-            merged.pop("epochs", None)
+        if layer.keys() & set(LENGTHS):
+            for name in LENGTHS:
+                merged.pop(name, None)
         merged.update(layer)
     return merged
 
@@ -100,10 +109,11 @@ def train_config(settings: dict, images: int, processes: int = 1) -> TrainConfig
     """The TrainConfig ``settings`` describe; ``epochs`` becomes ``steps`` for a dataset of ``images`` images, each
     step taking ``batch_size x accumulate`` images on each of ``processes`` processes."""
     settings = dict(settings)
+    given = [flag(name) for name in LENGTHS if settings.get(name)]
+    if len(given) > 1:
+        raise ConfigError(f"give one of --steps, --epochs and --minutes, not {' and '.join(given)}")
     epochs = settings.pop("epochs", None)
     if epochs is not None:
-        if "steps" in settings:
-            raise ConfigError("give --steps or --epochs, not both")
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ConfigError(f"--epochs must be at least 1, got {epochs}")
         per_step = settings.get("batch_size", TrainConfig().batch_size) * settings.get("accumulate", 1) * processes

@@ -21,7 +21,7 @@ from zoo.registry.models import ModelSpec, get_model
 from zoo.store.atomic import blocking_file
 from zoo.store.run_folder import RunFolder
 from zoo.training import callback_specs
-from zoo.training.checks import check_data, world_size_message
+from zoo.training.checks import check_data, is_rate_key, world_size_message
 from zoo.training.distributed import launched_world
 from zoo.training.options import RESUMABLE, TrainConfig, flag, layered, train_config
 
@@ -100,8 +100,10 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
     saved = folder.read_record()
     if model is not None and model != saved["model"]:
         raise ZooError(f"--resume {folder.path} is a '{saved['model']}' run, not '{model}'")
-    if model_options:
-        raise ZooError("--set/--config cannot change the model of a run being resumed")
+    fixed_keys = sorted(key for key in model_options if not is_rate_key(key))
+    if fixed_keys:
+        raise ZooError(f"--set/--config cannot change the model of a run being resumed ({', '.join(fixed_keys)}); "
+                       "only its learning rates (lr, lr_g, ...) may change")
     source = saved["data"].get("source")
     if data is not None and source is not None and data != source:
         raise ZooError(f"--resume: this run trained on '{source}'; leave out --data")
@@ -120,15 +122,21 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
     train, heldout = _load_data(source or data, saved["data"].get("part", "train"), int(saved["train"].get("image_size", 0)))
     if not saved["data"].get("heldout", True):
         heldout = None
-    config = _checked(spec, saved["config"], layered(saved["train"], options), train)
+    model_config = {**saved["config"], **model_options}
+    build_config(spec.config_class, model_config, model=spec.name)
+    config = _checked(spec, model_config, layered(saved["train"], options), train)
     checkpoint = load_checkpoint(folder.path) if folder.checkpoint.exists() else None
+    ended = folder.read_status()
     if checkpoint is None:
         log.info("%s has no checkpoint yet; training it from step 0", folder.path)
+    elif ended.get("status") == "stopped" and "steps" not in options:
+        raise ZooError(f"{folder.path} stopped early at step {ended.get('step')}: {ended.get('error')}; it is "
+                       f"finished (pass --steps N with N > {checkpoint.step} to train it further anyway)")
     elif checkpoint.step >= config.steps:
         raise ZooError(f"{folder.path} is already at step {checkpoint.step} of {config.steps}; "
                        f"pass --steps N with N > {checkpoint.step} to train further")
     specs = callback_specs.parse([*kept, *callback_specs.parse(callbacks).items()])  # new options update recorded ones
-    return Plan(saved["model"], saved["config"], config, train, heldout, callback_specs.checked(specs), folder,
+    return Plan(saved["model"], model_config, config, train, heldout, callback_specs.checked(specs), folder,
                 checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"), saved.get("init_from"))
 
 

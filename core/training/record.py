@@ -35,4 +35,5 @@ def run_record(trainer) -> dict:
         "world": {"size": trainer.world.size, "backend": BACKENDS.get(trainer.device.type, "gloo")},
         "created": trainer.created,
         "init_from": trainer.init_from,
+        "budget": trainer.budget,
     }

@@ -9,7 +9,6 @@ checkpoints, plots) is a callback, and callbacks run on rank 0 only: one writer 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from datetime import datetime
 from pathlib import Path
@@ -19,17 +18,18 @@ import torch
 from zoo.architecture import Architecture
 from zoo.callbacks import Callback
 from zoo.datasets import ImageData
-from zoo.errors import DataError, TrainingError, ZooError
+from zoo.errors import DataError, ZooError
 from zoo.registry.models import create_model
 from zoo.store.run_folder import RunFolder
-from zoo.training import callback_specs, distributed, precision, resume
+from zoo.training import budget, callback_specs, distributed, optimizers, resume
 from zoo.training.batches import data_batches, held_out
-from zoo.training.checks import check_data
+from zoo.training.checks import check_data, first_non_finite, not_finite
 from zoo.training.devices import prepare_model, resolve_device, seed_everything
 from zoo.training.init_from import load_initial_weights
-from zoo.optimization.steps import OptimizerSteps
 from zoo.training.options import TrainConfig
+from zoo.training.hooks import Hooks
 from zoo.training.record import run_record
+from zoo.training.signals import StopSignals
 
 ON_TRAIN_END_LIMIT = 10_000  # training images handed to Architecture.on_train_end
 
@@ -62,16 +62,8 @@ class Trainer:
         self.batches = data_batches(data, config, self.device, self.world, self.channels_last)
         self.heldout_data = heldout
         self.heldout_tensors = None if heldout is None else held_out(heldout, self.device)
-        self.precision = precision.resolve(config.precision, self.device, warn=self.world.is_writer)
-        self.model.optimizers = self.model.configure_optimizers()
-        # the rates configure_optimizers asked for; a resumed optimiser's state holds decayed ones
-        self.base_lrs = {name: [group["lr"] for group in opt.param_groups] for name, opt in self.model.optimizers.items()}
-        self.optimizer_steps = OptimizerSteps(self.precision, config.accumulate, config.clip_grad_norm,
-                                              distributed.average_gradients if self.world.distributed else None,
-                                              self.device)
-        self.model.set_optimizer_steps(self.optimizer_steps)
-        for name, optimizer in self.model.optimizers.items():
-            optimizer.register_step_pre_hook(self._before_optimizer_step(name))
+        self.precision, self.base_lrs, self.optimizer_steps = optimizers.prepare(self.model, config, self.device,
+                                                                                 self.world)
         self.total_steps = config.steps
         self.step = 0
         self.start_step = 0  # where this fit() began: 0, or the step a resume continued from
@@ -80,10 +72,12 @@ class Trainer:
         self.created = datetime.now().isoformat(timespec="seconds")
         self.init_from: dict | None = None  # where the weights it started from came from (zoo train --init-from)
         self._seconds_before = 0.0  # training time of earlier sessions of a resumed run
-        self._emitting: str | None = None  # the callback hook running now
-        self.rng_state: dict | None = None  # the training RNG state as a callback hook began
-        self._deferred_saves: list[Path] = []
+        self.hooks = Hooks(self.callbacks, self.world, self.device)
         self._started = time.perf_counter()
+        self.budget: dict | None = None  # what --minutes became: {minutes, steps, images_per_s}
+        self.stopped: str | None = None  # why a callback ended the run early (stop(reason))
+        self.saved_step: int | None = None  # the step the run's checkpoint holds
+        self._signals = StopSignals()
 
     @classmethod
     def from_plan(cls, plan, callbacks: list[Callback] = ()) -> "Trainer":
@@ -127,34 +121,38 @@ class Trainer:
         self.history.append(entry)
         self.folder.append_metrics(entry)
 
+    def stop(self, reason: str) -> None:
+        """End the run after the current step, normally: the final grid, checkpoint and report are written, and
+        status.json and report.html say "stopped early at step N: reason". For a callback (early stopping)."""
+        self.stopped = str(reason) or "stopped by a callback"
+
     def fit(self) -> None:
-        with self._holding_folder():
+        with self._holding_folder(), self._signals.listening():
             if self.step == 0:
                 seed_everything(self.config.seed)
             self._start_session()
             self.model.train()
-            self._emit("on_train_start")
             try:
-                while self.step < self.total_steps:
-                    started = time.perf_counter()
-                    if self.world.distributed:  # each rank its own noise, resumable without gathering RNG states
-                        torch.manual_seed(distributed.step_seed(self.config.seed, self.world.rank, self.step))
-                    self._set_learning_rates()
-                    figures, epochs_finished = self._optimisation_step()
-                    if self.world.distributed:
-                        figures = distributed.mean_figures(figures, self.device)
-                        distributed.broadcast_state(self.model.buffers())
-                    self.step += 1
-                    self._check_finite(figures)
-                    self._measure_speed(time.perf_counter() - started)
-                    self._emit("on_step_end", self.step, figures)
-                    for epoch in epochs_finished:
-                        self._emit("on_epoch_end", epoch)
-                    while self._deferred_saves:  # the step's checkpoints, once every callback has seen all of it
-                        self.save_checkpoint(self._deferred_saves.pop(0))
+                if self.config.minutes and self.step == 0:
+                    self._spend_budget()
+                self.hooks.emit(self, "on_train_start")
+                with self._signals.armed_for_steps():
+                    while self.step < self.total_steps and not self._ends_here():
+                        started = time.perf_counter()
+                        figures, epochs_finished = self._step()
+                        self.step += 1
+                        self._check_finite(figures)
+                        self._measure_speed(time.perf_counter() - started)
+                        self.hooks.emit(self, "on_step_end", self.step, figures)
+                        for epoch in epochs_finished:
+                            self.hooks.emit(self, "on_epoch_end", epoch)
+                        while self.hooks.deferred:  # the step's checkpoints, once every callback has seen all of it
+                            self.save_checkpoint(self.hooks.deferred.pop(0))
+                if self.stopped and self.world.is_writer:  # the final report page says so
+                    self.folder.write_status("stopped", self.step, self.stopped)
                 if type(self.model).on_train_end is not Architecture.on_train_end:  # spare the copy for those without
                     self.model.on_train_end(*self.batches.sample(ON_TRAIN_END_LIMIT, self.config.seed))
-                self._emit("on_train_end")
+                self.hooks.emit(self, "on_train_end")
                 distributed.barrier()  # the others wait while rank 0 writes the last checkpoint
             except BaseException as exc:
                 ended = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
@@ -162,10 +160,45 @@ class Trainer:
                     with contextlib.suppress(OSError):  # a full disk must not hide the error itself
                         error = str(exc) if isinstance(exc, ZooError) else f"{type(exc).__name__}: {exc}"
                         self.folder.write_status(ended, self.step, error[:500])
-                self._emit("on_exception", exc)
+                self.hooks.emit(self, "on_exception", exc)
                 raise
             if self.world.is_writer:
-                self.folder.write_status("finished", self.step)
+                self.folder.write_status(*(("stopped", self.step, self.stopped) if self.stopped else ("finished", self.step)))
+
+    def _step(self) -> tuple[dict[str, float], list[int]]:
+        """One optimisation step of every rank: its figures (averaged over ranks) and the epochs that ended."""
+        if self.world.distributed:  # each rank its own noise, resumable without gathering RNG states
+            torch.manual_seed(distributed.step_seed(self.config.seed, self.world.rank, self.step))
+        if self.config.lr_decay > 0:
+            optimizers.set_rates(self.model, self.base_lrs,
+                                 optimizers.decay_factor(self.config.lr_decay, self.step, self.total_steps))
+        figures, epochs_finished = self._optimisation_step()
+        if self.world.distributed:
+            figures = distributed.mean_figures(figures, self.device)
+            distributed.broadcast_state(self.model.buffers())
+        return figures, epochs_finished
+
+    def _ends_here(self) -> bool:
+        """Whether the run ends before another step: a callback called :meth:`stop`, or a first SIGINT/SIGTERM
+        came (then the step just finished is checkpointed and the run ends interrupted). Every rank agrees."""
+        stopping, interrupted = self.stopped is not None, self._signals.received is not None
+        if self.world.distributed:
+            stopping, interrupted = distributed.any_rank([stopping, interrupted], self.device)
+        if interrupted:
+            if self.step > 0 and self.saved_step != self.step:
+                self.save_checkpoint()
+            raise KeyboardInterrupt(f"stopped by {self._signals.received or 'a signal to another process'}")
+        if stopping and self.stopped is None:
+            self.stopped = "stopped by a callback on rank 0"
+        return stopping
+
+    def _spend_budget(self) -> None:
+        """Turn ``--minutes`` into the steps that fit (:mod:`zoo.training.budget`) and record both."""
+        self.budget = budget.measure(self._step, self.config, self.model, self.batches, self.optimizer_steps,
+                                     self.device, self.world)
+        self.total_steps = self.config.steps = self.budget["steps"]
+        if self.world.is_writer:
+            self.folder.write_record(run_record(self))
 
     def _optimisation_step(self) -> tuple[dict[str, float], list[int]]:
         """The architecture's step on each of ``accumulate`` micro-batches (its optimisers step after the last):
@@ -182,13 +215,6 @@ class Trainer:
                 epochs_finished.append(self.batches.epoch + 1)
         self.optimizer_steps.end_of_step()
         return {name: total / self.config.accumulate for name, total in sums.items()}, epochs_finished
-
-    def _before_optimizer_step(self, name: str):
-        def hook(optimizer, args, kwargs):
-            self.optimizer_steps.check_direct_step(self.model, name)
-            if self.world.distributed and not self.optimizer_steps.stepping:  # a model stepping by itself
-                distributed.average_gradients(optimizer)
-        return hook
 
     def _holding_folder(self):
         return self.folder.lock() if self.world.is_writer else contextlib.nullcontext()
@@ -207,39 +233,10 @@ class Trainer:
         self.start_step = self.step
         self._started = time.perf_counter()
 
-    def _emit(self, hook: str, *args) -> None:
-        # Each callback draws random numbers from a fork of its own: training randomness, and the RNG state a
-        # checkpoint saves, never depend on which callbacks ran (resume stays bit-exact). Only rank 0 runs them
-        # (it alone writes), except those that declare ``every_rank`` (a schedule that changes the optimisers).
-        devices = [self.device] if self.device.type == "cuda" else []
-        outer, self._emitting = self._emitting, hook
-        if outer is None:  # what a checkpoint saved from inside a callback's fork must hold
-            self.rng_state = resume.rng_state(self.device)
-        try:
-            for callback in self.callbacks:
-                if self.world.is_writer or getattr(callback, "every_rank", False):
-                    with torch.random.fork_rng(devices=devices):
-                        getattr(callback, hook)(self, *args)
-        except BaseException:
-            self._deferred_saves.clear()  # the step was not seen through: no checkpoint of it
-            raise
-        finally:
-            self._emitting = outer
-
-    def _set_learning_rates(self) -> None:
-        """With ``lr_decay`` f > 0, every learning rate falls linearly to 0 over the last fraction f of the steps."""
-        if self.config.lr_decay == 0:
-            return
-        factor = min(1.0, (self.total_steps - self.step) / (self.config.lr_decay * self.total_steps))
-        for name, optimizer in self.model.optimizers.items():
-            for group, base in zip(optimizer.param_groups, self.base_lrs[name]):
-                group["lr"] = base * factor
-
     def _check_finite(self, figures: dict[str, float]) -> None:
-        for name, value in figures.items():
-            if not math.isfinite(value):
-                kept = f"the last good checkpoint is {self.folder.checkpoint}" if self.folder.checkpoint.exists() else "no checkpoint was written yet"
-                raise TrainingError(f"'{name}' became {value} at step {self.step}; training stopped ({kept})")
+        problem = first_non_finite(figures)
+        if problem is not None:
+            raise not_finite(problem, self.step, self.saved_step, f"zoo train --resume {self.out_dir}")
 
     def _measure_speed(self, seconds: float) -> None:
         rate = self.config.batch_size * self.config.accumulate * self.world.size / max(seconds, 1e-9)
@@ -252,14 +249,17 @@ class Trainer:
         path = Path(path or self.folder.checkpoint)
         if not self.world.is_writer:  # an every_rank callback's: rank 0 alone writes
             return path
-        if self._emitting in ("on_step_end", "on_epoch_end"):
-            if path not in self._deferred_saves:
-                self._deferred_saves.append(path)
+        if self.hooks.defers(path):
             return path
-        rng = self.rng_state if self._emitting else resume.rng_state(self.device)  # inside a hook: not its fork's
-        path = resume.save(path, self.model, step=self.step, rng=rng, data=self.data, image_size=self.config.image_size,
-                           state=self.training_state(), callbacks=resume.callback_states(self.callback_keys, self.callbacks))
-        self._emit("on_checkpoint_saved", path)
+        broken = resume.non_finite(self.model)
+        if broken is not None:  # never a checkpoint of NaN weights: the last finite one stays
+            raise not_finite(f"{broken} is not finite", self.step, self.saved_step, f"zoo train --resume {self.out_dir}")
+        path = resume.save(path, self.model, step=self.step, rng=self.hooks.training_rng(), data=self.data,
+                           image_size=self.config.image_size, state=self.training_state(),
+                           callbacks=resume.callback_states(self.callback_keys, self.callbacks))
+        if path == self.folder.checkpoint:
+            self.saved_step = self.step
+        self.hooks.emit(self, "on_checkpoint_saved", path)
         return path
 
     def training_state(self) -> dict:
@@ -279,7 +279,9 @@ class Trainer:
         for key, callback in zip(self.callback_keys, self.callbacks):
             if key in resumed.callbacks and hasattr(callback, "load_state_dict"):
                 callback.load_state_dict(resumed.callbacks[key])
-        self.step = resumed.step
+        if resumed.rates_changed:  # the optimisers' saved state holds the old rates
+            optimizers.set_rates(self.model, self.base_lrs)
+        self.step = self.saved_step = resumed.step
 
 
 def train(model: str | None = None, *, out: str | Path | None = None, data: str | None = None, resume: str | Path | None = None,
