@@ -29,10 +29,12 @@ def export(ctx, source, out, dtype, weights):
     zoo export runs/dcgan out/dcgan
     zoo sample out/dcgan -n 64 --out grid.png
     zoo push out/dcgan OWNER/NAME"""
+    from zoo.cli.train import sigterm_as_interrupt
     from zoo.sharing.export import export_model
     from zoo.store.model_folder import WEIGHTS
 
-    folder = export_model(source, out, dtype=dtype, weights=weights, sampling=ctx.meta["sampling"])
+    with sigterm_as_interrupt():  # a killed export removes the folder it was building
+        folder = export_model(source, out, dtype=dtype, weights=weights, sampling=ctx.meta["sampling"])
     size = (folder / WEIGHTS).stat().st_size
     click.echo(f"exported {source} to {folder} ({WEIGHTS} {size / 2**20:.2f} MiB, config.json, README.md, samples.png)")
     click.echo(f"next: zoo sample {folder} -n 64 --out grid.png, or zoo push {folder} OWNER/NAME")

@@ -254,7 +254,13 @@ def lookup(kind: str, name: str, *, not_found: str = "", wanted_by: str | None =
         raise DuplicateNameError(k.name, name, table.conflicts[name])
     known = sorted(table.entries)
     ours = ZOOS_OWN.get((k.plural, name))
-    if wanted_by and (distribution or ours):
+    installed = next((info for info in plugins.list_plugins() if distribution and info.distribution == distribution
+                      and not info.errors), None)
+    if wanted_by and installed is not None:
+        message = (f"{wanted_by} needs {k.name} '{name}', which the installed {installed.source} does not register"
+                   + (f" (it was written with version {version})" if version and version != installed.version else "")
+                   + "; registered: " + (", ".join(known) if known else "none"))
+    elif wanted_by and (distribution or ours):
         message = (f"{wanted_by} needs {k.name} '{name}', which no installed plugin provides; "
                    f"install {distribution or ours}" + (f" (version {version})" if version else ""))
     elif ours:

@@ -7,6 +7,7 @@ source is only read (a run folder is never written to, nor a folder inside it cr
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import os
@@ -22,13 +23,24 @@ from zoo.outputs import model_card
 from zoo.outputs.images import class_rows, grid, save_png
 from zoo.registry.models import get_model
 from zoo.store import hub, model_folder
-from zoo.store.atomic import blocking_file, write_bytes, write_text
+from zoo.store.atomic import blocking_file, left_by_dead_process, write_bytes, write_text
 from zoo.store.checkpoint import FILENAME, build_model, load_checkpoint
 from zoo.store.checkpoint import left_out as ckpt_left_out
 from zoo.store.export_weights import exported_state
 from zoo.store.run_folder import RunFolder
 
 GRID_IMAGES, GRID_SEED, GRID_SCALE = 64, 0, 2
+
+
+def _real_destination(out: Path) -> Path:
+    """``out``, or the folder the symbolic link ``out`` points to (the export is renamed into that folder); a link
+    to nothing, or in a loop, is refused before anything is built."""
+    if not out.is_symlink():
+        return out
+    try:
+        return out.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ZooError(f"{out} is a symbolic link to {os.readlink(out)}, which is no folder; give a folder") from None
 
 
 def _check_destination(out: Path, source) -> None:
@@ -95,7 +107,7 @@ def export_model(source, out: str | os.PathLike, *, dtype: str = "fp32", weights
     same way whichever version of the plugin reads it."""
     if dtype not in model_folder.DTYPES:
         raise ZooError(f"--dtype {dtype}: use one of {', '.join(model_folder.DTYPES)}")
-    out = Path(out)
+    out = _real_destination(Path(out))
     _check_destination(out, source)
     ckpt = load_checkpoint(source)
     model = build_model(ckpt)
@@ -106,6 +118,9 @@ def export_model(source, out: str | os.PathLike, *, dtype: str = "fp32", weights
                                        source=_source(source, ckpt, run),
                                        sampling=None if settings is None else dict(vars(settings)))
     out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{glob.escape(out.name)}.*.export"):  # what a killed export left
+        if left_by_dead_process(stale):
+            shutil.rmtree(stale, ignore_errors=True)
     staging = out.parent / f".{out.name}.{os.getpid()}.export"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir()

@@ -52,11 +52,16 @@ def remove_stale_temp_files(folder: Path) -> list[Path]:
     """Delete the temporary files that processes killed mid-write left in ``folder`` (their pid is gone)."""
     removed = []
     for tmp in Path(folder).rglob(".*.tmp"):
-        pid = tmp.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and not _alive(int(pid)):
+        if left_by_dead_process(tmp):
             tmp.unlink(missing_ok=True)
             removed.append(tmp)
     return removed
+
+
+def left_by_dead_process(path: Path) -> bool:
+    """Whether ``path``, a temporary file or folder named ``.NAME.PID.SUFFIX``, belongs to a process that is gone."""
+    pid = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 3 else ""
+    return pid.isdigit() and not _alive(int(pid))
 
 
 def _alive(pid: int) -> bool:

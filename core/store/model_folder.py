@@ -38,6 +38,18 @@ def holds_model(path: str | Path) -> bool:
     return path.is_dir() and (path / WEIGHTS).exists()
 
 
+def check_has_weights(path: str | Path) -> None:
+    """Refuse, in one line, a folder whose config.json is a model folder's but which holds no model.safetensors
+    (a run folder's config.json is another kind of file: its checkpoint is looked for as usual)."""
+    path = Path(path)
+    if path.is_dir() and not (path / WEIGHTS).exists() and (path / CONFIG).exists():
+        try:
+            read_config(path)
+        except CheckpointError:
+            return
+        raise CheckpointError(f"{path}: a model folder without {WEIGHTS} (zoo export writes it beside {CONFIG})")
+
+
 def _fail(folder: Path, what: str) -> CheckpointError:
     return CheckpointError(f"{folder / CONFIG}: {what}")
 
@@ -136,5 +148,6 @@ def model_config(meta: dict[str, str], *, dtype: str, networks: list[str], left_
     }
 
 
-__all__ = ["FORMAT", "FILES", "CONFIG", "WEIGHTS", "CARD", "GRID", "DTYPES", "holds_model", "read_config",
+__all__ = ["FORMAT", "FILES", "CONFIG", "WEIGHTS", "CARD", "GRID", "DTYPES", "holds_model", "check_has_weights",
+           "read_config",
            "checkpoint_meta", "model_config"]
