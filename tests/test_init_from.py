@@ -52,13 +52,31 @@ def test_zoo_train_init_from_on_the_command_line(zoo_cli, tiny_npz, tmp_path):
     code, _, err = zoo_cli("train", "--init-from", folder, "--data", tiny_npz, "--steps", "2", "--batch-size", "8",
                            "--quiet", "--out", tmp_path / "tuned")
     assert code == 0, err
-    assert "holds generator_ema only; generator, discriminator start from their initial weights" in err
+    assert ("holds generator_ema only; generator starts from generator_ema; discriminator starts from initial "
+            "weights") in err
     record = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert record["init_from"]["left_out"] == ["generator", "discriminator"]
     code, _, err = zoo_cli("train", "--resume", tmp_path / "tuned", "--steps", "3", "--quiet")
     assert code == 0, err
     assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init_from"] == record["init_from"]
     assert digest(folder) == before
+
+
+@pytest.mark.parametrize("model", ["dcgan", "flow-matching"])
+def test_a_default_export_starts_the_network_it_left_out_from_its_ema(model, zoo_cli, tiny_npz, tmp_path):
+    """A default (sampling-only) export keeps the EMA alone; fine-tuning from it starts the trained network from
+    those averaged weights (before: from its initial weights), the discriminator fresh."""
+    net = {"dcgan": "generator", "flow-matching": "network"}[model]
+    extra = ("--set", "width=8", "--set", "multipliers=1") if model == "flow-matching" else ()
+    run = train(zoo_cli, model, tiny_npz, tmp_path / "run", *extra)
+    folder = export(zoo_cli, run, tmp_path / "model")
+    assert net in load_checkpoint(folder).json("left_out")
+    _, first = start(folder, tmp_path / "tuned", tiny_npz)
+    ema = load_checkpoint(folder).group(f"model.{net}_ema.")
+    assert ema and all(torch.equal(first[f"{net}.{key}"], value) for key, value in ema.items())
+    if model == "dcgan":
+        trained = load_checkpoint(run).group("model.discriminator.")
+        assert not all(torch.equal(first[f"discriminator.{k}"], v) for k, v in trained.items() if v.is_floating_point())
 
 
 def test_keys_given_override_the_folders_config_and_must_fit(zoo_cli, tiny_npz, tmp_path):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 
+import torch
+
 from zoo.errors import ZooError
 from zoo.store import hub
 from zoo.store.checkpoint import Checkpoint, left_out, load_checkpoint, load_weights
@@ -31,13 +33,33 @@ def initial_weights(source: str, model: str | None, model_options: dict) -> tupl
 
 
 def load_initial_weights(model, weights: Checkpoint, record: dict) -> None:
-    """Put the folder's weights into the freshly built ``model``; say which networks it left out (they keep the
-    weights they were built with), once, from the first process."""
+    """Put the folder's weights into the freshly built ``model``: a network it left out whose EMA it holds (a GAN's
+    ``generator`` beside ``generator_ema``, a denoiser's ``network`` beside ``network_ema``: what a default export
+    keeps) starts from that EMA, the others left out keep the weights they were built with; say so once, from the
+    first process."""
     load_weights(model, weights)
+    averaged = _averages_of_left_out(model, record["left_out"])
+    for name, ema in averaged.items():
+        getattr(model, name).load_state_dict(getattr(model, ema).state_dict())
+    fresh = [name for name in record["left_out"] if name not in averaged]
     if record["left_out"] and is_rank_zero():
         kept = sorted({key.split(".", 2)[1] for key in weights.tensors if key.startswith("model.")})
-        log.info("%s holds %s only; %s start from their initial weights (zoo export --weights all keeps every "
-                 "network)", record["source"], ", ".join(kept), ", ".join(record["left_out"]))
+        said = [f"{name} starts from {ema}" for name, ema in averaged.items()]
+        if fresh:
+            said.append(f"{', '.join(fresh)} start{'s' if len(fresh) == 1 else ''} from initial weights")
+        log.info("%s holds %s only; %s (zoo export --weights all keeps every network)", record["source"],
+                 ", ".join(kept), "; ".join(said))
+
+
+def _averages_of_left_out(model, left_out: list[str]) -> dict[str, str]:
+    """{left-out network: its EMA} for those whose EMA (``<name>_ema``, of the same tensors) the folder kept."""
+    pairs = {}
+    for name in left_out:
+        ema = f"{name}_ema"
+        if ema not in left_out and isinstance(getattr(model, ema, None), torch.nn.Module):
+            if getattr(model, ema).state_dict().keys() == getattr(model, name).state_dict().keys():
+                pairs[name] = ema
+    return pairs
 
 
 def check_data_shape(source: str, weights: Checkpoint, shape: tuple[int, ...], data_name: str) -> None:
