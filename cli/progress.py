@@ -10,6 +10,7 @@ import time
 
 import click
 
+from zoo import logged
 from zoo.callbacks import Callback
 
 DEFAULT_SECONDS = 10.0
@@ -72,13 +73,13 @@ class Progress(Callback):
     def _alarm(self, trainer, step):
         """Show each --eval-every result; say so when the samples leave classes out (mode collapse)."""
         record = trainer.history[-1] if trainer.history else {}
-        if record.get("step") != step or "eval/fid" not in record:
+        if record.get(logged.STEP) != step or logged.evaluation("fid") not in record:
             return
-        self.event = f"FID {record['eval/fid']:.1f}"
-        classes, covered = trainer.model.num_classes, record.get("eval/classes_covered")
+        self.event = f"FID {record[logged.evaluation('fid')]:.1f}"
+        classes, covered = trainer.model.num_classes, record.get(logged.evaluation("classes_covered"))
         if classes and covered is not None and covered < classes:
             click.echo(f"step {step}: the samples cover {int(covered)} of {classes} classes (the least common "
-                       f"{record['eval/min_class_share']:.1%}): mode collapse; best.safetensors keeps the best FID",
+                       f"{record[logged.evaluation('min_class_share')]:.1%}): mode collapse; best.safetensors keeps the best FID",
                        err=True)
 
     def _close(self):

@@ -142,8 +142,10 @@ def test_eval_every_logs_figures_and_writes_eval_json(toy, zoo_cli, tmp_path, ti
     assert code == 0, err
     import json
 
+    from zoo import logged
+
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
-    assert [r["step"] for r in records if "eval/fid" in r] == [2, 4]
+    assert [r["step"] for r in records if logged.evaluation("fid") in r] == [2, 4]  # named as zoo.logged says
     assert "fid" in json.loads((out / "eval.json").read_text())["model"]
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import io
 
+from zoo import logged
 from zoo.store.atomic import write_bytes
 
-NOT_LOSSES = {"step", "epoch", "images_per_s", "time_s"}
+NOT_LOSSES = set(logged.BOOKKEEPING)
 EVAL_FIGURES = ("fid", "kid", "precision", "recall")
 
 

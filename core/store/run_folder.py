@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from zoo.errors import ZooError
+from zoo.logged import TIME_SECONDS as TIME
 from zoo.store.atomic import remove_stale_temp_files, write_text
 from zoo.store.regular_files import UnreadableFile, is_regular, open_regular, read_regular, read_tail
 
@@ -80,7 +81,7 @@ class RunFolder:
         return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
                 "step": step, "steps": record["train"]["steps"], "processes": processes, "batch_size": batch_size,
                 "accumulate": accumulate, "effective_batch": images,
-                "time_s": next((r["time_s"] for r in reversed(metrics) if _is_number(r.get("time_s"))), None),
+                "time_s": next((r[TIME] for r in reversed(metrics) if _is_number(r.get(TIME))), None),
                 "losses": {k: v for k, v in losses.items() if k.startswith("loss") and _is_number(v)},
                 "eval": evaluation, "eval_provenance": provenance if isinstance(provenance, dict) else None,
                 "status": status, "error": ended.get("error", ""), "created": record.get("created")}
