@@ -17,10 +17,10 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Mapping
 import torch
 from torch import nn
 
-from zoo.registry.configs import build_config
 from zoo.errors import ConfigError, ZooError
 from zoo.optimization.steps import OptimizerSteps
 from zoo.registry.models import identity_of
+from zoo.samplers.settings import build_sampling
 
 _progress: contextvars.ContextVar[Callable[[int, int], None] | None] = contextvars.ContextVar("zoo_progress", default=None)
 _in_force: contextvars.ContextVar[Any] = contextvars.ContextVar("zoo_sampling_in_force", default=None)
@@ -73,8 +73,7 @@ class Architecture(nn.Module):
         """The settings :meth:`sample` uses where it is given none: the options' declared defaults, or those a
         model folder stored when it was exported."""
         if self.sampling_class is not None:
-            self.default_sampling = build_config(self.sampling_class, dict(identity.sampling), model=self.name,
-                                                 kind="sampling option")
+            self.default_sampling = build_sampling(self, self.sampling_class, {}, dict(identity.sampling))
         self._steps = OptimizerSteps()  # a model outside a trainer: backward and step, fp32
 
     # --- what a plugin implements -------------------------------------------------------------------------
@@ -158,8 +157,7 @@ class Architecture(nn.Module):
             return None
         if isinstance(overrides, self.sampling_class):
             return overrides
-        return build_config(self.sampling_class, {**vars(self.default_sampling), **(overrides or {})},
-                            model=self.name, kind="sampling option")
+        return build_sampling(self, self.sampling_class, vars(self.default_sampling), dict(overrides or {}))
 
     @property
     def sampling(self) -> Any:
@@ -221,6 +219,24 @@ class Architecture(nn.Module):
         finally:
             _in_force.reset(in_force)
         return torch.cat(images) if images else z.new_empty(0, *self.data_shape)
+
+    # --- state that is not a parameter, under several processes ----------------------------------------------
+    def all_reduce_mean(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` (floating point) replaced in place by its mean over every process of the run, and returned
+        (in one process: unchanged). For statistics a step gathers into buffers (a codebook's moving averages):
+        average them before the update, so every rank applies the same one. Every rank calls it at the same
+        point, with a tensor of the same shape."""
+        from zoo.optimization.collectives import all_reduce_mean
+
+        return all_reduce_mean(tensor)
+
+    def broadcast_from_rank_zero(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` overwritten in place by rank 0's, and returned (in one process: unchanged). For choices a
+        step draws at random (codes to restart): every rank then makes rank 0's. Called by every rank alike."""
+        from zoo.optimization.collectives import broadcast_state
+
+        broadcast_state([tensor])
+        return tensor
 
 
 @functools.lru_cache(maxsize=None)

@@ -64,3 +64,20 @@ def register_feature_extractors(register):
     register("classifier", classifier.DomainFeatures, summary="a small CNN zoo trains on the dataset's labelled training split")
     register("inception", inception.InceptionFeatures,
              summary="the FID Inception-v3 of pytorch-fid/torch-fidelity (2015-12-05 weights, downloaded once, sha256-pinned)")
+
+
+@hookimpl
+def register_samplers(register):
+    from zoo.samplers.options import DDIMOptions, DPMSolverOptions
+
+    diffusion, every = ("epsilon", "v"), ("epsilon", "v", "velocity")
+    register("ddim", "zoo.samplers.diffusion:ddim", serves=diffusion, options=DDIMOptions,
+             summary="DDIM (Song et al. 2021): deterministic, or some fresh noise with eta; 1 evaluation a step")
+    register("ddpm", "zoo.samplers.diffusion:ancestral", serves=diffusion,
+             summary="DDPM's ancestral sampler (Ho et al. 2020): fresh noise at each step; 1 evaluation a step")
+    register("euler", "zoo.samplers.flow:euler", serves=("velocity",),
+             summary="Euler's method on the flow's ODE: 1st order, 1 evaluation a step")
+    register("heun", "zoo.samplers.flow:heun", serves=("velocity",), evaluations=lambda steps: 2 * steps,
+             summary="Heun's method on the flow's ODE: 2nd order, 2 evaluations a step")
+    register("dpm-solver++", "zoo.samplers.dpm_solver:dpm_solver_pp", serves=every, options=DPMSolverOptions,
+             summary="DPM-Solver++(2M) (Lu et al. 2022): multistep 2nd order in data prediction, 1 evaluation a step")

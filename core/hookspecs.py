@@ -78,5 +78,17 @@ def register_feature_extractors(register):
 
 
 @hookspec
+def register_samplers(register):
+    """Add samplers for denoisers: ``register(name, sample, *, summary, serves, options=None,
+    evaluations=lambda steps: steps)``.
+
+    ``sample(model, z, labels, settings)`` (or a ``"module:function"`` string) draws images from noise ``z``;
+    ``serves`` names the predictions it can sample from (``"epsilon"``, ``"v"``, ``"velocity"``: a model's
+    ``prediction``); ``options`` is a dataclass declared with ``option()`` whose fields join the model's sampling
+    options while the sampler is chosen; ``evaluations(steps)`` is its cost: network evaluations per image.
+    """
+
+
+@hookspec
 def register_commands(cli):
     """Add commands to the ``zoo`` click group, e.g. ``@cli.command()``."""

@@ -1,9 +1,11 @@
 """The base of models that learn to undo noise with a U-Net and sample by integrating from pure noise to an image.
 
-A plugin implements two methods: :meth:`Denoiser.loss` (the training objective on a batch of images) and
-:meth:`Denoiser.generate` (its sampler, looping over ``self.progress(...)`` and calling :meth:`Denoiser.predict`
-with the settings it was given). The base builds the U-Net from the
-config, keeps an EMA of its weights, hides labels for classifier-free guidance, and steps the optimiser.
+A plugin implements :meth:`Denoiser.loss` (the training objective on a batch of images) and either says what its
+network predicts (:attr:`Denoiser.prediction`, with the pieces :mod:`zoo.samplers.paths` lists for it) and
+declares a ``sampler`` option with ``choices="samplers"``, so that :meth:`Denoiser.generate` hands the drawing to
+the registered sampler chosen, or implements ``generate`` itself (its own loop over ``self.progress(...)``,
+calling :meth:`Denoiser.predict` with the settings it was given). The base builds the U-Net from the config,
+keeps an EMA of its weights, hides labels for classifier-free guidance, and steps the optimiser.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from zoo.architecture import Architecture
 from zoo.ema import make_ema, update_ema, warmed_up
 from zoo.errors import ConfigError
 from zoo.networks.unet import UNet
+from zoo.samplers import get_sampler
 
 
 class Denoiser(Architecture):
@@ -23,6 +26,10 @@ class Denoiser(Architecture):
     prediction of the images' shape; ``self.network_ema`` is its EMA. Latents are noise images."""
 
     memory_format = "channels_last"  # the U-Net reshapes, never views
+
+    prediction: str | None = None
+    """What the network predicts: ``epsilon`` (the noise), ``v`` or ``velocity`` (flow matching); the registered
+    samplers that serve it can draw from the model (:func:`zoo.samplers.samplers_for`)."""
 
     def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
         super().__init__(config, data_shape, num_classes)
@@ -38,6 +45,14 @@ class Denoiser(Architecture):
         raise NotImplementedError
 
     # --- provided ------------------------------------------------------------------------------------------
+    def generate(self, z, labels=None, settings=None):
+        """Draw with the registered sampler that the sampling option ``sampler`` names."""
+        if settings is None:
+            settings = self.settings_in_force()
+        if not hasattr(settings, "sampler"):
+            raise NotImplementedError(f"{type(self).__name__} implements no generate() and has no sampler option")
+        return get_sampler(settings.sampler).load()(self, z, labels, settings)
+
     def configure_optimizers(self):
         return {"network": torch.optim.Adam(self.network.parameters(), lr=self.config.lr)}
 

@@ -20,6 +20,7 @@ from zoo.datasets import ImageData
 from zoo.errors import DataError
 from zoo.datasets.pixels import to_float
 from zoo.registry.lookup import lookup
+from zoo.samplers.settings import sampler_record
 from zoo.evaluation import metrics
 from zoo.evaluation.subsets import at_most as _at_most
 
@@ -174,7 +175,10 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
                           "features": features, "seed": seed, "kid_units": KID_UNITS,
                           "provenance": provenance(extractor, features, train, heldout, len(samples), seed, train_sha256)})
     if model is not None and model.sampling_class is not None:
-        report.info["sampling"] = dict(vars(model.sampling_settings(sampling)))
+        settings = model.sampling_settings(sampling)
+        report.info["sampling"] = dict(vars(settings))
+        if sampler_record(settings) is not None:
+            report.info["sampler"] = sampler_record(settings)
     if hasattr(extractor, "accuracy"):
         report.info["classifier_heldout_accuracy"] = round(extractor.accuracy(heldout), 4)
     sample_seen, heldout_seen = read(extractor, samples), read(extractor, heldout_images)

@@ -1,6 +1,6 @@
 """One way to look a name up: every kind of thing plugins register, in one table, with one error style.
 
-Architectures, losses, penalties, datasets, callbacks and feature extractors are each gathered from their
+Architectures, losses, penalties, datasets, callbacks, feature extractors and samplers are each gathered from their
 ``register_*`` hook into a name -> :class:`Registration` table. Each registration is checked inside the
 registering plugin's guard: a bad one is reported against that plugin and left out. Names: a plugin's
 registration replaces zoo's own of the same kind and name (one notice on stderr), so a newer core never takes a
@@ -44,6 +44,18 @@ class Registration:
     @property
     def source(self) -> str:
         return plugins.plugin_info(self.plugin).source
+
+
+def load_reference(value: Any, what: str) -> Any:
+    """``value`` itself, or for a ``"module:attribute"`` string that attribute, imported now; a PluginError that
+    names ``what`` (e.g. "model 'x' of plugin 'y' (dist 1.0)") when it cannot be loaded."""
+    if not isinstance(value, str):
+        return value
+    module, _, attr = value.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"{what} points at {value}, which cannot be loaded: {type(exc).__name__}: {exc}") from None
 
 
 def _callable(reg: Registration) -> None:
@@ -99,6 +111,28 @@ def _architecture(reg: Registration) -> None:
     _train_defaults(reg)
 
 
+def _sampler(reg: Registration) -> None:
+    if not (callable(reg.value) or (isinstance(reg.value, str) and ":" in reg.value)):
+        raise TypeError(f"'{reg.name}': a sampler is a function sample(model, z, labels, settings) or a "
+                        "'module:function' string")
+    serves = reg.extras.get("serves")
+    if not (isinstance(serves, (list, tuple)) and serves and all(isinstance(p, str) and p for p in serves)):
+        raise TypeError(f"'{reg.name}': serves= must name the predictions it samples from, e.g. ('epsilon', 'v'), "
+                        f"got {serves!r}")
+    options = reg.extras.get("options")
+    if options is not None:
+        if not (isinstance(options, type) and dataclasses.is_dataclass(options)):
+            raise TypeError(f"'{reg.name}': options= must be a dataclass, got {options!r}")
+        taken = sorted((RESERVED_SAMPLING_NAMES | {"sampler", "steps"}) & {f.name for f in dataclasses.fields(options)})
+        if taken:
+            raise TypeError(f"'{reg.name}': sampler option {', '.join(taken)} would shadow an option of zoo sample, "
+                            f"zoo eval or the model; rename it")
+    evaluations = reg.extras.get("evaluations", lambda steps: steps)
+    if not callable(evaluations) or not isinstance(evaluations(10), int):
+        raise TypeError(f"'{reg.name}': evaluations= must be a function of the steps giving the network evaluations "
+                        "per image")
+
+
 def _adversarial_loss(reg: Registration) -> None:
     if not all(callable(getattr(reg.value, m, None)) for m in ("discriminator", "generator")):
         raise TypeError(f"'{reg.name}' is not an adversarial loss: it needs discriminator(real, fake) and generator(fake)")
@@ -127,6 +161,7 @@ KINDS = {kind.plural: kind for kind in (
     Kind("dataset", "datasets", "register_datasets"),
     Kind("callback", "callbacks", "register_callbacks"),
     Kind("feature extractor", "features", "register_feature_extractors"),
+    Kind("sampler", "samplers", "register_samplers", _sampler),
 )}
 
 

@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 from zoo.registry.configs import build_config, describe
 from zoo.errors import DataError, PluginError
-from zoo.registry.lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
+from zoo.registry.lookup import (DuplicateNameError, Registration, UnknownModelError, list_registered, load_reference,
+                                 lookup)
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
 
@@ -70,14 +71,8 @@ class ModelSpec:
 
     def load(self) -> Callable:
         """The architecture class, importing its module now if it was registered as a string."""
-        if isinstance(self.factory, str):
-            module, _, attr = self.factory.partition(":")
-            try:
-                return getattr(importlib.import_module(module), attr)
-            except (ImportError, AttributeError) as exc:
-                raise PluginError(f"model '{self.name}' of plugin '{self.plugin}' ({self.distribution} {self.version}) "
-                                  f"points at {self.factory}, which cannot be loaded: {type(exc).__name__}: {exc}") from None
-        return self.factory
+        return load_reference(self.factory, f"model '{self.name}' of plugin '{self.plugin}' ({self.distribution} "
+                                            f"{self.version})")
 
 
 def list_models(pattern: str = "*") -> list[str]:

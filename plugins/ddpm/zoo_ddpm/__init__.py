@@ -20,8 +20,9 @@ class DDPMConfig(DenoiserConfig):
 
 @dataclass
 class DDPMSampling(GuidedSampling):
-    sampler: str = option("ddim", "ddim: deterministic (Song et al. 2021); ddpm: ancestral, fresh noise at each "
-                          "step (Ho et al. 2020)", choices=("ddim", "ddpm"))
+    sampler: str = option("ddim", "a registered sampler that serves epsilon or v prediction ('zoo list --kind "
+                          "samplers'): ddim, deterministic (Song et al. 2021); ddpm, ancestral (Ho et al. 2020); "
+                          "dpm-solver++, 2nd order multistep (Lu et al. 2022)", choices="samplers")
     steps: int = option(50, "denoising steps, spread evenly over the T of training: fewer is faster and coarser",
                         minimum=1, maximum=100_000)
 

@@ -1,7 +1,8 @@
 """Denoising diffusion: an image x0 is noised to x_t = sqrt(a_t) x0 + sqrt(1 - a_t) e at a random step t of T
 (a_t, the signal kept, falls from 1 to about 0 along a cosine or linear schedule); the U-Net learns to predict the
 noise e or the velocity v = sqrt(a_t) e - sqrt(1 - a_t) x0. Sampling walks back from pure noise over an evenly
-spread subset of the T steps: deterministically (DDIM) or with fresh noise at each step (DDPM's ancestral)."""
+spread subset of the T steps with a registered sampler (zoo.samplers: DDIM, DDPM's ancestral, DPM-Solver++), which
+reads the levels a_t, the time of each step and the image and noise the network's output implies."""
 
 import math
 
@@ -22,7 +23,12 @@ def signal_levels(schedule: str, timesteps: int) -> torch.Tensor:
 
 
 class DDPM(Denoiser):
-    """Denoising diffusion probabilistic model (Ho et al. 2020) with DDIM sampling (Song et al. 2021)."""
+    """Denoising diffusion probabilistic model (Ho et al. 2020), sampled with any registered sampler serving its
+    prediction (DDIM by default, Song et al. 2021)."""
+
+    @property
+    def prediction(self) -> str:
+        return self.config.prediction
 
     def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
         super().__init__(config, data_shape, num_classes)
@@ -48,20 +54,3 @@ class DDPM(Denoiser):
             image = a ** 0.5 * x - (1 - a) ** 0.5 * output
         image = image.clamp(-1, 1)
         return image, (x - a ** 0.5 * image) / (1 - a) ** 0.5
-
-    def generate(self, z, labels=None, settings=None):
-        steps = min(settings.steps, self.config.timesteps)
-        ts = torch.linspace(self.config.timesteps - 1, 0, steps).round().long().tolist()
-        levels = self.levels.double().tolist()
-        stochastic = settings.sampler == "ddpm"
-        generator = self.noise_generator(z) if stochastic else None
-        x = z
-        for i in self.progress(range(steps)):
-            a = levels[ts[i]]
-            a_next = levels[ts[i + 1]] if i + 1 < steps else 1.0
-            image, noise = self.image_and_noise(x, a, self.predict(x, self.time(ts[i]), labels, settings))
-            sigma = math.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next)) if stochastic else 0.0
-            x = a_next ** 0.5 * image + math.sqrt(max(1 - a_next - sigma ** 2, 0.0)) * noise
-            if sigma > 0:
-                x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-        return x

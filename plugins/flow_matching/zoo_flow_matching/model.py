@@ -1,6 +1,6 @@
 """Flow matching: images x1 and noise x0 are joined by the straight path x_t = (1 - t) x0 + t x1, whose velocity
 x1 - x0 the U-Net learns to predict at x_t; sampling integrates that velocity from noise at t = 0 to an image at
-t = 1 with Euler or Heun steps."""
+t = 1 with a registered sampler serving velocity prediction (Heun, Euler, DPM-Solver++)."""
 
 import torch
 
@@ -9,6 +9,8 @@ from zoo.denoising.model import Denoiser
 
 class FlowMatching(Denoiser):
     """Flow matching / rectified flow (Lipman et al. 2023; Liu et al. 2023)."""
+
+    prediction = "velocity"
 
     def loss(self, images, labels):
         noise = torch.randn_like(images)
@@ -20,16 +22,3 @@ class FlowMatching(Denoiser):
         if self.config.time_sampling == "logit-normal":
             return torch.sigmoid(torch.randn(n, device=device))
         return torch.rand(n, device=device)
-
-    def generate(self, z, labels=None, settings=None):
-        steps, heun = settings.steps, settings.sampler == "heun"
-        times = torch.linspace(0.0, 1.0, steps + 1).tolist()
-        x = z
-        for t, t_next in self.progress(list(zip(times[:-1], times[1:]))):
-            velocity = self.predict(x, t, labels, settings)
-            proposal = x + (t_next - t) * velocity
-            if heun:
-                velocity = (velocity + self.predict(proposal, t_next, labels, settings)) / 2
-                proposal = x + (t_next - t) * velocity
-            x = proposal
-        return x

@@ -1,0 +1,29 @@
+"""Euler and Heun (2nd order) solvers for a ``velocity`` denoiser: they integrate the predicted velocity from
+noise at t = 0 to an image at t = 1 in evenly spaced steps."""
+
+from __future__ import annotations
+
+from zoo.samplers.paths import flow_times
+
+
+def _solve(model, z, labels, settings, heun: bool):
+    times = flow_times(settings.steps)
+    x = z
+    for t, t_next in model.progress(list(zip(times[:-1], times[1:]))):
+        velocity = model.predict(x, t, labels, settings)
+        proposal = x + (t_next - t) * velocity
+        if heun:
+            velocity = (velocity + model.predict(proposal, t_next, labels, settings)) / 2
+            proposal = x + (t_next - t) * velocity
+        x = proposal
+    return x
+
+
+def euler(model, z, labels, settings):
+    """Euler's method: one network evaluation a step."""
+    return _solve(model, z, labels, settings, heun=False)
+
+
+def heun(model, z, labels, settings):
+    """Heun's method: an Euler step, corrected by the velocity at its end (two evaluations a step)."""
+    return _solve(model, z, labels, settings, heun=True)

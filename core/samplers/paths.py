@@ -1,0 +1,78 @@
+"""The noisy images a denoiser sees, as a generic sampler needs them: x = alpha * image + sigma * noise.
+
+What a denoiser's network predicts (its ``prediction``) fixes what a sampler may ask of it:
+
+- ``epsilon`` or ``v`` (diffusion, variance preserving): ``model.levels`` (a_t = alpha_t^2, the signal kept at
+  each of the T training steps, noise last), ``model.time(t)`` (step t as the network's time) and
+  ``model.image_and_noise(x, a, output)`` (the predicted image and the noise consistent with it).
+- ``velocity`` (flow matching): ``model.predict(x, t, ...)`` is the velocity image - noise on the straight
+  path x_t = (1 - t) noise + t image, t from 0 (noise) to 1 (image).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point of the way from noise to image: the network's ``time`` there (None at the clean end), ``alpha`` and
+    ``sigma`` of x = alpha * image + sigma * noise, and a diffusion's level a = alpha^2 (None on a flow path)."""
+
+    time: float | None
+    alpha: float
+    sigma: float
+    level: float | None = None
+
+    @property
+    def log_snr(self) -> float:
+        """log(alpha / sigma): -inf at pure noise, inf at the image."""
+        if self.alpha == 0:
+            return -math.inf
+        return math.inf if self.sigma == 0 else math.log(self.alpha / self.sigma)
+
+
+def diffusion_path(model, steps: int) -> list[Point]:
+    """``steps`` training steps spread evenly from T - 1 down to 0, then the clean image (at most T + 1 points)."""
+    total = len(model.levels)
+    steps = min(steps, total)
+    ts = torch.linspace(total - 1, 0, steps).round().long().tolist()
+    levels = model.levels.double().tolist()
+    points = [Point(model.time(t), levels[t] ** 0.5, (1 - levels[t]) ** 0.5, levels[t]) for t in ts]
+    return points + [Point(None, 1.0, 0.0, 1.0)]
+
+
+def flow_times(steps: int) -> list[float]:
+    """``steps + 1`` evenly spaced times from 0 (noise) to 1 (image)."""
+    return torch.linspace(0.0, 1.0, steps + 1).tolist()
+
+
+FLOW_LOG_SNR = 5.0
+"""A flow path's evaluations after the first (at pure noise) span log-SNR -5..5: t = 0.0067..0.9933."""
+
+
+def log_snr_path(model, steps: int) -> list[Point]:
+    """``steps`` evaluations spread evenly in log(alpha / sigma), as DPM-Solver's authors space them for small
+    images, then the clean image: a diffusion's training steps nearest that spacing (each once, so at most
+    ``steps``); on a flow path, pure noise at t = 0 first (the latents), the others within +-FLOW_LOG_SNR."""
+    if model.prediction == "velocity":
+        inner = torch.linspace(-FLOW_LOG_SNR, FLOW_LOG_SNR, steps - 1) if steps > 2 else torch.zeros(steps - 1)
+        times = [0.0] + torch.sigmoid(inner.double()).tolist() + [1.0]
+        return [Point(t, t, 1 - t) for t in times]
+    levels = model.levels.double()
+    log_snr = 0.5 * (levels / (1 - levels)).log()
+    wanted = torch.linspace(float(log_snr[-1]), float(log_snr[0]), steps, dtype=torch.float64)
+    ts = list(dict.fromkeys((log_snr[None, :] - wanted[:, None]).abs().argmin(1).tolist()))
+    points = [Point(model.time(t), float(levels[t]) ** 0.5, (1 - float(levels[t])) ** 0.5, float(levels[t])) for t in ts]
+    return points + [Point(None, 1.0, 0.0, 1.0)]
+
+
+def predicted_image(model, x: torch.Tensor, point: Point, labels, settings) -> torch.Tensor:
+    """The network's image at ``point``, clipped to [-1, 1] (data lie there; a diffusion's own conversion clips too)."""
+    output = model.predict(x, point.time, labels, settings)
+    if model.prediction == "velocity":
+        return (x + (1 - point.time) * output).clamp(-1, 1)
+    return model.image_and_noise(x, point.level, output)[0]

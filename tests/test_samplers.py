@@ -1,0 +1,219 @@
+"""Samplers as a registered kind: the built-in ones draw exactly what the samplers welded into ddpm and
+flow-matching drew before (bit for bit), cost what they declare, solve a known ODE to their order, and are chosen
+with --sampler on zoo sample and zoo eval, which record them."""
+
+import json
+import math
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+import zoo
+from zoo.config import option
+from zoo.samplers import get_sampler, list_samplers, samplers_for
+
+TINY = dict(width=8, multipliers="1", attention=False)
+
+
+def _perturbed(name, **config):
+    """A tiny model whose network (and EMA) have non-trivial weights, so its samples depend on every step."""
+    torch.manual_seed(0)
+    model = zoo.create_model(name, **TINY, **config)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return model.eval()
+
+
+# --- the samplers as they were welded into the models (zoo 0.8.0), copied verbatim ---------------------------
+def old_ddpm_generate(self, z, labels=None, settings=None):
+    steps = min(settings.steps, self.config.timesteps)
+    ts = torch.linspace(self.config.timesteps - 1, 0, steps).round().long().tolist()
+    levels = self.levels.double().tolist()
+    stochastic = settings.sampler == "ddpm"
+    generator = self.noise_generator(z) if stochastic else None
+    x = z
+    for i in self.progress(range(steps)):
+        a = levels[ts[i]]
+        a_next = levels[ts[i + 1]] if i + 1 < steps else 1.0
+        image, noise = self.image_and_noise(x, a, self.predict(x, self.time(ts[i]), labels, settings))
+        sigma = math.sqrt((1 - a_next) / (1 - a) * (1 - a / a_next)) if stochastic else 0.0
+        x = a_next ** 0.5 * image + math.sqrt(max(1 - a_next - sigma ** 2, 0.0)) * noise
+        if sigma > 0:
+            x = x + sigma * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return x
+
+
+def old_flow_generate(self, z, labels=None, settings=None):
+    steps, heun = settings.steps, settings.sampler == "heun"
+    times = torch.linspace(0.0, 1.0, steps + 1).tolist()
+    x = z
+    for t, t_next in self.progress(list(zip(times[:-1], times[1:]))):
+        velocity = self.predict(x, t, labels, settings)
+        proposal = x + (t_next - t) * velocity
+        if heun:
+            velocity = (velocity + self.predict(proposal, t_next, labels, settings)) / 2
+            proposal = x + (t_next - t) * velocity
+        x = proposal
+    return x
+
+
+@pytest.mark.parametrize("name, config, sampling, old", [
+    ("ddpm", {}, {}, old_ddpm_generate),  # the default: DDIM, 50 steps, v prediction, cosine schedule
+    ("ddpm", {"prediction": "epsilon", "schedule": "linear"}, {"steps": 7}, old_ddpm_generate),
+    ("ddpm", {}, {"sampler": "ddpm", "steps": 6}, old_ddpm_generate),
+    ("ddpm", {"conditional": True}, {"steps": 5, "guidance": 2.0}, old_ddpm_generate),
+    ("flow-matching", {}, {}, old_flow_generate),  # the default: Heun, 20 steps
+    ("flow-matching", {}, {"sampler": "euler", "steps": 5}, old_flow_generate),
+    ("flow-matching", {"conditional": True}, {"steps": 3}, old_flow_generate),
+], ids=["ddim-default", "ddim-epsilon-linear", "ancestral", "ddim-guided", "heun-default", "euler", "heun-guided"])
+def test_the_registered_samplers_draw_bit_for_bit_what_the_models_drew_before(name, config, sampling, old):
+    conditional = config.get("conditional", False)
+    model = _perturbed(name, **config) if not conditional else None
+    if conditional:
+        torch.manual_seed(0)
+        model = zoo.create_model(name, num_classes=3, **TINY, **config)
+        with torch.no_grad():
+            for p in model.parameters():
+                p.add_(0.05 * torch.randn_like(p))
+    settings = model.sampling_settings(sampling)
+    z = model.latent_for_sampling(4, seed=1)
+    labels = torch.tensor([0, 1, 2, 0]) if conditional else None
+    with torch.no_grad():
+        expected = old(model, z, labels, settings)
+        drawn = model.generate(z, labels, settings)
+    assert expected.abs().max() > 0.1
+    assert torch.equal(drawn, expected)
+
+
+def test_samplers_are_a_kind_each_serving_the_predictions_it_declares(zoo_cli):
+    assert list_samplers() == ["ddim", "ddpm", "dpm-solver++", "euler", "heun"]
+    assert samplers_for("v") == samplers_for("epsilon") == ["ddim", "ddpm", "dpm-solver++"]
+    assert samplers_for("velocity") == ["dpm-solver++", "euler", "heun"]
+    code, out, _ = zoo_cli("list", "--kind", "samplers")
+    assert code == 0 and "dpm-solver++" in out and "Lu et al. 2022" in out
+    code, out, err = zoo_cli("info", "dpm-solver++")
+    assert code == 0, err
+    assert "serves: epsilon, v, velocity" in out and "--order" in out and "10 steps: 10" in out
+    about = json.loads(zoo_cli("info", "heun", "--json")[1])
+    assert about["serves"] == ["velocity"] and about["evaluations"]["10"] == 20 and about["options"] == {}
+
+
+@pytest.mark.parametrize("name, sampler", [("ddpm", "ddim"), ("ddpm", "ddpm"), ("ddpm", "dpm-solver++"),
+                                           ("flow-matching", "euler"), ("flow-matching", "heun"),
+                                           ("flow-matching", "dpm-solver++")])
+def test_each_sampler_costs_the_network_evaluations_it_declares(name, sampler):
+    model = _perturbed(name)
+    calls = []
+    forward = model.network_ema.forward
+    model.network_ema.forward = lambda *args, **kw: calls.append(1) or forward(*args, **kw)
+    images = model.sample(3, seed=0, sampling={"sampler": sampler, "steps": 5})
+    assert images.shape == (3, 1, 28, 28) and torch.isfinite(images).all()
+    assert len(calls) == get_sampler(sampler).evaluations(5)
+
+
+def test_a_model_is_offered_only_the_samplers_that_serve_it_and_their_options_only_while_chosen():
+    model = zoo.create_model("ddpm", **TINY)
+    with pytest.raises(zoo.ConfigError, match="ddpm predicts v.*choose one of: ddim, ddpm, dpm-solver"):
+        model.sampling_settings({"sampler": "heun"})
+    with pytest.raises(zoo.ConfigError, match="eta.*at most 1"):
+        model.sampling_settings({"eta": "2"})
+    settings = model.sampling_settings({"eta": "0.5"})
+    assert settings.eta == 0.5 and settings.sampler == "ddim"
+    assert model.sampling_settings(settings) is settings
+    switched = model.sampling_settings({"sampler": "dpm-solver++", "order": "1"})
+    assert vars(switched) == {"guidance": 1.5, "ema": True, "sampler": "dpm-solver++", "steps": 50, "order": 1}
+    with pytest.raises(zoo.ConfigError, match="unknown sampling option 'eta'"):
+        model.sampling_settings({"sampler": "ddpm", "eta": "0.5"})
+
+
+class _GaussianData:
+    """A stand-in denoiser for data N(0, s^2 I) whose network is exact: the ODE from noise z lands on a known
+    image, so the solver's own error is measured (``prediction`` velocity: flow matching; epsilon: diffusion)."""
+
+    s = 0.4
+
+    def __init__(self, prediction):
+        self.prediction, self.name = prediction, "gaussian"
+        self.levels = torch.linspace(0.9999, 1e-3, 1000)  # a_t, signal kept
+
+    def progress(self, steps):
+        return iter(steps)
+
+    def time(self, t):
+        return t
+
+    def predict(self, x, t, labels, settings):
+        s2 = self.s ** 2
+        if self.prediction == "velocity":
+            return (t * s2 - (1 - t)) / (t * t * s2 + (1 - t) ** 2) * x
+        a = float(self.levels.double()[t])
+        return math.sqrt(1 - a) / (a * s2 + 1 - a) * x
+
+    def image_and_noise(self, x, a, output):
+        image = (x - (1 - a) ** 0.5 * output) / a ** 0.5
+        return image, output
+
+    def exact(self, z):
+        if self.prediction == "velocity":
+            return self.s * z
+        a = float(self.levels.double()[-1])
+        return self.s * z / math.sqrt(a * self.s ** 2 + 1 - a)
+
+
+@dataclass
+class _Settings:
+    steps: int
+    order: int = 2
+    eta: float = 0.0
+
+
+@pytest.mark.parametrize("prediction, first_order", [("velocity", "euler"), ("epsilon", "ddim")])
+def test_dpm_solver_is_second_order_where_the_first_order_sampler_is_not(prediction, first_order):
+    model = _GaussianData(prediction)
+    z = 0.5 * torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+
+    def error(sampler, steps, **options):
+        drawn = get_sampler(sampler).load()(model, z, None, _Settings(steps, **options))
+        return float((drawn - model.exact(z)).abs().max())
+
+    assert error("dpm-solver++", 10) < 0.3 * error(first_order, 10)
+    assert error("dpm-solver++", 10, order=1) > 3 * error("dpm-solver++", 10)
+    assert error("dpm-solver++", 40) < 0.3 * error("dpm-solver++", 10)
+
+
+def test_a_third_party_sampler_serves_every_model_of_its_prediction_and_can_be_refused(register_plugin):
+    @dataclass
+    class MidpointOptions:
+        shift: float = option(0.5, "where in the step the slope is taken", minimum=0.0, maximum=1.0)
+
+    def midpoint(model, z, labels, settings):
+        x, dt = z, 1 / settings.steps
+        for i in model.progress(range(settings.steps)):
+            t = i * dt
+            half = x + settings.shift * dt * model.predict(x, t, labels, settings)
+            x = x + dt * model.predict(half, t + settings.shift * dt, labels, settings)
+        return x
+
+    class Plugin:
+        @zoo.hookimpl
+        def register_samplers(self, register):
+            register("midpoint", midpoint, serves=("velocity",), options=MidpointOptions,
+                     evaluations=lambda steps: 2 * steps, summary="explicit midpoint")
+            register("bad", midpoint, serves="velocity")
+
+    register_plugin(Plugin(), "midpoint-plugin")
+    assert "midpoint" in samplers_for("velocity") and "bad" not in list_samplers()
+    model = _perturbed("flow-matching")
+    images = model.sample(2, seed=0, sampling={"sampler": "midpoint", "steps": 3, "shift": "0.25"})
+    assert images.shape == (2, 1, 28, 28)
+    with pytest.raises(zoo.ConfigError, match="choose one of: ddim, ddpm, dpm-solver"):
+        zoo.create_model("ddpm", **TINY).sampling_settings({"sampler": "midpoint"})
+
+
+def test_an_old_model_folder_setting_still_samples(tmp_path):
+    model = zoo.create_model("ddpm", **TINY, sampling_defaults={"sampler": "ddim", "steps": 3, "guidance": 1.5,
+                                                                 "ema": True})
+    assert vars(model.default_sampling) == {"guidance": 1.5, "ema": True, "sampler": "ddim", "steps": 3, "eta": 0.0}
+    assert model.sample(2, seed=0).shape == (2, 1, 28, 28)
