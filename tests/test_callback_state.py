@@ -207,3 +207,39 @@ def test_the_final_checkpoint_holds_the_last_evaluations_best_fid(toy, tmp_path,
     scored = [r["eval/fid"] for r in figures(tmp_path / "run", "eval/") if "eval/fid" in r]
     assert len(scored) == 2  # step 2 and the end
     assert load_checkpoint(tmp_path / "run").json("callbacks")["evaluation"]["best_fid"] == min(scored)
+
+
+def test_a_callback_state_over_the_limit_is_refused_at_the_first_save_naming_it(stats, register_plugin, zoo_cli,
+                                                                               tmp_path, tiny_npz):
+    """A state_dict() of more than 1 MB of JSON (before: a 200 MB one failed in safetensors, "header too large",
+    naming neither the callback nor the limit, and the run could not resume) is one line naming the callback; the
+    checkpoint already written stays whole and resumes."""
+    from zoo.training.resume import CALLBACK_STATE_LIMIT
+
+    class Hoarder(zoo.Callback):
+        def __init__(self):
+            self.seen = []
+
+        def on_step_end(self, trainer, step, logs):
+            if step >= 3:
+                self.seen = list(range(CALLBACK_STATE_LIMIT // 4))  # about 1.7 MB of JSON
+
+        def state_dict(self):
+            return {"seen": self.seen}
+
+    class Plugin:
+        @zoo.hookimpl
+        def register_callbacks(self, register):
+            register("hoarder", Hoarder)
+
+    register_plugin(Plugin(), "hoarder")
+    out = tmp_path / "run"
+    code, _, err = zoo_cli("train", stats, "--data", tiny_npz, "--steps", "6", "--out", out, "--callback", "hoarder",
+                           "--batch-size", "8", "--sample-every", "0", "--checkpoint-every", "2", "--quiet")
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "callback 'hoarder': state_dict() holds more than 1 MB of JSON" in err, err
+    kept = load_checkpoint(out)
+    assert kept.step == 2 and json.loads(kept.meta["callbacks"])["hoarder"] == {"seen": []}
+    code, _, err = zoo_cli("train", "--resume", out, "--quiet")
+    assert code == 1 and "callback 'hoarder'" in err, "the same callback is refused again, the checkpoint intact"
+    assert load_checkpoint(out).step == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,16 +50,26 @@ def rng_state(device) -> dict:
     return rng
 
 
+CALLBACK_STATE_LIMIT = 2**20  # bytes of JSON a callback's state_dict() may hold: counters, averages, a best figure
+
+
 def callback_states(keys, callbacks) -> dict:
-    """Each callback's ``state_dict()`` under its key (those with none left out), checked to be JSON values."""
+    """Each callback's ``state_dict()`` under its key (those with none left out), checked to be JSON values of at
+    most CALLBACK_STATE_LIMIT bytes: refused in one line before the checkpoint is written (the last one stays)."""
     states = {}
     for key, callback in zip(keys, callbacks):
         state = callback.state_dict() if hasattr(callback, "state_dict") else None
         if not state:
             continue
-        try:
-            json.dumps(state, allow_nan=False)
-        except (TypeError, ValueError) as exc:
+        size = 0
+        try:  # piece by piece: a state far past the limit is refused without being written out whole
+            for piece in json.JSONEncoder(allow_nan=False).iterencode(state):
+                size += len(piece.encode("utf-8"))
+                if size > CALLBACK_STATE_LIMIT:
+                    raise TrainingError(f"callback '{key}': state_dict() holds more than {CALLBACK_STATE_LIMIT // 2**20}"
+                                        " MB of JSON, the limit of a callback's state; keep bulky data in files of "
+                                        "its own and only their names in its state")
+        except (TypeError, ValueError, RecursionError) as exc:
             raise TrainingError(f"callback '{key}': state_dict() must return JSON values (numbers, strings, lists, "
                                 f"dicts), not {exc}") from None
         states[key] = state
@@ -87,7 +98,31 @@ def read(checkpoint: ckpt_io.Checkpoint, model, device, world_size: int) -> Resu
         if int(state.get("world_size", 1)) != world_size:
             raise ZooError(world_size_message(checkpoint.path, int(state.get("world_size", 1)), world_size))
         states = checkpoint.json("callbacks") if "callbacks" in checkpoint.meta else {}
+        steps = state.get("optimizer_steps")
+        _check_loss_scale(checkpoint, steps.get("scaler") if isinstance(steps, dict) else None)
     return Resumed(checkpoint.step, state, states)
+
+
+def _check_loss_scale(checkpoint: ckpt_io.Checkpoint, scaler) -> None:
+    """fp16's loss scaler state must be what a GradScaler writes: a NaN, infinite or negative scale would turn every
+    step into a skipped one (or NaN weights) without a word."""
+    if not scaler:
+        return
+    if not isinstance(scaler, dict):
+        raise CheckpointError(f"{checkpoint.path}: its fp16 loss scaler state is not what zoo writes")
+
+    def number(key: str, low: float, high: float = math.inf, whole: bool = False) -> None:
+        value = scaler.get(key)
+        if (isinstance(value, bool) or not isinstance(value, int if whole else (int, float))
+                or not math.isfinite(value) or not low < value < high):
+            raise CheckpointError(f"{checkpoint.path}: its fp16 loss scaler's {key.lstrip('_')} is {value!r}, not a "
+                                  "finite number in range; the checkpoint was altered and cannot be resumed")
+
+    number("scale", 0.0)
+    number("growth_factor", 1.0)
+    number("backoff_factor", 0.0, 1.0)
+    number("growth_interval", 0, whole=True)
+    number("_growth_tracker", -1, whole=True)
 
 
 @contextlib.contextmanager
