@@ -160,3 +160,36 @@ def test_label_figures_zoo_did_not_write_leave_the_report_and_compare_standing(z
     assert "cas:" not in page
     code, out, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--out", tmp_path / "c.png")
     assert code == 0 and "fid" in out and "agreement_" not in out, err
+
+
+@pytest.mark.parametrize("labels, says", [
+    (lambda y: y[:30], "labels of shape (30,); expected one per image: (40,) or (40, 1)"),
+    (lambda y: y + 0.5, "labels must be non-negative integers (class ids), got float64"),
+    (lambda y: np.where(y == 3, -1, y), "label -1 is negative"),
+    (lambda y: np.where(y == 3, 10, y), "sample label 10 is not a class of stamps (0..9)"),
+])
+def test_sample_labels_that_do_not_fit_are_one_line(labels, says, zoo_cli, tmp_path, stamp_npz):
+    samples = tmp_path / "samples.npz"
+    drawn = stamp_data(2, 40)
+    np.savez(samples, images=drawn.images, labels=labels(drawn.labels))
+    code, out, err = zoo_cli("eval", "--samples", samples, "--data", stamp_npz)
+    assert code == 1 and err.startswith("Error: ") and err.count("\n") == 1 and says in err, err
+    assert out == ""
+
+
+def test_samples_without_labels_or_without_some_label_are_scored_and_say_so_in_one_line(zoo_cli, tmp_path,
+                                                                                       stamp_npz):
+    """Before: both were scored without a word (the label figures silently missing, or a row of '-')."""
+    drawn = stamp_data(2, 60)
+    np.savez(tmp_path / "unlabelled.npz", images=drawn.images)
+    code, table, err = zoo_cli("eval", "--samples", tmp_path / "unlabelled.npz", "--data", stamp_npz)
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "without labels" in line]
+    assert len(said) == 1 and "without per-label figures" in said[0], err
+    assert "label_agreement" not in table
+    np.savez(tmp_path / "no-threes.npz", images=drawn.images, labels=np.where(drawn.labels == 3, 4, drawn.labels))
+    code, table, err = zoo_cli("eval", "--samples", tmp_path / "no-threes.npz", "--data", stamp_npz)
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "no samples of label" in line]
+    assert said == ["zoo: no samples of label 3 (of 10): their per-label figures are '-'"], err
+    assert "label_agreement" in table

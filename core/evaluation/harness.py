@@ -9,6 +9,7 @@ conditional model's samples are also scored per label (:mod:`zoo.evaluation.cond
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from zoo.registry.lookup import lookup
 from zoo.samplers.settings import sampler_record
 from zoo.evaluation import metrics
 from zoo.evaluation.subsets import at_most as _at_most
+
+log = logging.getLogger(__name__)
 
 IMAGE_CHUNK = 500  # held-out images per reconstruct() or importance_weighted_nll() call
 MIN_SAMPLES = 10  # FID needs a covariance, precision/recall k=3 neighbours
@@ -157,6 +160,9 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
         raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
     if samples is not None and labels is not None:
         labels = _checked_labels(labels, len(samples), train)
+    elif samples is not None and model is None and train.labels is not None:
+        log.info("the samples come without labels: scored as unconditional samples, without per-label figures "
+                 "(an .npz with 'labels', one class id per image, as zoo sample writes for conditional models)")
     drawn = (model.num_classes or 0) if model is not None and model.conditional else 0
     if train.labels is not None and drawn > train.num_classes:
         raise DataError(f"{model.name} draws {drawn} classes; {train.name.split(':')[0]} has {train.num_classes}")
@@ -204,6 +210,10 @@ def _checked_labels(labels, count: int, train: ImageData) -> np.ndarray:
     if len(bad):
         raise DataError(f"sample label {int(bad[0])} is not a class of {train.name.split(':')[0]} "
                         f"(0..{train.num_classes - 1})")
+    absent = sorted(set(range(train.num_classes)) - set(labels.tolist()))
+    if absent:
+        log.info(f"no samples of label{'s' if len(absent) > 1 else ''} {', '.join(map(str, absent[:20]))}"
+                 f"{', ...' if len(absent) > 20 else ''} (of {train.num_classes}): their per-label figures are '-'")
     return labels.astype(np.int64)
 
 
