@@ -104,11 +104,11 @@ def get_cli() -> click.Group:
         _commands_added = True
         from zoo.registry.plugin_host import call_hook
 
-        from . import data, evaluate, export, inspect_commands, push, runs, sample, scaffold, train
+        from . import bench, data, evaluate, export, inspect_commands, push, runs, sample, scaffold, train
 
         for command in (inspect_commands.list_registered, inspect_commands.info, inspect_commands.plugins,
                         scaffold.new_plugin, data.data, train.train, runs.runs, sample.sample, sample.reconstruct,
-                        evaluate.evaluate, export.export, push.push):
+                        evaluate.evaluate, export.export, push.push, bench.bench):
             cli.add_command(command)
         call_hook("register_commands", cli=cli)
     return cli

@@ -1,0 +1,52 @@
+"""Scoring one bench run: zoo eval's figures with the bench's one setting (kept in the run's eval.json, and reused
+from it when the run and the setting are unchanged), the seconds it takes to sample 1,000 images at the model's
+default settings, and a sample grid at the size every run's grid has on the page."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from zoo.datasets.pixels import to_uint8
+from zoo.evaluation.harness import evaluate
+from zoo.outputs.images import class_rows, grid, save_png
+from zoo.outputs.report import write_report
+from zoo.store.checkpoint import build_model, load_checkpoint
+from zoo.training.devices import resolve_device
+
+GRID_IMAGES, GRID_SEED, GRID_SCALE = 64, 0, 2
+TIMED_SAMPLES = 1000
+
+
+def score(folder, settings, train, heldout, grid_path: Path, progress=None) -> dict:
+    """The run in ``folder`` (a RunFolder) scored: ``{"model": figures, "floor": figures, "info": ...}`` as zoo eval
+    writes it, with ``info["bench"]`` saying which setting and step it was scored at and how fast it samples."""
+    ckpt = load_checkpoint(folder.path)
+    mark = {"n": settings.n, "seed": settings.eval_seed, "features": settings.features, "step": ckpt.step}
+    model = build_model(ckpt, resolve_device(settings.device))
+    kept = folder.read_eval()
+    if kept is not None and kept.get("info", {}).get("bench", {}).get("scored") == mark and grid_path.exists():
+        return kept
+    report = evaluate(train, heldout, model=model, n=settings.n, seed=settings.eval_seed, features=settings.features,
+                      progress=progress).to_dict()
+    report["info"]["source"] = str(folder.path)
+    report["info"]["bench"] = {"scored": mark, "sample_seconds_per_1000": sampling_seconds(model)}
+    folder.write_eval(report)
+    write_report(folder, folder.read_metrics()[0])
+    draw_grid(model, grid_path)
+    return report
+
+
+def sampling_seconds(model) -> float:
+    """Seconds to draw 1,000 images at the model's default sampling settings."""
+    started = time.perf_counter()
+    model.sample(TIMED_SAMPLES, seed=0)
+    return round(time.perf_counter() - started, 2)
+
+
+def draw_grid(model, path: Path) -> None:
+    labels, nrow = class_rows(model.num_classes, GRID_IMAGES) if model.conditional else (None, None)
+    images = model.sample(GRID_IMAGES, seed=GRID_SEED, labels=labels).cpu()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(grid(to_uint8(images), nrow, scale=GRID_SCALE), path)
+
