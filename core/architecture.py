@@ -220,6 +220,24 @@ class Architecture(nn.Module):
             _in_force.reset(in_force)
         return torch.cat(images) if images else z.new_empty(0, *self.data_shape)
 
+    # --- state that is not a parameter, under several processes ----------------------------------------------
+    def all_reduce_mean(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` (floating point) replaced in place by its mean over every process of the run, and returned
+        (in one process: unchanged). For statistics a step gathers into buffers (a codebook's moving averages):
+        average them before the update, so every rank applies the same one. Every rank calls it at the same
+        point, with a tensor of the same shape."""
+        from zoo.optimization.collectives import all_reduce_mean
+
+        return all_reduce_mean(tensor)
+
+    def broadcast_from_rank_zero(self, tensor: torch.Tensor) -> torch.Tensor:
+        """``tensor`` overwritten in place by rank 0's, and returned (in one process: unchanged). For choices a
+        step draws at random (codes to restart): every rank then makes rank 0's. Called by every rank alike."""
+        from zoo.optimization.collectives import broadcast_state
+
+        broadcast_state([tensor])
+        return tensor
+
 
 @functools.lru_cache(maxsize=None)
 def _takes_settings(generate: Callable) -> bool:

@@ -9,8 +9,10 @@ How the ranks stay one model (see the plugin guide's "Several processes" for the
   DDP tolerates only with ``find_unused_parameters``; DDP reduces gradients no optimiser applies (the critic's
   during the generator step) and measured 1.19x slower on a plain DCGAN (benchmarks/distributed_sync.py). The
   hook reduces exactly what the optimiser is about to apply, once;
-- buffers (BatchNorm running statistics) are broadcast from rank 0 after each step, as DDP does before each
-  forward, so what rank 0 saves is what every rank holds;
+- buffers (BatchNorm running statistics, any a plugin registers) are broadcast from rank 0 after each step, as
+  DDP does before each forward, so what rank 0 saves is what every rank holds; parameters without a gradient
+  that a step changes in place are not: a plugin averages such state itself (``Architecture.all_reduce_mean``,
+  ``broadcast_from_rank_zero``; the collectives live in :mod:`zoo.optimization.collectives`);
 - each rank draws its own noise: its random numbers at step ``s`` come from (seed, rank, s), so a checkpoint
   written by rank 0 alone resumes every rank exactly;
 - logged figures are averaged across ranks, and a non-finite one stops every rank at the same step.
@@ -23,6 +25,7 @@ import os
 from dataclasses import dataclass
 
 from zoo.errors import ZooError
+from zoo.optimization.collectives import average_gradients, broadcast_state  # noqa: F401  (the trainer calls them here)
 
 BACKENDS = {"cuda": "nccl", "cpu": "gloo"}
 
@@ -105,47 +108,6 @@ def leave() -> None:
 def step_seed(seed: int, rank: int, step: int) -> int:
     """The seed of ``rank``'s random numbers for ``step``: distinct per (seed, rank, step), below 2**63."""
     return (seed * 1_000_003 + rank) * 1_000_000_007 + step & 0x7FFF_FFFF_FFFF_FFFF
-
-
-def _flat_groups(tensors):
-    """The tensors grouped by (device, dtype), each group with a flat copy to send in one collective."""
-    import torch
-
-    groups: dict[tuple, list] = {}
-    for tensor in tensors:
-        groups.setdefault((tensor.device, tensor.dtype), []).append(tensor)
-    for members in groups.values():
-        yield members, torch.cat([t.reshape(-1) for t in members])
-
-
-def _write_back(members, flat) -> None:
-    offset = 0
-    for tensor in members:
-        tensor.copy_(flat[offset:offset + tensor.numel()].view_as(tensor))
-        offset += tensor.numel()
-
-
-def average_gradients(optimizer) -> None:
-    """Replace the gradients ``optimizer`` is about to apply by their mean over all ranks. Parameters without a
-    gradient are skipped: the same step code leaves the same ones without on every rank."""
-    import torch.distributed as dist
-
-    grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
-    size = dist.get_world_size()
-    for members, flat in _flat_groups(grads):
-        dist.all_reduce(flat)
-        _write_back(members, flat.div_(size))
-
-
-def broadcast_state(tensors) -> None:
-    """Overwrite ``tensors`` (parameters or buffers) with rank 0's values."""
-    import torch
-    import torch.distributed as dist
-
-    with torch.no_grad():
-        for members, flat in _flat_groups(list(tensors)):
-            dist.broadcast(flat, src=0)
-            _write_back(members, flat)
 
 
 def mean_figures(figures: dict[str, float], device) -> dict[str, float]:
