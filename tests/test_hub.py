@@ -242,3 +242,49 @@ def test_an_hf_model_exports_again_and_the_cache_is_only_read(dcgan, offline, zo
     code, _, err = zoo_cli("export", "hf://owner/name", snapshot)
     one_line(code, err)
     assert digest(offline) == before
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on (bound, then released): a connection is refused at once."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_push_without_a_network_or_a_token_is_one_line_and_bounded(dcgan, tmp_path):
+    """No token and no network (HF_ENDPOINT at a closed local port: the test never reaches the internet): one line
+    naming where it could not reach, within the timeout (a hang or a retry loop fails)."""
+    _, folder = dcgan
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("HF_", "HUGGING"))},
+           "HF_ENDPOINT": endpoint, "HF_HOME": str(tmp_path / "hf-home"), "HF_HUB_CACHE": str(tmp_path / "hf-cache"),
+           "HF_HUB_DISABLE_TELEMETRY": "1"}
+    done = subprocess.run([sys.executable, "-m", "zoo", "push", str(folder), "owner/name"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"Error: zoo push owner/name: could not reach {endpoint} ("), done.stderr
+    assert "HF_ENDPOINT" in done.stderr
+
+
+@pytest.mark.parametrize("target", ["outside", "/dev/zero", "fifo"])
+@pytest.mark.parametrize("name", ["model.safetensors", "config.json"])
+def test_a_cached_file_linking_out_of_the_cache_is_refused(name, target, dcgan, offline, zoo_cli, tmp_path):
+    """The cache's files are links to its blobs; one to a file elsewhere (before: read as the model), to /dev/zero
+    or to a named pipe is one line, and nothing is sampled."""
+    _, folder = dcgan
+    snapshot = cache_model(offline, "owner/name", folder)
+    if target == "outside":
+        target = tmp_path / "elsewhere" / name
+        target.parent.mkdir()
+        target.write_bytes((folder / name).read_bytes())
+    elif target == "fifo":
+        target = tmp_path / "pipe"
+        os.mkfifo(target)
+    (snapshot / name).unlink()
+    (snapshot / name).symlink_to(target)
+    code, _, err = zoo_cli("sample", "hf://owner/name", "-n", "4", "--out", tmp_path / "s.png")
+    one_line(code, err)
+    assert f"hf://owner/name: the cached {name} is a link to {target}, outside the Hugging Face cache" in err, err
+    assert not (tmp_path / "s.png").exists()

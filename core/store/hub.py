@@ -8,11 +8,13 @@ the files zoo writes into a model folder are downloaded or uploaded (:data:`zoo.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
 from zoo.errors import CheckpointError, ZooError
 from zoo.store.model_folder import FILES
+from zoo.store.regular_files import is_regular
 
 SCHEME = "hf://"
 INSTALL = "pip install 'zoo-core[hub]'"
@@ -69,6 +71,9 @@ def _explain(exc: BaseException, hub) -> str:
             return "not in the Hugging Face cache, and HF_HUB_OFFLINE is set"
         return "could not reach the Hub, and it is not in the Hugging Face cache"
     first = (str(exc).strip().splitlines() or [""])[0][:300]
+    if kinds & {"ConnectError", "ConnectionError", "ConnectTimeout", "TimeoutException", "Timeout"}:
+        where = getattr(getattr(hub, "constants", None), "ENDPOINT", "the Hub")
+        return f"could not reach {where} ({type(exc).__name__}: {first}); check the network, or HF_ENDPOINT"
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
 
@@ -84,7 +89,22 @@ def download(source) -> Path:
                                        library_name="zoo", library_version=__version__)
     except Exception as exc:  # whatever the library or the network says: one line
         raise CheckpointError(f"{SCHEME}{repo_id}{'@' + revision if revision else ''}: {_explain(exc, hub)}") from None
+    _check_inside_cache(Path(folder), f"{SCHEME}{repo_id}{'@' + revision if revision else ''}")
     return Path(folder)
+
+
+def _check_inside_cache(folder: Path, address: str) -> None:
+    """Each of zoo's files in a cached snapshot must be a regular file inside the cache's folder of that repository
+    (its blobs): a link out of it (to a file elsewhere, /dev/zero, a named pipe) is no download, and is refused."""
+    repository = folder.resolve().parents[1]  # models--owner--name/snapshots/<commit>
+    for name in FILES:
+        path = folder / name
+        if not os.path.lexists(path):
+            continue
+        target = Path(os.path.realpath(path))
+        if repository not in target.parents or not is_regular(target):
+            raise CheckpointError(f"{address}: the cached {name} is a link to {target}, outside the Hugging Face cache "
+                                  f"of the model, or no regular file; delete {repository} and download it again")
 
 
 def upload(files: dict[str, Path | bytes], repo_id: str, *, private: bool, message: str) -> str:
