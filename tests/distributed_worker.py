@@ -1,8 +1,9 @@
 """One rank of a test's multi-process run (started by tests/test_distributed.py with RANK, WORLD_SIZE, ...).
 
 ``python distributed_worker.py MODE OUT STEPS BATCH``: trains the two-optimiser ``mlp-pair`` model below on
-random images and saves this rank's weights to ``OUT/rank-R.safetensors``. MODE ``fail`` makes rank 1 raise at
-its second step.
+random images and saves this rank's weights to ``OUT/rank-R.safetensors`` and the step it ended at to
+``OUT/step-R.txt``. MODE ``stop``: a callback (on rank 0, as callbacks run) calls ``trainer.stop`` after step 3;
+``sigterm``: rank 1 alone receives a SIGTERM during step 2. FAIL_AT=S makes rank 1 raise at step S.
 
 ``python distributed_worker.py zoo ARGS...`` (under torchrun): runs ``zoo ARGS`` with a way to die by SIGKILL,
 as ``kill -9`` would: KILL_RANK=R and KILL_AT_STEP=S kill rank R once S steps are done, as the next begins;
@@ -55,6 +56,8 @@ class MLPPair(zoo.Architecture):
     def training_step(self, batch, step):
         if os.environ.get("FAIL_AT") == str(step) and os.environ["RANK"] == "1":
             raise RuntimeError("rank 1 broke on purpose")
+        if os.environ.get("SIGTERM_AT") == str(step) and os.environ["RANK"] == "1":
+            os.kill(os.getpid(), signal.SIGTERM)
         real = batch.images
         fake = self.maker(real.flatten(1).flip(1)).view_as(real)
         loss_d = torch.nn.functional.softplus(self.critic(fake.detach())).mean() + \
@@ -91,14 +94,28 @@ def main(mode, out, steps, batch):
     torch.manual_seed(0)
     model = zoo.create_model("mlp-pair", data_shape=(1, 8, 8))
     config = TrainConfig(steps=int(steps), batch_size=int(batch), device="cpu", sample_every=0, checkpoint_every=0)
-    trainer = Trainer(model, data, config, Path(out) / "run", callbacks=[])
+    trainer = Trainer(model, data, config, Path(out) / "run", callbacks=[StopAfter(3)] if mode == "stop" else [])
     if trainer.world.is_writer:
         save_file({k: v.clone() for k, v in model.state_dict().items()}, str(Path(out) / "initial.safetensors"))
+    if mode == "sigterm":
+        os.environ["SIGTERM_AT"] = "2"
     try:
         trainer.fit()
+    except KeyboardInterrupt:
+        pass
     finally:
         distributed.leave()
+        (Path(out) / f"step-{trainer.world.rank}.txt").write_text(str(trainer.step))
     save_file(trainer.model.state_dict(), str(Path(out) / f"rank-{trainer.world.rank}.safetensors"))
+
+
+class StopAfter(zoo.Callback):
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_end(self, trainer, step, logs):
+        if step == self.step:
+            trainer.stop("enough")
 
 
 def die() -> None:

@@ -1,5 +1,6 @@
 """Several processes on one machine: torch.distributed with gloo on 127.0.0.1, as torchrun starts them."""
 
+import json
 import os
 import socket
 import subprocess
@@ -78,6 +79,23 @@ def test_a_failing_rank_ends_every_rank_with_the_error_not_a_hang(tmp_path):
     assert code1 != 0 and "rank 1 broke on purpose" in err1
     assert code0 != 0  # rank 0 learns of it from its next collective, and stops
     assert not (tmp_path / "rank-0.safetensors").exists()
+
+
+@pytest.mark.parametrize("mode, ended", [("stop", 3), ("sigterm", 3)])
+def test_a_stop_or_a_signal_one_rank_hears_ends_every_rank_at_the_same_step(tmp_path, mode, ended):
+    """A callback's trainer.stop (rank 0 runs the callbacks) and a SIGTERM only rank 1 received (during step 2, so
+    the run ends after it, with a checkpoint of it): both ranks end at the same step, with the same weights."""
+    results = ranks([WORKER, mode, tmp_path, 8, 8])
+    assert all(code == 0 for code, _, _ in results), results
+    assert [(tmp_path / f"step-{r}.txt").read_text() for r in (0, 1)] == [str(ended)] * 2
+    rank0, rank1 = (load_file(tmp_path / f"rank-{r}.safetensors") for r in (0, 1))
+    assert all(torch.equal(rank0[k], rank1[k]) for k in rank0)
+    status = json.loads((tmp_path / "run" / "status.json").read_text())
+    assert status == ({"status": "stopped", "step": 3, "error": "enough"} if mode == "stop"
+                      else {"status": "interrupted", "step": 3,
+                            "error": "KeyboardInterrupt: stopped by a signal to another process"})
+    if mode == "sigterm":
+        assert load_checkpoint(tmp_path / "run").step == 3
 
 
 def tiny(model: str) -> list[str]:
