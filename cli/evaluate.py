@@ -73,9 +73,11 @@ def evaluate(ctx, checkpoint, samples, data, count, seed, features, iw_samples, 
     loaded = datasets.load(data, image_size=_image_size(ckpt) if checkpoint is not None and data == ckpt.meta.get("dataset") else None)
     train, heldout = datasets.split(loaded, "train"), datasets.split(loaded, "heldout")
     images, labels = (None, None) if samples is None else load_labelled_samples(samples, train.shape)
-    with SamplingProgress(f"{model.name if model else 'samples'}: sampling") as progress:
+    with SamplingProgress("evaluation classifier: training") as training, \
+            SamplingProgress(f"{model.name if model else 'samples'}: sampling") as progress:
         report = run(train, heldout, model=model, samples=images, n=count, seed=seed, features=features,
-                     iw_samples=iw_samples, sampling=sampling, progress=progress, labels=labels).to_dict()
+                     iw_samples=iw_samples, sampling=sampling, progress=progress, labels=labels,
+                     training_progress=training).to_dict()
     report["info"]["source"] = str(checkpoint or samples)
     report["info"]["classes"] = list(loaded.classes) if loaded.classes else None
     click.echo(json.dumps(report, indent=2) if as_json else format_report(report, report["info"]["classes"]))

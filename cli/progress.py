@@ -14,6 +14,9 @@ from zoo import logged
 from zoo.callbacks import Callback
 
 DEFAULT_SECONDS = 10.0
+TIMING_SECONDS = 10.0  # how long the steps after the first are timed before a long run is told how long
+LONG_RUN_MINUTES = 15
+FIT_MINUTES = 5
 
 
 def clock(seconds: float) -> str:
@@ -24,16 +27,23 @@ def clock(seconds: float) -> str:
 
 
 class Progress(Callback):
+    """The bar or the lines. A line carries the tag of what its step saved ("[grid step-000500.png, checkpoint]"),
+    the bar shows it for ``seconds``; once the first steps are timed, a run that would take more than
+    LONG_RUN_MINUTES says so in one line, with the length that fits FIT_MINUTES."""
+
     def __init__(self, interactive: bool | None = None, seconds: float | None = None):
         self.interactive = sys.stdout.isatty() and sys.stderr.isatty() if interactive is None else interactive
         self.seconds = float(os.environ.get("ZOO_PROGRESS_SECONDS", DEFAULT_SECONDS)) if seconds is None else seconds
         self.bar = None
+        self.event, self.event_step, self.event_time = "", None, 0.0
 
     def on_train_start(self, trainer):
         self.figures: dict[str, float] = {}
-        self.event = ""
+        self.event, self.event_step, self.event_time = "", None, 0.0
+        self.pending = None  # the step whose line is due (off a terminal)
         self.first_step, self.started = trainer.step, time.perf_counter()
         self.last_line = self.started
+        self.timed_from, self.told = None, False  # (step, time) as the first step ended; the long run checked
         if self.interactive:
             self.bar = click.progressbar(length=trainer.total_steps, label=trainer.model.name, show_pos=True,
                                          item_show_func=lambda _: self.status(trainer), file=sys.stderr)
@@ -57,25 +67,65 @@ class Progress(Callback):
         return "  ".join(parts + ([f"[{self.event}]"] if self.event else []))
 
     def on_step_end(self, trainer, step, logs):
+        self._print_line(trainer)
         self.figures.update(logs)
-        events = [f"grid step-{step:06d}.png"] if trainer.is_due(step, trainer.config.sample_every) else []
-        if trainer.is_due(step, trainer.config.checkpoint_every):
-            events.append("checkpoint")
-        if events:
-            self.event = ", ".join(events)
+        if not self.interactive or time.perf_counter() - self.event_time >= self.seconds:
+            self.event = ""
+        if trainer.is_due(step, trainer.config.sample_every):
+            self._tag(f"grid step-{step:06d}.png", step)
         self._alarm(trainer, step)
+        self._long_run(trainer, step)
         if self.bar is not None:
             self.bar.update(1)
-        elif time.perf_counter() - self.last_line >= self.seconds:
-            self.last_line = time.perf_counter()
-            click.echo(f"step {step}/{trainer.total_steps}  {self.status(trainer)}")
+        elif self.event or time.perf_counter() - self.last_line >= self.seconds:
+            self.pending = step  # printed at the next step or the end: the step's checkpoint comes after its hooks
+
+    def on_checkpoint_saved(self, trainer, path):
+        if path == trainer.folder.checkpoint:
+            self._tag("checkpoint", trainer.step)
+            if self.bar is None:
+                self.pending = trainer.step
+
+    def _tag(self, what: str, step: int) -> None:
+        """Tag ``step`` with what it made; the tags of one step are joined."""
+        self.event = f"{self.event}, {what}" if self.event and self.event_step == step else what
+        self.event_step, self.event_time = step, time.perf_counter()
+
+    def _print_line(self, trainer) -> None:
+        if self.pending is not None:
+            click.echo(f"step {self.pending}/{trainer.total_steps}  {self.status(trainer)}")
+            self.pending, self.last_line = None, time.perf_counter()
+
+    def _long_run(self, trainer, step):
+        """Once the steps after the first have been timed (TIMING_SECONDS), one line when the whole run would take
+        over LONG_RUN_MINUTES, with the --steps (or --minutes) that fits FIT_MINUTES."""
+        now = time.perf_counter()
+        if self.timed_from is None:
+            self.timed_from = (step, now)
+        timed_step, timed_at = self.timed_from
+        if self.told or now - timed_at < TIMING_SECONDS or step - timed_step < 2:
+            return
+        self.told = True
+        per_step = (now - timed_at) / (step - timed_step)
+        whole = trainer.elapsed + per_step * (trainer.total_steps - step)
+        if whole <= LONG_RUN_MINUTES * 60 or getattr(trainer.config, "minutes", 0):
+            return
+        fits = _round_down(FIT_MINUTES * 60 / per_step)
+        minutes = f" or --minutes {FIT_MINUTES}" if hasattr(trainer.config, "minutes") else ""
+        self._say(f"zoo: at {per_step:.2g} s a step here, this run's {trainer.total_steps:,} steps take about "
+                  f"{whole / 60:.0f} minutes; --steps {fits}{minutes} fits about {FIT_MINUTES} minutes")
+
+    def _say(self, line: str) -> None:
+        if self.bar is not None:
+            sys.stderr.write("\r\033[K")  # the bar's line, cleared: it is drawn again below at the next step
+        click.echo(line, err=True)
 
     def _alarm(self, trainer, step):
         """Show each --eval-every result; say so when the samples leave classes out (mode collapse)."""
         record = trainer.history[-1] if trainer.history else {}
         if record.get(logged.STEP) != step or logged.evaluation("fid") not in record:
             return
-        self.event = f"FID {record[logged.evaluation('fid')]:.1f}"
+        self._tag(f"FID {record[logged.evaluation('fid')]:.1f}", step)
         classes, covered = trainer.model.num_classes, record.get(logged.evaluation("classes_covered"))
         if classes and covered is not None and covered < classes:
             click.echo(f"step {step}: the samples cover {int(covered)} of {classes} classes (the least common "
@@ -90,10 +140,18 @@ class Progress(Callback):
     def on_train_end(self, trainer):
         self._close()
         if not self.interactive:
-            click.echo(f"step {trainer.step}/{trainer.total_steps}  {self.status(trainer)}")
+            self.pending = trainer.step  # the last step's line, if it was due, is this one
+            self._print_line(trainer)
 
     def on_exception(self, trainer, exception):
         self._close()
+
+
+def _round_down(steps: float) -> int:
+    """To two significant figures, at least 10: ``537`` -> ``530``, ``4321`` -> ``4300``."""
+    steps = max(int(steps), 10)
+    unit = 10 ** max(len(str(steps)) - 2, 0)
+    return steps // unit * unit
 
 
 class SamplingProgress:
@@ -105,10 +163,15 @@ class SamplingProgress:
         self.label = label
         self.interactive = sys.stderr.isatty() if interactive is None else interactive
         self.seconds = float(os.environ.get("ZOO_PROGRESS_SECONDS", DEFAULT_SECONDS)) if seconds is None else seconds
-        self.bar, self.done, self.total = None, 0, 0
+        self.bar, self.done, self.total, self.first, self.finished = None, 0, 0, 0, False
         self.started = self.last_line = time.perf_counter()
 
     def __call__(self, done: int, total: int) -> None:
+        if self.finished:
+            return
+        if not self.total:  # timed from the first step it hears of, not from whatever ran before it
+            self.started = self.last_line = time.perf_counter()
+            self.first = done
         if self.interactive:
             if self.bar is None:
                 self.bar = click.progressbar(length=total, label=self.label, show_pos=True, file=sys.stderr)
@@ -118,16 +181,21 @@ class SamplingProgress:
             self.last_line = time.perf_counter()
             click.echo(self.line(done, total), err=True)
         self.done, self.total = done, total
+        if done >= total:  # closed at once: another progress may follow inside the same block
+            self.__exit__()
 
     def line(self, done: int, total: int) -> str:
         elapsed = time.perf_counter() - self.started
-        eta = clock(elapsed / done * (total - done)) if done else "-"
+        eta = clock(elapsed / (done - self.first) * (total - done)) if done > self.first else "-"
         return f"{self.label}: step {done}/{total}  elapsed {clock(elapsed)}  eta {eta}"
 
     def __enter__(self) -> "SamplingProgress":
         return self
 
     def __exit__(self, *exc) -> None:
+        if self.finished:
+            return
+        self.finished = True
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
         elif self.total and not self.interactive and time.perf_counter() - self.started >= self.seconds:

@@ -35,7 +35,7 @@ def make_fifo(path):
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("ZOO_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(classifier.DomainFeatures.__init__, "__defaults__", (1,))  # one epoch: seconds
+    monkeypatch.setattr(classifier.DomainFeatures.__init__, "__defaults__", (1, None))  # one epoch: seconds
     return tmp_path / "home"
 
 

@@ -95,3 +95,130 @@ def test_evaluation_networks_train_on_one_thread_and_give_the_thread_count_back(
     finally:
         torch.set_num_threads(before)
     assert seen and set(seen) == {1} and after == 2
+
+
+SHIPPED_SHA256 = "cf2b6bc00341b2bcdea07cbd9d95012159ef20c09c47a026a52e501b779610e8"  # docs/evaluation.md quotes it
+
+
+def test_the_bundled_mnist_is_scored_with_the_shipped_weights_never_trained_or_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path))
+    monkeypatch.setattr(classifier, "train_classifier", lambda *a, **k: pytest.fail("trained"))
+    from zoo import datasets
+
+    features = DomainFeatures(datasets.split(datasets.load("mnist"), "train"))
+    assert not features.trained_now and features.weights_sha256 == SHIPPED_SHA256
+    assert not (tmp_path / "classifiers").exists()
+
+
+def test_the_training_reports_its_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOO_HOME", str(tmp_path))
+    heard = []
+    assert DomainFeatures(tiny_labelled(0), epochs=2, progress=lambda done, total: heard.append((done, total))).trained_now
+    assert heard == [(1, 2), (2, 2)]  # 40 images, one batch an epoch
+    heard.clear()
+    DomainFeatures(tiny_labelled(0), epochs=2, progress=lambda done, total: heard.append((done, total)))
+    assert heard == []  # cached: nothing to train
+
+
+def test_zoo_eval_shows_the_feature_networks_training_off_a_terminal(toy, zoo_cli, tmp_path, tiny_eval_data,
+                                                                      monkeypatch):
+    monkeypatch.setenv("ZOO_PROGRESS_SECONDS", "0")
+    code, _, err = zoo_cli("train", toy, "--data", tiny_eval_data, "--steps", "2", "--batch-size", "8",
+                           "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    code, out, err = zoo_cli("eval", tmp_path / "run", "-n", "20")
+    assert code == 0, err
+    assert "training the evaluation classifier for" in err and "evaluation classifier: training: step 1/1" in err
+    code, out, err = zoo_cli("eval", tmp_path / "run", "-n", "20")
+    assert code == 0 and "evaluation classifier" not in err  # the second time it is read from the cache
+
+
+TRAIN_IN_A_PROCESS = """
+import hashlib, os, sys, torch
+threads, cpus = int(sys.argv[1]), sys.argv[2]
+if cpus != "all" and hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {int(c) for c in cpus.split(",")})
+torch.set_num_threads(threads)
+sys.path.insert(0, sys.argv[3])
+from tiny_data import tiny_labelled
+from zoo.evaluation import classifier
+print(hashlib.sha256(classifier.weights_file(classifier.train_classifier(tiny_labelled(0, n=200), epochs=2))).hexdigest())
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_with_other_thread_counts_and_cpus_train_byte_identical_weights(tmp_path):
+    """The weights file's bytes are the same in every process (safetensors writes a metadata dict of several keys
+    in an order that changes from process to process: one key), and training on one thread does not depend on
+    the thread count or the CPUs the process may use."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    setups = [("1", "all"), ("2", str(cpus[-1]) if cpus else "all"), ("3", str(cpus[0]) if cpus else "all")]
+    here = str(Path(__file__).parent)
+    runs = [subprocess.Popen([sys.executable, "-c", TRAIN_IN_A_PROCESS, threads, where, here], stdout=subprocess.PIPE,
+                             text=True) for threads, where in setups]
+    digests = {run.communicate()[0].strip() for run in runs}
+    assert all(run.returncode == 0 for run in runs) and len(digests) == 1, digests
+
+
+CACHE_IN_A_PROCESS = """
+import logging, pathlib, sys, time
+sys.path.insert(0, sys.argv[1])
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+from tiny_data import tiny_labelled
+from zoo.evaluation import classifier
+go, train = pathlib.Path(sys.argv[2]), classifier.train_classifier
+def train_when_told(*args, **kwargs):  # holding the lock until the test says go
+    while not go.exists():
+        time.sleep(0.05)
+    return train(*args, **kwargs)
+classifier.train_classifier = train_when_told
+features = classifier.DomainFeatures(tiny_labelled(0), epochs=1)
+print(features.trained_now, features.weights_sha256)
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_that_need_the_feature_network_at_once_train_it_once(tmp_path):
+    """The second waits for the first (saying so) and reads its weights: one cache file, one sha256."""
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from zoo.store.file_lock import fcntl
+
+    if fcntl is None:
+        pytest.skip("no flock here")
+    env, go = {**os.environ, "ZOO_HOME": str(tmp_path / "home")}, tmp_path / "go"
+    command = [sys.executable, "-c", CACHE_IN_A_PROCESS, str(Path(__file__).parent), str(go)]
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    processes = []
+    try:
+        for log in logs:
+            with open(log, "w") as err:
+                processes.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True))
+            _wait_for(lambda: "training the evaluation classifier" in logs[0].read_text(), processes)
+        _wait_for(lambda: "waiting for it" in logs[1].read_text(), processes)
+        go.touch()
+        outputs = [process.communicate(timeout=300)[0].split() for process in processes]
+    finally:
+        go.touch()
+    assert all(process.returncode == 0 for process in processes), [log.read_text() for log in logs]
+    assert [trained for trained, _ in outputs] == ["True", "False"] and outputs[0][1] == outputs[1][1]
+    assert "another process is training the evaluation classifier for tiny0; waiting for it" in logs[1].read_text()
+    assert len(list((tmp_path / "home" / "classifiers").glob("*.safetensors"))) == 1
+
+
+def _wait_for(condition, processes, seconds: float = 120) -> None:
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline and all(p.poll() is None for p in processes), "a process stopped early"
+        time.sleep(0.05)

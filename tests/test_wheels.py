@@ -52,6 +52,7 @@ def test_the_core_wheel_holds_every_module_and_the_bundled_data(wheels):
     missing = sorted(set(source_files()) - files)
     assert not missing, f"the zoo-core wheel lacks {missing}"
     assert "zoo/datasets/mnist_5k.npz" in files
+    assert "zoo/evaluation/feature_network_mnist_5k.safetensors" in files  # the bundled data's feature space
 
 
 @pytest.fixture(scope="module")

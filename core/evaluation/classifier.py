@@ -1,10 +1,13 @@
 """The domain classifier whose feature space zoo's metrics live in.
 
 A small CNN trained on the dataset's labelled training split (about a minute on one CPU thread for the bundled
-MNIST subset, whose held-out digits it then reads 99 % right), cached as safetensors under
-``$ZOO_HOME/classifiers`` keyed by a hash of the training data, so no weights are downloaded and a changed
-dataset gets a new classifier. A cache file that cannot be read back (not a regular file, not safetensors,
-tensors of another network) is trained again, with a line on stderr.
+MNIST subset, whose held-out digits it then reads 99 % right). For the bundled subset its weights ship inside
+the package (``feature_network_mnist_5k.safetensors``), so every machine scores MNIST in the one feature space of
+docs/quality.md. For other data it is trained once and cached as safetensors under ``$ZOO_HOME/classifiers``,
+keyed by a hash of the training data, so no weights are downloaded and a changed dataset gets a new classifier;
+a lock beside the cache makes a second process that needs it wait for the first rather than train its own. A
+cache file that cannot be read back (not a regular file, not safetensors, tensors of another network) is trained
+again, with a line on stderr.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -21,6 +25,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 from zoo.store.atomic import write_bytes
+from zoo.store.file_lock import exclusive
 from zoo.datasets import ImageData
 from zoo.errors import DataError, ZooError
 from zoo.evaluation.threads import one_thread
@@ -43,6 +48,7 @@ MIN_SCHEDULE = 10  # OneCycleLR needs a few steps; a shorter training (tests) st
 SHIFT = 2  # random translations of up to so many pixels each way, per image
 CHUNK = 512
 CACHE_LIMIT = 64 * 2**20  # the cached classifier is about 1.8 MB
+SHIPPED = {"170fb60210841fa6c1e9b15ad649661d": "feature_network_mnist_5k.safetensors"}  # data_key -> file here
 
 
 def _conv(inputs: int, outputs: int) -> list[nn.Module]:
@@ -79,14 +85,15 @@ def data_key(data: ImageData) -> str:
     return hashlib.sha256(f"{VERSION}\n{data.sha256()}".encode()).hexdigest()[:32]
 
 
-def train_classifier(data: ImageData, epochs: int | None = None, seed: int = 0) -> ClassifierNet:
+def train_classifier(data: ImageData, epochs: int | None = None, seed: int = 0, progress=None) -> ClassifierNet:
     """AdamW with a one-cycle learning rate over ``epochs`` (default EPOCHS) passes, each image translated at
-    random; seeded, on one thread (the same weights for the same data, whatever the machine's thread count)."""
+    random; seeded, on one thread (the same weights for the same data, whatever the machine's thread count).
+    ``progress(done, total)`` hears of each optimiser step."""
     with one_thread():
-        return _train(data, EPOCHS if epochs is None else epochs, seed)
+        return _train(data, EPOCHS if epochs is None else epochs, seed, progress)
 
 
-def _train(data: ImageData, epochs: int, seed: int) -> ClassifierNet:
+def _train(data: ImageData, epochs: int, seed: int, progress) -> ClassifierNet:
     generator = torch.Generator().manual_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
@@ -96,6 +103,7 @@ def _train(data: ImageData, epochs: int, seed: int) -> ClassifierNet:
     optimizer = torch.optim.AdamW(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=LR, total_steps=max(steps, MIN_SCHEDULE))
     net.train()
+    done = 0
     with torch.random.fork_rng():
         torch.manual_seed(seed)  # dropout's masks
         for _ in range(epochs):
@@ -108,44 +116,71 @@ def _train(data: ImageData, epochs: int, seed: int) -> ClassifierNet:
                 loss.backward()
                 optimizer.step()
                 schedule.step()
+                done += 1
+                if progress is not None:
+                    progress(done, steps)
     return net.eval()
+
+
+def weights_file(net: ClassifierNet) -> bytes:
+    """The network's weights as a safetensors file: the same bytes for the same weights in every process (one
+    metadata key: safetensors writes several in an order that changes from process to process)."""
+    return st_save({k: v.contiguous() for k, v in net.state_dict().items()}, metadata={"version": VERSION})
 
 
 class DomainFeatures:
     """Features (the CNN's last hidden layer) and class logits, from a classifier trained on ``train``."""
 
-    def __init__(self, train: ImageData, epochs: int | None = None):
+    def __init__(self, train: ImageData, epochs: int | None = None, progress=None):
+        """``progress(done, total)`` hears of the training steps, when the network has to be trained."""
         if train.labels is None:
             raise DataError(f"{train.name} has no labels: zoo's evaluation classifier trains on a labelled dataset "
                             "(one subfolder per class, or 'labels' in the .npz)")
         self.num_classes = train.num_classes
-        self.path = cache_home() / "classifiers" / f"{data_key(train)}.safetensors"
+        key = data_key(train)
+        self.path = cache_home() / "classifiers" / f"{key}.safetensors"
         self.net = ClassifierNet(train.shape[0], self.num_classes)
-        cached = self._load_cached()
-        self.trained_now = cached is None
-        if self.trained_now:
-            if not self.path.exists() and not self.path.is_symlink():
-                log.info("training the evaluation classifier for %s (cached for next time)", train.name)
-            self.net = train_classifier(train, epochs)
-            cached = st_save({k: v.contiguous() for k, v in self.net.state_dict().items()},
-                             metadata={"version": VERSION, "dataset": train.name})
-            write_bytes(self.path, cached)
+        self.trained_now = False
+        if key in SHIPPED:
+            self._load_shipped(SHIPPED[key])
+        elif not self._load_cached(quiet=True):
+            lock = self.path.with_suffix(".lock")
+            with exclusive(lock, waiting=lambda: log.info("another process is training the evaluation classifier "
+                                                          "for %s; waiting for it (%s)", train.name, lock)):
+                if not self._load_cached():  # the process waited for may have cached it
+                    self._train_and_cache(train, epochs, progress)
         self.net.eval().to(memory_format=torch.channels_last)
-        self.weights_sha256 = hashlib.sha256(cached).hexdigest()
+        self.weights_sha256 = hashlib.sha256(weights_file(self.net)).hexdigest()
 
-    def _load_cached(self) -> bytes | None:
-        """The cached file's bytes, once its weights are in ``self.net``; None when there is no cache or it cannot
-        be read back (then said on stderr: it is trained again and replaced)."""
+    def _train_and_cache(self, train: ImageData, epochs: int | None, progress) -> None:
         if not self.path.exists() and not self.path.is_symlink():
-            return None
+            log.info("training the evaluation classifier for %s, once (cached for next time)", train.name)
+        self.net = train_classifier(train, epochs, progress=progress)
+        write_bytes(self.path, weights_file(self.net))
+        self.trained_now = True
+
+    def _load_shipped(self, name: str) -> None:
+        path = Path(__file__).with_name(name)
         try:
-            data = read_regular(self.path, CACHE_LIMIT)
-            self.net.load_state_dict(st_load(data))
+            self.net.load_state_dict(st_load(path.read_bytes()))
+        except (OSError, SafetensorError, RuntimeError) as exc:
+            raise ZooError(f"{path}: the feature network shipped with zoo cannot be read ({type(exc).__name__}); "
+                           "reinstall zoo-core") from None
+
+    def _load_cached(self, quiet: bool = False) -> bool:
+        """Whether the cached weights are now in ``self.net``; False when there is no cache or it cannot be read
+        back (then said on stderr unless ``quiet``: it is trained again and replaced)."""
+        if not self.path.exists() and not self.path.is_symlink():
+            return False
+        try:
+            self.net.load_state_dict(st_load(read_regular(self.path, CACHE_LIMIT)))
         except (ZooError, OSError, SafetensorError, RuntimeError, ValueError) as exc:
-            problem = " ".join(str(exc).replace(f"{self.path}: ", "").split())[:120]
-            log.info("%s: the cached evaluation classifier cannot be read (%s); training it again", self.path, problem)
-            return None
-        return data
+            if not quiet:
+                problem = " ".join(str(exc).replace(f"{self.path}: ", "").split())[:120]
+                log.info("%s: the cached evaluation classifier cannot be read (%s); training it again", self.path,
+                         problem)
+            return False
+        return True
 
     @torch.no_grad()
     def _run(self, images: torch.Tensor, part) -> np.ndarray:

@@ -9,6 +9,7 @@ conditional model's samples are also scored per label (:mod:`zoo.evaluation.cond
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,8 +52,13 @@ class EvalResult:
         return report
 
 
-def feature_extractor(name: str, train: ImageData):
-    return lookup("features", name).value(train)
+def feature_extractor(name: str, train: ImageData, progress=None):
+    """The feature space ``name`` for ``train``; ``progress(done, total)`` hears of the training it needs first,
+    where its factory takes a ``progress`` argument (zoo's classifier does)."""
+    factory = lookup("features", name).value
+    if progress is not None and "progress" in inspect.signature(factory).parameters:
+        return factory(train, progress=progress)
+    return factory(train)
 
 
 def provenance(extractor, features: str, train: ImageData, heldout: ImageData, n: int, seed: int,
@@ -148,10 +154,10 @@ def _sample_figures(extractor, train_features: np.ndarray, images: torch.Tensor,
 
 def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch.Tensor | None = None,
              n: int = 5000, seed: int = 0, features: str = "classifier", iw_samples: int = 100,
-             sampling=None, progress=None, labels: np.ndarray | None = None) -> EvalResult:
+             sampling=None, progress=None, labels: np.ndarray | None = None, training_progress=None) -> EvalResult:
     """Score a model's samples (or given ``samples``) and the held-out floor against ``train``. ``sampling``
     (the checked settings, or overrides of the defaults) is recorded in ``info``; ``progress`` hears of the
-    sampler's steps.
+    sampler's steps, ``training_progress`` of the feature network's training where it has to be trained first.
     A conditional model's samples, or given ``samples`` with their ``labels``, are also scored per label and by
     the classification accuracy score (``per_label``, ``cas``) where the data has labels."""
     if model is None and samples is None:
@@ -167,7 +173,7 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
     if train.labels is not None and drawn > train.num_classes:
         raise DataError(f"{model.name} draws {drawn} classes; {train.name.split(':')[0]} has {train.num_classes}")
     train, heldout = _at_most(train, REAL_LIMIT, seed), _at_most(heldout, REAL_LIMIT, seed)
-    extractor = feature_extractor(features, train)
+    extractor = feature_extractor(features, train, training_progress)
     train_sha256 = train.sha256()
     train_features = real_features(extractor, features, train, train_sha256)
     heldout_images = to_float(heldout.images)
