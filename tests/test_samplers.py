@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pytest
 import torch
 
@@ -217,3 +218,44 @@ def test_an_old_model_folder_setting_still_samples(tmp_path):
                                                                  "ema": True})
     assert vars(model.default_sampling) == {"guidance": 1.5, "ema": True, "sampler": "ddim", "steps": 3, "eta": 0.0}
     assert model.sample(2, seed=0).shape == (2, 1, 28, 28)
+
+
+@pytest.fixture
+def ddpm_run(zoo_cli, tmp_path, tiny_npz):
+    out = tmp_path / "ddpm"
+    code, _, err = zoo_cli("train", "ddpm", "--data", tiny_npz, "--out", out, "--steps", "2", "--batch-size", "8", "--quiet",
+                           *[arg for key, value in TINY.items() for arg in ("--set", f"{key}={value}")])
+    assert code == 0, err
+    return out
+
+
+def test_sample_and_eval_choose_the_sampler_and_eval_records_it(ddpm_run, zoo_cli, tiny_eval_data, tmp_path):
+    drawn = {}
+    for sampler in ("ddim", "dpm-solver++"):
+        out = tmp_path / f"{sampler}.npz"
+        code, _, err = zoo_cli("sample", ddpm_run, "-n", "2", "--out", out, "--sampler", sampler, "--steps", "3")
+        assert code == 0, err
+        drawn[sampler] = np.load(out)["images"]
+    assert not np.array_equal(drawn["ddim"], drawn["dpm-solver++"])
+    code, _, err = zoo_cli("sample", ddpm_run, "-n", "2", "--out", tmp_path / "x.png", "--sampler", "heun")
+    assert code == 1 and "ddpm predicts v" in err and "choose one of: ddim, ddpm, dpm-solver++" in err
+    code, out, err = zoo_cli("eval", ddpm_run, "-n", "10", "--sampler", "ddim", "--steps", "2", "--eta", "0.5",
+                             "--data", tiny_eval_data)
+    assert code == 0, err
+    assert "sampler ddim, steps 2, eta 0.5; 2 network evaluations per image" in out
+    saved = json.loads((ddpm_run / "eval.json").read_text())
+    assert saved["info"]["sampler"] == {"name": "ddim", "options": {"eta": 0.5}, "evaluations": 2}
+    assert "2 network evaluations per image" in (ddpm_run / "report.html").read_text()
+
+
+def test_eval_prints_quality_against_cost_for_a_list_of_settings(ddpm_run, zoo_cli, tiny_eval_data):
+    code, out, err = zoo_cli("eval", ddpm_run, "-n", "10", "--steps", "1,3", "--sampler", "ddim,dpm-solver++",
+                             "--data", tiny_eval_data)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert lines[0].split() == ["sampler", "steps", "eta", "order", "evaluations", "FID", "s", "/", "1,000", "images"]
+    assert [line.split()[:5] for line in lines[1:]] == [  # every combination, the first option given outermost
+        ["ddim", "1", "0.0", "-", "1"], ["dpm-solver++", "1", "-", "2", "1"],
+        ["ddim", "3", "0.0", "-", "3"], ["dpm-solver++", "3", "-", "2", "3"]]
+    rows = json.loads(zoo_cli("eval", ddpm_run, "-n", "10", "--steps", "1,2", "--json", "--data", tiny_eval_data)[1])
+    assert [row["evaluations"] for row in rows] == [1, 2] and all(row["fid"] > 0 for row in rows)

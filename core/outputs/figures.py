@@ -42,7 +42,11 @@ def info_line(model: dict, info: dict) -> str:
     accuracy = info.get("classifier_heldout_accuracy")
     accuracy = f", classifier held-out accuracy {accuracy:.1%}" if isinstance(accuracy, (int, float)) else ""
     sampling = info.get("sampling")
-    sampling = f" ({', '.join(f'{k} {v}' for k, v in sampling.items())})" if isinstance(sampling, dict) and sampling else ""
+    sampling = ", ".join(f"{k} {v}" for k, v in sampling.items()) if isinstance(sampling, dict) and sampling else ""
+    sampler = info.get("sampler")
+    if isinstance(sampler, dict) and isinstance(sampler.get("evaluations"), int):
+        sampling += f"; {sampler['evaluations']} network evaluations per image"
+    sampling = f" ({sampling})" if sampling else ""
     return (f"features: {info.get('features', '?')} on {info.get('data', '?')} ({info.get('train_images', '?')} "
             f"training images{accuracy}); {model.get('n')} samples{sampling}, seed {info.get('seed', '?')}; "
             f"KID {info.get('kid_units', 'in raw feature units')}")
