@@ -98,6 +98,14 @@ def test_a_stop_or_a_signal_one_rank_hears_ends_every_rank_at_the_same_step(tmp_
         assert load_checkpoint(tmp_path / "run").step == 3
 
 
+def test_a_minutes_budget_under_torchrun_gives_every_rank_the_same_steps(tmp_path):
+    code, out, err = torchrun("train", "dcgan", "--minutes", "0.1", "--batch-size", 8, "--quiet",
+                              "--out", tmp_path / "run", *tiny("dcgan"))
+    assert code == 0, err  # a rank with another step count would hang the last collective
+    record = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert record["budget"]["steps"] == record["train"]["steps"] == load_checkpoint(tmp_path / "run").step > 0
+
+
 def tiny(model: str) -> list[str]:
     sizes = {"dcgan": ["--set", "width=8", "--set", "latent_dim=8"], "wgan-gp": ["--set", "width=8"],
              "cgan": ["--set", "width=8"], "vae": [], "autoencoder": [], "ddpm": ["--set", "width=8"],

@@ -61,8 +61,9 @@ def measure(step, config, model, batches, optimizer_steps, device, world) -> dic
     ``{minutes, steps, images_per_s}``."""
     state = snapshot(model, batches, optimizer_steps, device)
     per_step, spent = time_steps(step, config.minutes)
-    if world.distributed:  # one figure for every rank (they wait for each other at every step)
-        per_step = distributed.mean_figures({"s": per_step}, device)["s"]
+    if world.distributed:  # the same figures on every rank, so that every rank takes the same number of steps
+        shared = distributed.mean_figures({"per_step": per_step, "spent": spent}, device)
+        per_step, spent = shared["per_step"], shared["spent"]
     put_back(state, model, batches, optimizer_steps, device)
     images = config.batch_size * config.accumulate * world.size
     return {"minutes": config.minutes, "steps": steps_within(config.minutes, per_step, spent),
