@@ -24,6 +24,7 @@ from safetensors.torch import save as st_save
 from zoo.store import hub, model_folder
 from zoo.store.atomic import write_bytes
 from zoo.store.regular_files import is_regular
+from zoo.store.stable_read import read_unchanged
 from zoo.store.tensor_checks import check_fit, check_read, declared_dtype
 from zoo.config import to_dict
 from zoo.errors import CheckpointError, ZooError
@@ -197,10 +198,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
             raise CheckpointError(f"{weights}: not a regular file")
     else:
         meta, weights = None, path
-    try:
+    def read():  # the header and metadata are checked before any tensor is read
         header = read_header(weights)
-        meta = _check_metadata(path, header.get("__metadata__") if meta is None else meta)
-        tensors = st_load_file(str(weights))
+        return _check_metadata(path, header.get("__metadata__") if meta is None else meta), st_load_file(str(weights))
+
+    try:
+        meta, tensors = read_unchanged(weights, read)  # one version of a checkpoint a run is replacing, never a mix
     except CheckpointError:
         raise
     except Exception as exc:  # whatever a hostile file provokes (RecursionError, MemoryError, ...) is one line

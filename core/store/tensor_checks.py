@@ -91,4 +91,5 @@ def check_fit(path, tensors: dict[str, torch.Tensor], expected: dict[str, torch.
         raise CheckpointError(f"{path}: tensor '{name}' is {dtype_name(have)} where the model holds {dtype_name(want)}")
 
 
-__all__ = ["check_read", "check_fit", "declared_dtype", "is_finite", "largest_magnitude", "first_non_finite", "first_wrong_dtype", "dtype_name"]
+__all__ = ["check_read", "check_fit", "declared_dtype", "is_finite", "largest_magnitude", "first_non_finite",
+           "first_wrong_dtype", "dtype_name"]
