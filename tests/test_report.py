@@ -267,3 +267,31 @@ def test_named_pipes_in_the_run_folder_do_not_stall_the_report(run_with_report):
     assert page.text("status")[0].startswith("state unknown") and "named pipe" in page.text("error")[0]
     assert any("eval.json could not be read" in text and "named pipe" in text for text in page.text("meta"))
 
+
+
+def test_a_run_without_a_checkpoint_is_not_told_to_run_zoo_eval(toy, zoo_cli, tmp_path, tiny_npz):
+    """zoo eval RUN fails on a run with no checkpoint (one stopped before its first): the page does not suggest it."""
+    folder = RunFolder(train(zoo_cli, toy, tiny_npz, tmp_path / "run", "--steps", "2"))
+    folder.checkpoint.unlink()
+    code, _, err = zoo_cli("eval", folder.path, "-n", "20")
+    assert code == 1, "if zoo eval worked here, the page could suggest it"
+    write_report(folder, folder.read_metrics()[0])
+    hint = next(text for text in page_of(folder.path).text("meta") if "Not evaluated yet" in text)
+    assert hint == "Not evaluated yet: it has no checkpoint yet, and zoo eval reads one."
+    (folder.path / "eval.json").write_text("{")
+    write_report(folder, folder.read_metrics()[0])
+    damaged = next(text for text in page_of(folder.path).text("meta") if "could not be read" in text)
+    assert "zoo eval" not in damaged.replace("zoo eval reads one", "")
+
+
+def test_a_kid_below_zero_is_explained_in_one_line(run_with_report):
+    folder = RunFolder(run_with_report)
+    report = json.loads((run_with_report / "eval.json").read_text())
+    for kid, explained in ((-5.68, True), (3.2, False)):
+        report["floor"]["kid"] = kid
+        report["model"]["kid"] = abs(kid) + 1
+        (run_with_report / "eval.json").write_text(json.dumps(report))
+        write_report(folder, folder.read_metrics()[0])
+        notes = [text for text in page_of(run_with_report).text("notes") if "KID below 0" in text]
+        assert notes == (["KID below 0: KID is an unbiased estimate, so for images as alike as these (held-out real "
+                          "ones, say) it scatters around 0, below it too"] if explained else [])

@@ -10,6 +10,8 @@ BETTER = {  # which way each figure is better; "real" means: as close as possibl
     "intra_fid": "lower", "intra_fid_matched": "lower", "cas": "higher", "recon_mse": "lower",
 }
 REAL_MEANS = "real: the closer to the held-out real images, the better"
+NEGATIVE_KID = ("KID below 0: KID is an unbiased estimate, so for images as alike as these (held-out real ones, say) "
+                "it scatters around 0, below it too")
 LABEL_FIGURES = ("label_agreement", "labels_short", "intra_fid", "intra_fid_matched", "cas")  # conditional models
 
 
@@ -18,6 +20,14 @@ def better(figure: str) -> str:
     if figure in BETTER:
         return BETTER[figure]
     return "higher" if "elbo" in figure else "lower" if "nll" in figure or figure.startswith("fid_n") else ""
+
+
+def table_notes(model: dict, floor: dict) -> list[str]:
+    """The lines under the table that explain how to read it: what "real" means, a KID below 0."""
+    figures = [k for k in model if k != "shares"]
+    kids = [table.get("kid") for table in (model, floor)]
+    return ([REAL_MEANS] if any(better(f) == "real" for f in figures) else []) + \
+        ([NEGATIVE_KID] if any(isinstance(kid, (int, float)) and kid < 0 for kid in kids) else [])
 
 
 def cell(value) -> str:

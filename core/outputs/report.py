@@ -16,7 +16,7 @@ import time
 
 from zoo import logged
 from zoo.errors import ZooError
-from zoo.outputs.figures import LABEL_HEADERS, REAL_MEANS, cas_line, info_line, label_rows, shares_line, table_rows
+from zoo.outputs.figures import LABEL_HEADERS, cas_line, info_line, label_rows, shares_line, table_notes, table_rows
 from zoo.outputs.plots import losses_png
 from zoo.store.atomic import write_text
 from zoo.store.regular_files import is_regular
@@ -177,12 +177,12 @@ def _evaluation(folder) -> tuple[str, str]:
     """The evaluation table as ``zoo eval`` prints it (or, without eval.json, how to get one), and a conditional
     model's per-label table (full width, below the grid and the evaluation)."""
     run = html.escape(shlex.quote(str(folder.path)))
-    get_one = (f"<code>zoo eval {run}</code>, or train with <code>--eval-every N</code> to evaluate every N steps "
-               "and at the end")
+    get_one = (f"run <code>zoo eval {run}</code>, or train with <code>--eval-every N</code> to evaluate every N steps "
+               "and at the end") if is_regular(folder.checkpoint) else "it has no checkpoint yet, and zoo eval reads one"
     try:
         report = folder.read_eval()
         if report is None:
-            return f'<h2>Evaluation</h2><p class="meta">Not evaluated yet: run {get_one}.</p>', ""
+            return f'<h2>Evaluation</h2><p class="meta">Not evaluated yet: {get_one}.</p>', ""
         model, info = report["model"], report.get("info", {})
         floor = report.get("floor", report.get("baseline", {}))  # "baseline" before zoo 0.5
         rows, lines = table_rows(model, floor), [info_line(model, info)]
@@ -194,9 +194,8 @@ def _evaluation(folder) -> tuple[str, str]:
     except (ZooError, OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
         reason = str(exc) if isinstance(exc, ZooError) else f"not a zoo evaluation ({type(exc).__name__})"
         return (f'<h2>Evaluation</h2><p class="meta">eval.json could not be read: {html.escape(reason)}. '
-                f"Write it again: {get_one}.</p>"), ""
-    if any(row[1] == "real" for row in rows):
-        lines.append(REAL_MEANS)
+                f"{get_one[0].upper()}{get_one[1:]}.</p>"), ""
+    lines += table_notes(model, floor)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(value)}</td>" for value in row) + "</tr>" for row in rows)
     head = "".join(f"<th>{name}</th>" for name in ("metric", "better", "model", "held-out real"))
     notes = "".join(f'<p class="meta notes">{html.escape(line)}</p>' for line in lines + ([cas] if cas else []))
