@@ -211,3 +211,13 @@ def test_the_trainer_hands_its_steps_to_the_model_and_a_model_alone_has_a_plain_
     state = trainer.training_state()  # what a checkpoint keeps of the trainer: handed over, not reached into
     assert state["optimizer_steps"]["scaler"]["scale"] > 0 and state["total_steps"] == 1
     assert load_checkpoint(tmp_path / "run").json("trainer")["optimizer_steps"] == state["optimizer_steps"]
+
+
+def test_the_report_gives_no_reason_for_a_precision_zoo_did_not_choose(linear, zoo_cli, tmp_path, tiny_npz):
+    """Before: "precision fp32 (asked for)" on the page of a run given no --precision."""
+    flags = ["--data", tiny_npz, "--steps", "1", "--batch-size", "8", "--sample-every", "0", "--quiet"]
+    code, _, err = zoo_cli("train", "linear-ae", "--device", "cpu", "--out", tmp_path / "run", *flags)
+    assert code == 0, err
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["precision"] == {"used": "fp32", "why": ""}
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert "precision fp32 &middot;" in page and "asked for" not in page

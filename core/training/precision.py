@@ -36,8 +36,8 @@ def native_bf16(device: torch.device) -> bool:
 
 
 def resolve(asked: str, device: torch.device, warn: bool = True) -> Precision:
-    """The precision ``asked`` means on ``device``; warns (a :class:`~zoo.errors.ZooWarning`, when ``warn``) that
-    bf16, or fp16 on a CPU, is emulated there."""
+    """The precision ``asked`` means on ``device``, with the reason where zoo chose (``auto``); warns (a
+    :class:`~zoo.errors.ZooWarning`, when ``warn``) that bf16, or fp16 on a CPU, is emulated there."""
     native = native_bf16(device)
     if asked == "auto":
         if native:
@@ -50,4 +50,4 @@ def resolve(asked: str, device: torch.device, warn: bool = True) -> Precision:
     if asked == "fp16" and device.type == "cpu" and warn:
         warnings.warn("--precision fp16 on a CPU is emulated and runs many times slower than fp32 (measured 13x "
                       "here); it is for GPUs", ZooWarning, stacklevel=2)
-    return Precision(asked, "asked for")
+    return Precision(asked, "")  # no reason to give: fp32 may be the default, not asked for
