@@ -171,3 +171,15 @@ def test_fp16_overflow_steps_are_counted_in_the_metrics_and_the_report(toy, tmp_
     assert counted and counted[-1] == trainer.optimizer_steps.overflows
     assert "fp16 overflow step" in (out / "report.html").read_text()
     assert load_checkpoint(out).json("trainer")["optimizer_steps"]["overflows"] == trainer.optimizer_steps.overflows
+
+
+def test_a_budgeted_run_resumes_to_its_recorded_steps_not_a_new_budget(toy, tmp_path):
+    out = tmp_path / "budget"
+    with pytest.raises(KeyboardInterrupt):
+        run(out, [SignalAt(3)], minutes=0.02)
+    steps = json.loads((out / "config.json").read_text())["budget"]["steps"]
+    assert load_checkpoint(out).step == 3 < steps
+    assert run(None, resume=out).step == steps
+    assert json.loads((out / "config.json").read_text())["budget"]["steps"] == steps  # the record keeps it
+    run(tmp_path / "steps", steps=steps)
+    assert same_weights(tmp_path / "steps", out)

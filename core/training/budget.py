@@ -15,6 +15,7 @@ from zoo.training import distributed, resume
 
 WARMUP_SECONDS = 0.02  # of the budget spent timing steps (at least WARMUP_MIN_SECONDS and MIN_STEPS steps)
 WARMUP_MIN_SECONDS = 2.0
+WARMUP_MOST = 0.25  # of a short budget
 MIN_STEPS, MAX_STEPS = 3, 200
 
 
@@ -41,7 +42,7 @@ def put_back(state: dict, model, batches, optimizer_steps, device) -> None:
 def time_steps(step, minutes: float) -> tuple[float, float]:
     """Call ``step()`` until the warm-up is long enough; (seconds per step, seconds spent). The first step (memory
     allocation, kernel selection) is left out of the rate."""
-    wanted = max(WARMUP_MIN_SECONDS, WARMUP_SECONDS * minutes * 60)
+    wanted = min(max(WARMUP_MIN_SECONDS, WARMUP_SECONDS * minutes * 60), WARMUP_MOST * minutes * 60)
     started, times = time.perf_counter(), []
     while len(times) < MAX_STEPS and (len(times) < MIN_STEPS or time.perf_counter() - started < wanted):
         begun = time.perf_counter()

@@ -43,6 +43,7 @@ class Plan:
     created: str = field(default_factory=lambda: datetime.now().isoformat(timespec="seconds"))
     init_from: dict | None = None  # where the weights a run started from came from (--init-from), for its record
     init_weights: Any = None  # those weights (a Checkpoint), for a new run to load before step 0
+    budget: dict | None = None  # what a --minutes budget became, for a resumed run's record
 
 
 def plan_run(model: str | None = None, *, resume: str | Path | None = None, out: str | Path | None = None,
@@ -124,7 +125,8 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
         heldout = None
     model_config = {**saved["config"], **model_options}
     build_config(spec.config_class, model_config, model=spec.name)
-    config = _checked(spec, model_config, layered(saved["train"], options), train)
+    recorded = {k: v for k, v in saved["train"].items() if k != "minutes" or not saved.get("budget")}
+    config = _checked(spec, model_config, layered(recorded, options), train)  # a spent budget is its steps
     checkpoint = load_checkpoint(folder.path) if folder.checkpoint.exists() else None
     ended = folder.read_status()
     if checkpoint is None:
@@ -137,7 +139,8 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
                        f"pass --steps N with N > {checkpoint.step} to train further")
     specs = callback_specs.parse([*kept, *callback_specs.parse(callbacks).items()])  # new options update recorded ones
     return Plan(saved["model"], model_config, config, train, heldout, callback_specs.checked(specs), folder,
-                checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"), saved.get("init_from"))
+                checkpoint, saved.get("created") or datetime.now().isoformat(timespec="seconds"), saved.get("init_from"),
+                budget=saved.get("budget"))
 
 
 def _load_data(source: str, part: str | None, image_size: int = 0):

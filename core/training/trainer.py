@@ -88,7 +88,7 @@ class Trainer:
         if plan.init_weights is not None:  # --init-from: a new run starts from a model folder's weights
             load_initial_weights(model, plan.init_weights, plan.init_from)
         trainer = cls(model, plan.data, plan.train, plan.folder.path, [*plan.callbacks.items(), *callbacks], plan.heldout)
-        trainer.created, trainer.init_from = plan.created, plan.init_from
+        trainer.created, trainer.init_from, trainer.budget = plan.created, plan.init_from, plan.budget
         if plan.checkpoint is not None:
             trainer.restore(plan.checkpoint)
         return trainer
@@ -127,7 +127,7 @@ class Trainer:
         self.stopped = str(reason) or "stopped by a callback"
 
     def fit(self) -> None:
-        with self._holding_folder(), self._signals.listening():
+        with self.folder.lock() if self.world.is_writer else contextlib.nullcontext(), self._signals.listening():
             if self.step == 0:
                 seed_everything(self.config.seed)
             self._start_session()
@@ -215,9 +215,6 @@ class Trainer:
                 epochs_finished.append(self.batches.epoch + 1)
         self.optimizer_steps.end_of_step()
         return {name: total / self.config.accumulate for name, total in sums.items()}, epochs_finished
-
-    def _holding_folder(self):
-        return self.folder.lock() if self.world.is_writer else contextlib.nullcontext()
 
     def _start_session(self) -> None:
         """Check the folder, write the run record, trim metrics a resume trains again; give every rank the
