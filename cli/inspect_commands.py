@@ -118,8 +118,9 @@ def _bounds(option: dict) -> str:
 
 @click.command()
 @click.argument("name", required=False)
-@click.option("--kind", type=click.Choice(["models", "callbacks"]), default="models", show_default=True,
-              help="What NAME is; callbacks: their options (zoo train --callback NAME:key=value), all without NAME.")
+@click.option("--kind", type=click.Choice(["models", "callbacks", "samplers"]), default="models", show_default=True,
+              help="What NAME is; callbacks: their options (zoo train --callback NAME:key=value), all without NAME; "
+                   "samplers: what it serves, its cost and options (a sampler that no model's name hides needs none).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def info(name, kind, as_json):
     """Describe architecture NAME (summary, networks, default config with help), sampler NAME (what it serves,
@@ -138,7 +139,7 @@ def info(name, kind, as_json):
         else:
             _echo_stored(about)
         return
-    if name in registered("samplers") and name not in zoo.list_models():
+    if kind == "samplers" or (name in registered("samplers") and name not in zoo.list_models()):
         return sampler_info.echo(name, as_json, format_table)
     spec = zoo.get_model(name)
     model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.is_conditional() else None)

@@ -38,8 +38,8 @@ class TakesSamplingOptions(click.Command):
         return super().parse_args(ctx, own)
 
 
-EPILOG = ("MODEL's own sampling options (e.g. --steps 10 for an iterative sampler) follow the same form; "
-          "'zoo info NAME' lists them.")
+EPILOG = ("MODEL's own sampling options (e.g. --steps 10 for an iterative sampler, --sampler NAME for a diffusion "
+          "or flow model: 'zoo list --kind samplers') follow the same form; 'zoo info NAME' lists them.")
 
 
 def settings(model, ctx: click.Context):

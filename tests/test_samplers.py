@@ -97,6 +97,8 @@ def test_samplers_are_a_kind_each_serving_the_predictions_it_declares(zoo_cli):
     code, out, err = zoo_cli("info", "dpm-solver++")
     assert code == 0, err
     assert "serves: epsilon, v, velocity" in out and "--order" in out and "10 steps: 10" in out
+    code, out, _ = zoo_cli("info", "--kind", "samplers", "ddpm")  # the sampler, not the model of that name
+    assert code == 0 and "ancestral" in out and "serves: epsilon, v" in out
     about = json.loads(zoo_cli("info", "heun", "--json")[1])
     assert about["serves"] == ["velocity"] and about["evaluations"]["10"] == 20 and about["options"] == {}
 
