@@ -39,6 +39,7 @@ OLD_PATHS = {
     "zoo.latent": "zoo.outputs.latent_walk",
     "zoo.evaluation.figures": "zoo.outputs.figures",
     "zoo.store.export": "zoo.sharing.export",
+    "zoo.training.optimizer_steps": "zoo.optimization.steps",
 }
 """Old module path -> where the module lives now (since when: docs/deprecations.md)."""
 
