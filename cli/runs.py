@@ -26,9 +26,10 @@ def find_runs(root: Path) -> list[Path]:
               help="With compare: where to draw the comparison.")
 @click.option("--no-eval", is_flag=True, help="With compare: losses only, leaving out the evaluations.")
 def runs(args, as_json, out, no_eval):
-    """zoo runs [DIR]: the runs under DIR (default: runs) with model, data, progress, processes, batch (images per
-    optimiser step: batch size x processes x accumulate), wall time, last losses, latest eval figures and whether
-    each finished, failed, was interrupted or is running.
+    """zoo runs [DIR]: the runs under DIR (default: runs) with model, data, progress (for a run that stopped short,
+    the steps run and the step its checkpoint holds), processes, batch (images per optimiser step: batch size x
+    processes x accumulate), wall time, last losses, latest eval figures and whether each finished, failed, was
+    interrupted or is running.
 
     zoo runs compare RUN_A RUN_B ...: their loss curves and eval figures in one PNG (--out), and a table of
     each figure (processes and batch included) side by side with its change from the first run; it says why a
@@ -69,7 +70,7 @@ def listing(root: Path, as_json: bool) -> None:
         losses = " ".join(f"{k} {v:.3g}" for k, v in s["losses"].items()) or "-"
         figures = " ".join(f"{k} {s['eval'][k]:.3g}" for k in ("fid", "kid", "precision", "recall") if k in s["eval"]) or "-"
         status = s["status"] + (f" ({s['error'][:60]})" if s["status"] == "failed" else "")
-        rows.append([s["run"], s["model"], Path(str(s["data"])).name, f"{s['step']}/{s['steps']}",
+        rows.append([s["run"], s["model"], Path(str(s["data"])).name, _steps(s),
                      *(_or_dash(s[k]) for k in ("processes", "effective_batch")), minutes, losses, figures, status])
     click.echo(format_table(rows, ["RUN", "MODEL", "DATA", "STEPS", "PROCS", "BATCH", "TIME", "LAST LOSSES", "EVAL",
                                    "STATUS"]))
@@ -89,6 +90,14 @@ def compare(paths: list[Path], out: Path, as_json: bool, with_eval: bool = True)
     headers, rows = comparison.table()
     click.echo(format_table(rows, headers))
     click.echo(f"plot: {out}", err=True)
+
+
+def _steps(summary: dict) -> str:
+    """"149/4000" and, for a run that stopped short, the step its checkpoint holds: "149/4000 (saved 0)"."""
+    steps, saved = f"{summary['step']}/{summary['steps']}", summary.get("step_saved")
+    if summary["status"] not in ("interrupted", "failed") or saved == summary["step"]:
+        return steps
+    return f"{steps} (saved {'none' if saved is None else saved})"
 
 
 def _or_dash(value) -> str:

@@ -244,3 +244,30 @@ def test_compare_sets_processes_and_batch_side_by_side_and_says_why_eval_rows_ar
     assert len(result["notes"]) == 2
     code, _, err = zoo_cli("runs", "compare", tmp_path / "a", tmp_path / "b", "--no-eval", "--out", tmp_path / "d.png")
     assert code == 0 and "eval" not in err  # asked for no evaluations: nothing to explain
+
+
+def fake_checkpoint(path: Path, step: int) -> None:
+    """A safetensors file with a zoo checkpoint's step in its header (no tensors needed to read it)."""
+    header = json.dumps({"__metadata__": {"step": str(step)}}).encode()
+    path.write_bytes(len(header).to_bytes(8, "little") + header)
+
+
+def test_an_interrupted_run_shows_the_steps_it_ran_and_the_step_its_checkpoint_holds(zoo_cli, tmp_path):
+    """Before: a run interrupted at step 149 of 4000 before its first checkpoint was listed as 0/4000."""
+    root = tmp_path / "runs"
+    for name, saved in (("none-saved", None), ("saved", 100)):
+        folder = write_run(root / name, steps=140, train={"steps": 4000})  # logged every 10 steps: up to 140
+        (folder / "status.json").write_text(json.dumps({"status": "interrupted", "step": 149, "error": ""}))
+        if saved is not None:
+            fake_checkpoint(folder / "checkpoint.safetensors", saved)
+    write_run(root / "finished")
+    fake_checkpoint(root / "finished" / "checkpoint.safetensors", 4)
+    code, out, err = zoo_cli("runs", root, "--json")
+    rows = rows_of(out)
+    assert code == 0 and [(rows[n]["step"], rows[n]["step_saved"]) for n in ("none-saved", "saved", "finished")] \
+        == [(149, None), (149, 100), (4, 4)]
+    code, table, _ = zoo_cli("runs", root)
+    cells = {Path(line.split()[0]).name: line.split()[3:6] for line in table.splitlines()[1:]}
+    assert cells["none-saved"] == ["149/4000", "(saved", "none)"] and cells["saved"] == ["149/4000", "(saved", "100)"]
+    assert cells["finished"][0] == "4/4" and "saved" not in cells["finished"][1]
+    assert "14.0 min" in table  # the time of the steps logged

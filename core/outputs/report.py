@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
 import re
 import shlex
 import time
@@ -69,34 +68,6 @@ def _plural(count, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 'es' if word.endswith('s') else 's'}"
 
 
-def run_state(folder, steps: int, step: int) -> tuple[str, int, str]:
-    """(state, step, error). While a training process holds the folder: "running", unless status.json was written
-    since this session wrote config.json (its end is being recorded: the page written last says how it ended).
-    Otherwise what status.json says (finished, interrupted, failed), unless it tells of an earlier session (a step
-    before the last logged one: the run was resumed since, then killed); with no word on this session: "finished"
-    if every step was done, else "interrupted" (a killed process writes nothing)."""
-    try:
-        ended = folder.read_status()
-    except ZooError as exc:
-        return "unknown", step, str(exc)
-    said = bool(ended.get("status")) and _number(ended.get("step"))
-    if folder.is_locked():
-        if not (said and _newer(folder.status_file, folder.config)):
-            return ("running" if step < steps else "finished"), step, ""
-    elif said and ended["step"] < step:
-        said = False
-    if said:
-        return ended["status"], int(ended["step"]), ended.get("error", "")
-    return ("finished" if step >= steps else "interrupted"), step, ""
-
-
-def _newer(path, than) -> bool:
-    try:
-        return os.stat(path).st_mtime_ns >= os.stat(than).st_mtime_ns
-    except OSError:
-        return False
-
-
 def _processes(record: dict) -> int:
     world = record.get("world")
     return world["size"] if isinstance(world, dict) and _number(world.get("size")) else 1
@@ -112,7 +83,7 @@ def _resume_command(folder, record: dict) -> str:
 def _status(folder, record: dict, history: list[dict]) -> str:
     """The state line with its progress bar, the error of a failed run and what to do next."""
     steps = record["train"]["steps"]
-    state, step, error = run_state(folder, steps, history[-1]["step"] if history else 0)
+    state, step, error = folder.state(steps, history[-1]["step"] if history else 0)
     words = {"finished": f"finished: {steps} steps", "running": f"running: step {step} of {steps}",
              "interrupted": f"interrupted at step {step} of {steps}", "failed": f"failed at step {step} of {steps}",
              "unknown": f"state unknown at step {step} of {steps}"}.get(state, f"{state} at step {step} of {steps}")

@@ -24,6 +24,7 @@ from safetensors.torch import save as st_save
 from zoo.store import hub, model_folder
 from zoo.store.atomic import write_bytes
 from zoo.store.regular_files import is_regular
+from zoo.store.safetensors_header import read_header
 from zoo.store.stable_read import read_unchanged
 from zoo.store.tensor_checks import check_fit, check_read, declared_dtype
 from zoo.config import to_dict
@@ -137,34 +138,10 @@ def save_checkpoint(path: str | os.PathLike, model, *, step: int = 0, optimizers
     return write_bytes(path, st_save(tensors, metadata=header))
 
 
-MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
 MAX_CHANNELS, MAX_SIDE = 4, 4096  # nothing zoo trains is larger; a lying header must not make it build a giant
 MAX_CLASSES = 10_000  # zoo.datasets.image_data's bound: a class embedding is never sized from a lie
 JSON_FIELDS = {"config": dict, "data_shape": list, "optimizers": dict, "num_classes": (int, type(None)),
                "trainer": dict, "classes": (list, type(None)), "left_out": list}
-
-
-def read_header(path: Path) -> dict:
-    """The safetensors header of ``path``, read and checked before any tensor is: a lying length or offsets
-    past the end of the file are refused without reading (or allocating) the rest."""
-    with open(path, "rb") as fh:
-        size_bytes = fh.read(8)
-        total = os.fstat(fh.fileno()).st_size
-        if len(size_bytes) < 8:
-            raise ValueError("file too short")
-        size = int.from_bytes(size_bytes, "little")
-        if not 0 < size <= min(MAX_HEADER_BYTES, total - 8):
-            raise ValueError("header length out of range")
-        header = json.loads(fh.read(size))
-    if not isinstance(header, dict):
-        raise ValueError("header is not a JSON object")
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        start, end = (entry.get("data_offsets") or [None, None]) if isinstance(entry, dict) else (None, None)
-        if not (isinstance(start, int) and isinstance(end, int) and 0 <= start <= end <= total - 8 - size):
-            raise ValueError(f"tensor '{name}' lies outside the file")
-    return header
 
 
 def _check_metadata(path: Path, meta: Any) -> dict[str, str]:

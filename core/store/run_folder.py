@@ -25,6 +25,7 @@ from zoo.errors import ZooError
 from zoo.logged import TIME_SECONDS as TIME
 from zoo.store.atomic import remove_stale_temp_files, write_text
 from zoo.store.regular_files import UnreadableFile, is_regular, open_regular, read_regular, read_tail
+from zoo.store.safetensors_header import read_header
 
 try:
     import fcntl
@@ -63,10 +64,7 @@ class RunFolder:
         metrics, _ = self.read_metrics(tail=METRICS_TAIL)
         ended = self.read_status()
         losses = next((r for r in reversed(metrics) if any(k.startswith("loss") for k in r)), {})
-        step = metrics[-1]["step"] if metrics else 0
-        status = ended.get("status") or ("finished" if step >= record["train"]["steps"] else "interrupted")
-        if self.is_locked():
-            status = "running"
+        status, step, _ = self.state(record["train"]["steps"], metrics[-1]["step"] if metrics else 0)
         evaluation, provenance = {}, None
         try:  # a damaged evaluation leaves the eval column empty; the run is still listed
             report = self.read_eval()
@@ -79,12 +77,40 @@ class RunFolder:
         accumulate = _count(record["train"], "accumulate", 1)
         images = None if None in (processes, batch_size, accumulate) else batch_size * processes * accumulate
         return {"run": str(self.path), "model": record["model"], "data": record["data"].get("source"),
-                "step": step, "steps": record["train"]["steps"], "processes": processes, "batch_size": batch_size,
-                "accumulate": accumulate, "effective_batch": images,
+                "step": step, "step_saved": self.saved_step(), "steps": record["train"]["steps"], "processes": processes,
+                "batch_size": batch_size, "accumulate": accumulate, "effective_batch": images,
                 "time_s": next((r[TIME] for r in reversed(metrics) if _is_number(r.get(TIME))), None),
                 "losses": {k: v for k, v in losses.items() if k.startswith("loss") and _is_number(v)},
                 "eval": evaluation, "eval_provenance": provenance if isinstance(provenance, dict) else None,
                 "status": status, "error": ended.get("error", ""), "created": record.get("created")}
+
+    def state(self, steps: int, step: int) -> tuple[str, int, str]:
+        """(state, step reached, error) of a run of ``steps`` logged up to ``step``: "running" while a process
+        holds the folder and has not recorded its end; else status.json's word (finished, stopped, interrupted,
+        failed) unless it tells of an earlier session (a step before the last logged one: resumed, then killed);
+        else "finished" if every step was done, "interrupted" if not (a killed process writes nothing)."""
+        try:
+            ended = self.read_status()
+        except ZooError as exc:
+            return "unknown", step, str(exc)
+        said = bool(ended.get("status")) and _is_number(ended.get("step"))
+        if self.is_locked():
+            if not (said and _newer(self.status_file, self.config)):
+                return ("running" if step < steps else "finished"), step, ""
+        elif said and ended["step"] < step:
+            said = False
+        if said:
+            return ended["status"], int(ended["step"]), ended.get("error", "")
+        return ("finished" if step >= steps else "interrupted"), step, ""
+
+    def saved_step(self) -> int | None:
+        """The step checkpoint.safetensors holds (from its header alone), None without a readable one."""
+        if not is_regular(self.checkpoint):  # never open a named pipe put there: it would block
+            return None
+        try:
+            return int(read_header(self.checkpoint)["__metadata__"]["step"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
 
     def read_status(self) -> dict:
         """status.json's content ({} where no session end was recorded); one zoo did not write is a ZooError."""
@@ -215,6 +241,12 @@ class RunFolder:
         if len(kept) < len(records) or torn:
             write_text(self.metrics, "".join(json.dumps(r) + "\n" for r in kept))
         return kept
+
+
+def _newer(path: Path, than: Path) -> bool:
+    with contextlib.suppress(OSError):
+        return os.stat(path).st_mtime_ns >= os.stat(than).st_mtime_ns
+    return False
 
 
 def _is_number(value) -> bool:
