@@ -35,7 +35,7 @@ def run(env, *argv, cwd=None):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", ["gan", "architecture", "callback"])
+@pytest.mark.parametrize("kind", ["gan", "architecture", "denoiser", "callback"])
 def test_a_new_plugin_installs_and_passes_its_tests(env_with_site_packages, tmp_path, kind):
     env = env_with_site_packages
     folder = tmp_path / f"zoo-demo-{kind}"
@@ -50,6 +50,22 @@ def test_a_new_plugin_installs_and_passes_its_tests(env_with_site_packages, tmp_
     assert f"demo-{kind}" in listed.stdout
     checked = run(env, env["python"], "-m", "zoo", "plugins", "check", f"zoo-demo-{kind}")
     assert checked.returncode == 0 and " 0 failed" in checked.stdout, checked.stdout + checked.stderr
+
+
+@pytest.mark.parametrize("kind, what", [("gan", "A GAN"), ("architecture", "A generative model"),
+                                        ("denoiser", "A denoising generative model"),
+                                        ("callback", "A training callback")])
+def test_what_new_plugin_writes_says_what_kind_it_is_and_nothing_of_its_starting_code(zoo_cli, tmp_path, kind, what):
+    """Before: every architecture plugin was "A variational autoencoder" in its summary, pyproject and README."""
+    code, _, err = zoo_cli("new-plugin", "shiny", "--kind", kind, "--dir", tmp_path)
+    assert code == 0, err
+    module = (tmp_path / "zoo_shiny" / "__init__.py").read_text()
+    assert f'summary="{what}"' in module
+    assert f'description = "{what}"' in (tmp_path / "pyproject.toml").read_text()
+    assert (tmp_path / "README.md").read_text().splitlines()[2].startswith(f"{what} for zoo")
+    said = " ".join(p.read_text() for p in (tmp_path / "README.md", tmp_path / "pyproject.toml",
+                                             tmp_path / "zoo_shiny" / "__init__.py"))
+    assert not re.search(r"variational|autoencoder|spectral(ly)? normali[sz]ed|rectified|log of", said, re.I)
 
 
 def test_new_plugin_refuses_bad_names_and_full_folders(zoo_cli, tmp_path):
