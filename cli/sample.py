@@ -34,7 +34,7 @@ def _check_output(out: Path, force: bool, suffixes=OUTPUT_SUFFIXES) -> None:
             raise ZooError(f"--out {out} already exists; pass --force to replace it")
 
 
-def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> None:
+def _write(images, labels, out: Path, nrow: int | None, scale: int | None, rows_by=None) -> None:
     import numpy as np
 
     from zoo.store.atomic import atomic_write, write_bytes
@@ -43,7 +43,7 @@ def _write(images, labels, out: Path, nrow: int | None, scale: int | None) -> No
     array = to_uint8(images)
     suffix = out.suffix.lower()
     if suffix == ".png":
-        save_png(grid(array, nrow, scale=scale), out)
+        save_png(grid(array, nrow, scale=scale, rows_by=None if rows_by is None else rows_by.numpy()), out)
     elif suffix == ".npz":
         payload = {"images": array[:, 0] if array.shape[1] == 1 else array}
         if labels is not None:
@@ -82,13 +82,13 @@ def sample(ctx, checkpoint, count, out, seed, label, interpolate, device, force,
 
     from zoo.cli.progress import SamplingProgress
     from zoo.store.checkpoint import load_model
-    from zoo.outputs.images import class_rows
+    from zoo.outputs.images import balanced_labels
     from zoo.outputs.latent_walk import interpolation_latents
     from zoo.training.trainer import resolve_device
 
     model = load_model(checkpoint, resolve_device(device))
     sampling = sampling_options.settings(model, ctx)
-    labels, nrow, z = None, None, None
+    labels, nrow, z, rows_by = None, None, None, None
     if label is not None:
         if not model.conditional:
             raise ZooError(f"--label needs a conditional model; {model.name} does not take labels")
@@ -101,12 +101,19 @@ def sample(ctx, checkpoint, count, out, seed, label, interpolate, device, force,
         if model.conditional:
             row_labels = torch.full((rows,), label) if label is not None else torch.arange(rows) % model.num_classes
             labels = row_labels.repeat_interleave(interpolate)
-    elif model.conditional:
-        labels, nrow = (torch.full((count,), label), None) if label is not None else class_rows(model.num_classes, count)
+    elif model.conditional and label is not None:
+        labels = torch.full((count,), label)
+    elif model.conditional:  # one row per label in the grid
+        labels = rows_by = balanced_labels(model.num_classes, count)
+        if count % model.num_classes:
+            most, fewer = count // model.num_classes + 1, count % model.num_classes
+            first = "label 0" if fewer == 1 else f"labels 0-{fewer - 1}"
+            click.echo(f"zoo: {count} images of {model.num_classes} labels: {most} each of {first}, {most - 1} of "
+                       f"the others (-n {most * model.num_classes} draws {most} of each)", err=True)
     with SamplingProgress(f"{model.name}: sampling") as progress:
         images = model.sample(count, seed=seed, labels=labels, z=None if z is None else z.to(model.device),
                               sampling=sampling, progress=progress)
-    _write(images, labels, out, nrow, scale)
+    _write(images, labels, out, nrow, scale, rows_by)
     click.echo(f"wrote {count} images to {out}")
 
 

@@ -193,3 +193,25 @@ def test_samples_without_labels_or_without_some_label_are_scored_and_say_so_in_o
     said = [line for line in err.splitlines() if "no samples of label" in line]
     assert said == ["zoo: no samples of label 3 (of 10): their per-label figures are '-'"], err
     assert "label_agreement" in table
+
+
+def test_zoo_sample_of_a_conditional_model_balances_its_labels_and_says_how(zoo_cli, register_plugin, tmp_path,
+                                                                            stamp_npz):
+    """Before: -n 64 drew seven each of labels 0-8 and one 9."""
+    register_plugin(StampPlugin(), "stamp")
+    code, _, err = zoo_cli("train", "stamp", "--data", stamp_npz, "--out", tmp_path / "run", "--quiet")
+    assert code == 0, err
+    code, _, err = zoo_cli("sample", tmp_path / "run", "-n", "64", "--out", tmp_path / "s.npz")
+    assert code == 0, err
+    labels = np.load(tmp_path / "s.npz")["labels"]
+    assert np.bincount(labels).tolist() == [7, 7, 7, 7, 6, 6, 6, 6, 6, 6]
+    assert "zoo: 64 images of 10 labels: 7 each of labels 0-3, 6 of the others (-n 70 draws 7 of each)" in err
+    code, _, err = zoo_cli("sample", tmp_path / "run", "-n", "70", "--out", tmp_path / "s.png")
+    assert code == 0 and "labels" not in err
+    code, _, err = zoo_cli("sample", tmp_path / "run", "-n", "64", "--out", tmp_path / "g.png", "--scale", "1")
+    from PIL import Image
+
+    grid = np.asarray(Image.open(tmp_path / "g.png"))
+    assert grid.shape == (10 * 30 + 2, 7 * 30 + 2)  # one row per label, seven tiles wide
+    tile = lambda row, column: grid[2 + 30 * row : 30 * row + 30, 2 + 30 * column : 30 * column + 30]  # noqa: E731
+    assert tile(3, 6).max() > 0 and tile(4, 6).max() == 0  # label 3 has a seventh image, label 4 none
