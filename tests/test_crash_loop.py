@@ -104,3 +104,69 @@ def test_sigterm_ends_the_run_as_interrupted_and_it_resumes_exactly(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     a, b = load_checkpoint(straight), load_checkpoint(out)
     assert all(torch.equal(a.tensors[k], b.tensors[k]) for k in a.tensors if k.startswith("model."))
+
+
+PRECISIONS = {  # name: (model, its options): each kept small, a checkpoint every step
+    "fp16": ("dcgan", ["--set", "width=4", "--set", "latent_dim=8", "--precision", "fp16"]),
+    "bf16": ("dcgan", ["--set", "width=4", "--set", "latent_dim=8", "--precision", "bf16"]),
+    "accumulate-4": ("dcgan", ["--set", "width=4", "--set", "latent_dim=8", "--accumulate", "4"]),
+    "ddpm-ema": ("ddpm", ["--set", "width=8", "--set", "multipliers=1"]),
+    "flow-matching-ema": ("flow-matching", ["--set", "width=8", "--set", "multipliers=1"]),
+}
+STEPS = 40
+
+
+def precision_command(name: str, out: Path, data: Path) -> list[str]:
+    if (out / "config.json").exists():
+        return [ZOO, "train", "--resume", str(out), "--quiet"]
+    model, options = PRECISIONS[name]
+    return [ZOO, "train", model, "--data", str(data), "--out", str(out), *options, "--batch-size", "8", "--steps",
+            str(STEPS), "--checkpoint-every", "1", "--sample-every", "0", "--log-every", "1", "--quiet"]
+
+
+def checkpoint_step(out: Path) -> int:
+    try:
+        return load_checkpoint(out).step
+    except Exception:  # not written yet
+        return -1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", PRECISIONS)
+def test_kill_9_and_resume_is_exact_in_every_precision(name, tmp_path):
+    """kill -9 twice during an fp16, a bf16, an --accumulate 4 run, and a ddpm and a flow-matching run with their
+    EMA, each time once it has saved a new checkpoint (a random moment of the step after); the resumed run ends with
+    every tensor (weights, EMA, optimiser state, RNG), the trainer's state (fp16's loss scaler included) and the
+    samples of an uninterrupted one."""
+    data = tmp_path / "tiny.npz"
+    rng = np.random.default_rng(0)
+    np.savez(data, images=rng.integers(0, 256, (64, 28, 28), dtype=np.uint8), labels=np.arange(64) % 2)
+    straight, out, chance = tmp_path / "straight", tmp_path / "killed", random.Random(3)
+    subprocess.run(precision_command(name, straight, data), check=True, env=env(), capture_output=True,
+                   timeout=TIMEOUT_S * 2)
+    for kill in range(2):
+        process = subprocess.Popen(precision_command(name, out, data), env=env(), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+        target, deadline = checkpoint_step(out) + 1 + chance.randrange(8), time.monotonic() + TIMEOUT_S
+        while checkpoint_step(out) < target and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(chance.uniform(0.0, 0.3))
+        assert process.poll() is None, process.communicate()[1].decode()
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=TIMEOUT_S)
+        assert 0 <= checkpoint_step(out) < STEPS
+    result = subprocess.run(precision_command(name, out, data), env=env(), capture_output=True, text=True,
+                            timeout=TIMEOUT_S * 2)
+    assert result.returncode == 0, result.stderr
+    a, b = load_checkpoint(straight), load_checkpoint(out)
+    assert b.step == STEPS and set(a.tensors) == set(b.tensors)
+    assert all(torch.equal(a.tensors[k], b.tensors[k]) for k in a.tensors), \
+        [k for k in a.tensors if not torch.equal(a.tensors[k], b.tensors[k])]
+    kept, resumed = a.json("trainer"), b.json("trainer")
+    assert kept["optimizer_steps"] == resumed["optimizer_steps"] and kept["batches"] == resumed["batches"]
+    if name == "fp16":
+        assert kept["optimizer_steps"]["scaler"]["scale"] > 0
+    from zoo.store.checkpoint import build_model
+
+    assert torch.equal(build_model(a).sample(8, seed=0), build_model(b).sample(8, seed=0))
+    assert not list(out.rglob("*.tmp"))
