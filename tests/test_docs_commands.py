@@ -69,3 +69,16 @@ def test_a_command_with_a_wrong_option_is_caught():
 def test_a_documented_command_parses(page, argv):
     error = parse_error(argv)
     assert error is None, f"{page}: 'zoo {' '.join(argv)}' does not parse: {error}"
+
+
+def test_the_readmes_first_command_fits_any_cpu_and_writes_under_runs():
+    """The first of the README's two commands trains on a wall-clock budget (not the default's 4,000 steps, an hour
+    on a busy machine) and writes nothing into the clone but runs/, which git ignores; each is one command line."""
+    first, tests = [block["body"].strip() for block in SHELL_BLOCK.finditer((ROOT / "README.md").read_text())][:2]
+    assert "\n" not in first and "\n" not in tests and tests.endswith(".venv/bin/python -m pytest")
+    words = shlex.split(first)
+    train = words.index("train")
+    assert words[train + 1] == "dcgan" and "--minutes" in words and float(words[words.index("--minutes") + 1]) <= 5
+    outs = [words[i + 1] for i, word in enumerate(words) if word == "--out"]
+    assert len(outs) == 2 and all(out.startswith("runs/") for out in outs), outs
+    assert "runs/" in (ROOT / ".gitignore").read_text().splitlines()
