@@ -14,7 +14,7 @@ from zoo import logged
 from zoo.callbacks import Callback
 
 DEFAULT_SECONDS = 10.0
-TIMING_SECONDS = 10.0  # how long the steps after the first are timed before a long run is told how long
+TIMING_SECONDS, TIMING_STEPS = 10.0, 5  # the steps after the first are timed this long, at least this many
 LONG_RUN_MINUTES = 15
 FIT_MINUTES = 5
 
@@ -103,7 +103,7 @@ class Progress(Callback):
         if self.timed_from is None:
             self.timed_from = (step, now)
         timed_step, timed_at = self.timed_from
-        if self.told or now - timed_at < TIMING_SECONDS or step - timed_step < 2:
+        if self.told or now - timed_at < TIMING_SECONDS or step - timed_step < TIMING_STEPS:
             return
         self.told = True
         per_step = (now - timed_at) / (step - timed_step)
@@ -112,8 +112,11 @@ class Progress(Callback):
             return
         fits = _round_down(FIT_MINUTES * 60 / per_step)
         minutes = f" or --minutes {FIT_MINUTES}" if hasattr(trainer.config, "minutes") else ""
+        import torch
+
+        shared = " (on a machine others share, OMP_NUM_THREADS=1 may be faster)" if torch.get_num_threads() > 1 else ""
         self._say(f"zoo: at {per_step:.2g} s a step here, this run's {trainer.total_steps:,} steps take about "
-                  f"{whole / 60:.0f} minutes; --steps {fits}{minutes} fits about {FIT_MINUTES} minutes")
+                  f"{whole / 60:.0f} minutes; --steps {fits}{minutes} fits about {FIT_MINUTES} minutes{shared}")
 
     def _say(self, line: str) -> None:
         if self.bar is not None:
