@@ -132,6 +132,8 @@ def info(name, kind, as_json):
         return
     if name is None:
         raise click.UsageError("give the NAME of a model, run or checkpoint (or --kind callbacks)")
+    if kind == "samplers" or (name in registered("samplers") and name not in zoo.list_models()):
+        return sampler_info.echo(name, as_json, format_table)  # a registered name before a folder, as for models
     if _is_stored(name) and name not in zoo.list_models():
         about = stored_model(name)
         if as_json:
@@ -139,8 +141,6 @@ def info(name, kind, as_json):
         else:
             _echo_stored(about)
         return
-    if kind == "samplers" or (name in registered("samplers") and name not in zoo.list_models()):
-        return sampler_info.echo(name, as_json, format_table)
     spec = zoo.get_model(name)
     model = zoo.create_model(name, data_shape=spec.data_shapes[0], num_classes=10 if spec.is_conditional() else None)
     networks = {net: sum(p.numel() for p in module.parameters()) for net, module in model.networks.items()}

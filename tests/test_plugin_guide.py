@@ -39,7 +39,7 @@ def installed(tmp_path_factory):
 
 
 def test_the_guides_plugins_install_and_pass_their_own_tests(installed):
-    assert installed["packages"] == ["extras", "sngan", "tinyflow", "tinyvae"]
+    assert installed["packages"] == ["extras", "rk2", "sngan", "tinyflow", "tinyvae"]
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              *(f"{p}/tests" for p in installed["packages"])],
                             cwd=installed["src"], env=installed["env"], capture_output=True, text=True)
@@ -59,3 +59,4 @@ def test_zoo_sees_what_they_register(installed):
     assert "rals" in zoo("list", "--kind", "losses")
     assert "csv-log" in zoo("list", "--kind", "callbacks") and "stripes" in zoo("list", "--kind", "datasets")
     assert "pixels" in zoo("list", "--kind", "features")
+    assert "rk2" in zoo("list", "--kind", "samplers") and "--stage" in zoo("info", "rk2")
