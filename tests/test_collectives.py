@@ -24,7 +24,8 @@ def two_and_one(tmp_path, *mode):
     one = subprocess.run([sys.executable, str(WORKER), str(tmp_path / "one"), "6", "16", *mode], env=clean_env(),
                          capture_output=True, text=True, timeout=TIMEOUT_S)
     assert one.returncode == 0, one.stderr
-    states = [load_file(tmp_path / folder / f"rank-{r}.safetensors") for folder, r in (("two", 0), ("two", 1), ("one", 0))]
+    states = [load_file(tmp_path / folder / f"rank-{r}.safetensors")
+              for folder, r in (("two", 0), ("two", 1), ("one", 0))]
     return states, [out for _, out, _ in results] + [one.stdout]
 
 
