@@ -53,7 +53,7 @@ def poisoned(value):
 def test_an_fp16_export_of_weights_beyond_its_range_is_refused_naming_the_tensor(run, zoo_cli, tmp_path):
     """Before: exit 0, the folder held inf, and zoo sample of it drew an all-black grid at exit 0."""
     ckpt = run / "checkpoint.safetensors"
-    ckpt.write_bytes(retensored(ckpt.read_bytes(), scaled(1e6)))
+    ckpt.write_bytes(retensored(ckpt.read_bytes(), scaled(1e8)))
     largest = max(largest_magnitude(t) for k, t in load_file(ckpt).items() if k.startswith("model.generator"))
     assert largest > 65504
     code, _, err = zoo_cli("export", run, tmp_path / "half", "--dtype", "fp16")
