@@ -165,7 +165,7 @@ def test_a_failed_run_shows_its_error(toy, register_plugin, zoo_cli, tmp_path, t
     write_report(folder, folder.read_metrics()[0])
     page = page_of(out)
     assert page.text("status")[0].startswith("failed at step 5 of 8")
-    assert "'loss_d' became nan at step 5" in page.text("error")[0]
+    assert "failed at step 5: loss_d is nan" in page.text("error")[0]
 
 
 def test_the_configuration_is_folded_with_the_class_list_on_one_line(toy, zoo_cli, tmp_path):

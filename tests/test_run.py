@@ -237,13 +237,13 @@ def test_zoo_runs_lists_each_run_with_its_state(toy, register_plugin, zoo_cli, t
     assert code == 0, err
     rows = {Path(r["run"]).name: r for r in json.loads(out)}
     assert rows["done"]["status"] == "finished" and rows["done"]["step"] == 4 and "loss_d" in rows["done"]["losses"]
-    assert rows["nan"]["status"] == "failed" and "became nan at step 5" in rows["nan"]["error"]
+    assert rows["nan"]["status"] == "failed" and "failed at step 5: loss_d is nan" in rows["nan"]["error"]
     assert rows["cut"]["status"] == "interrupted"
     assert rows["broken"]["status"] == "unreadable"
     with zoo.training.plan.RunFolder(root / "cut").lock():
         assert {Path(r["run"]).name: r for r in json.loads(zoo_cli("runs", root, "--json")[1])}["cut"]["status"] == "running"
     code, table, _ = zoo_cli("runs", root)
-    assert code == 0 and "STATUS" in table and "finished" in table and "failed ('loss_d' became nan" in table
+    assert code == 0 and "STATUS" in table and "finished" in table and "failed (failed at step 5: loss_d is nan" in table
 
 
 def test_zoo_runs_compare_draws_and_tabulates_the_change(toy, zoo_cli, tmp_path, tiny_npz):

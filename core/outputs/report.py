@@ -86,11 +86,13 @@ def _status(folder, record: dict, history: list[dict]) -> str:
     state, step, error = folder.state(steps, history[-1]["step"] if history else 0)
     words = {"finished": f"finished: {steps} steps", "running": f"running: step {step} of {steps}",
              "interrupted": f"interrupted at step {step} of {steps}", "failed": f"failed at step {step} of {steps}",
+             "stopped": f"stopped early at step {step} of {steps}: {error}",
              "unknown": f"state unknown at step {step} of {steps}"}.get(state, f"{state} at step {step} of {steps}")
     css = state if state in ("finished", "running", "interrupted", "failed") else "unknown"
+    css = "finished" if state == "stopped" else css
     parts = [f'<p class="status {css}">{html.escape(words)}<progress value="{min(step, steps)}" max="{max(steps, 1)}">'
              f"{step} of {steps}</progress></p>"]
-    if error:
+    if error and state != "stopped":  # a stopped run's reason is in its state line
         parts.append(f'<p class="{"meta" if state == "interrupted" else "error"}">{html.escape(error)}</p>')
     command = html.escape(_resume_command(folder, record))
     if state == "running":
@@ -121,6 +123,12 @@ def _facts(folder, record: dict, history: list[dict]) -> str:
     if isinstance(precision, dict) and precision.get("used"):
         why = f" ({precision['why']})" if precision.get("why") else ""
         facts.append(html.escape(f"precision {precision['used']}{why}"))
+    overflows = _latest(history, logged.OVERFLOW_STEPS)
+    if overflows is not None:  # fp16's loss scaler skips a step whose gradients overflowed: a few are normal
+        facts.append(f"{overflows:,.0f} fp16 overflow step{'s' if overflows != 1 else ''} skipped")
+    budget = record.get("budget")
+    if isinstance(budget, dict) and _number(budget.get("steps")) and budget.get("minutes"):
+        facts.append(html.escape(f"budget {budget['minutes']:g} min = {budget['steps']:,} steps"))
     if record.get("device"):
         facts.append(f"on {html.escape(str(record['device']))}")
     started = html.escape(str(record.get("created", "?")).replace("T", " "))

@@ -5,6 +5,7 @@ losses.png and report.html, each on the contract a plugin's callbacks use."""
 from __future__ import annotations
 
 import contextlib
+import time
 
 from zoo import logged
 from zoo.callbacks import Callback
@@ -28,10 +29,19 @@ class MetricsLog(Callback):
             self.sums[key] = self.sums.get(key, 0.0) + value
             self.counts[key] = self.counts.get(key, 0) + 1
         if step % trainer.config.log_every == 0 or step == trainer.total_steps:
-            averages = {k: self.sums[k] / self.counts[k] for k in self.sums}
-            trainer.record({**averages, logged.IMAGES_PER_SECOND: round(trainer.images_per_second, 1),
-                            logged.TIME_SECONDS: round(trainer.elapsed, 2)})
-            self.sums, self.counts = {}, {}
+            self.flush(trainer)
+
+    def on_train_end(self, trainer):  # a run stopped early (trainer.stop) ends between two records
+        if self.counts:
+            self.flush(trainer)
+
+    def flush(self, trainer):
+        averages = {k: self.sums[k] / self.counts[k] for k in self.sums}
+        if trainer.optimizer_steps.scaler is not None:  # fp16: steps skipped on overflow so far (a few are normal)
+            averages[logged.OVERFLOW_STEPS] = trainer.optimizer_steps.overflows
+        trainer.record({**averages, logged.IMAGES_PER_SECOND: round(trainer.images_per_second, 1),
+                        logged.TIME_SECONDS: round(trainer.elapsed, 2)})
+        self.sums, self.counts = {}, {}
 
 
 class Validation(Callback):
@@ -87,10 +97,23 @@ class SampleGrids(Callback):
 
 
 class Checkpointing(Callback):
-    """Save ``checkpoint.safetensors`` every ``checkpoint_every`` steps and at the end."""
+    """Save ``checkpoint.safetensors`` every ``checkpoint_every`` steps, when ``checkpoint_minutes`` passed since
+    the last one, and at the end."""
+
+    def __init__(self):
+        self.last_saved = time.monotonic()
+
+    def on_train_start(self, trainer):
+        self.last_saved = time.monotonic()
+
+    def on_checkpoint_saved(self, trainer, path):
+        if path == trainer.folder.checkpoint:
+            self.last_saved = time.monotonic()
 
     def on_step_end(self, trainer, step, logs):
-        if trainer.is_due(step, trainer.config.checkpoint_every):
+        minutes = trainer.config.checkpoint_minutes
+        overdue = minutes > 0 and time.monotonic() - self.last_saved >= minutes * 60 and step != trainer.total_steps
+        if trainer.is_due(step, trainer.config.checkpoint_every) or overdue:
             trainer.save_checkpoint()
 
     def on_train_end(self, trainer):

@@ -14,7 +14,7 @@ import torch
 from zoo.config import renamed, to_dict
 from zoo.errors import CheckpointError, TrainingError, ZooError
 from zoo.store import checkpoint as ckpt_io
-from zoo.training.checks import world_size_message
+from zoo.training.checks import is_rate_key, world_size_message
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class Resumed:
     step: int
     state: dict
     callbacks: dict
+    rates_changed: bool = False  # resumed with other learning rates (--set lr=...): the optimisers take them
 
 
 def save(path, model, *, step: int, rng: dict, data, image_size: int | None, state: dict,
@@ -40,6 +41,14 @@ def save(path, model, *, step: int, rng: dict, data, image_size: int | None, sta
     meta["trainer"] = state
     meta["callbacks"] = callbacks
     return ckpt_io.save_checkpoint(path, model, step=step, optimizers=model.optimizers, rng=rng, meta=meta)
+
+
+def non_finite(model) -> str | None:
+    """The name of the first weight or buffer of ``model`` holding NaN or infinity; None when all are finite."""
+    for name, tensor in (*model.named_parameters(), *model.named_buffers()):
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            return name
+    return None
 
 
 def rng_state(device) -> dict:
@@ -84,7 +93,8 @@ def read(checkpoint: ckpt_io.Checkpoint, model, device, world_size: int) -> Resu
     ours = to_dict(model.config)  # keys added to a config since the checkpoint keep their defaults
     aliases = renamed(type(model.config))  # and keys renamed since are read under their new names
     saved = {aliases.get(key, key): value for key, value in checkpoint.json("config").items()}
-    if (any(key not in ours or ours[key] != value for key, value in saved.items())
+    differ = {key for key, value in saved.items() if key not in ours or ours[key] != value}
+    if (any(not is_rate_key(key) for key in differ)
             or tuple(checkpoint.json("data_shape")) != tuple(model.data_shape)):
         raise CheckpointError(f"{checkpoint.path} does not belong to this run: its config or data shape differ "
                               "from the run's config.json")
@@ -100,7 +110,7 @@ def read(checkpoint: ckpt_io.Checkpoint, model, device, world_size: int) -> Resu
         states = checkpoint.json("callbacks") if "callbacks" in checkpoint.meta else {}
         steps = state.get("optimizer_steps")
         _check_loss_scale(checkpoint, steps.get("scaler") if isinstance(steps, dict) else None)
-    return Resumed(checkpoint.step, state, states)
+    return Resumed(checkpoint.step, state, states, rates_changed=bool(differ))
 
 
 def _check_loss_scale(checkpoint: ckpt_io.Checkpoint, scaler) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 
+from zoo import logged
 from zoo.architecture import Architecture
 from zoo.callbacks import Callback
 from zoo.datasets import ImageData
@@ -117,7 +118,7 @@ class Trainer:
 
     def record(self, figures: dict) -> None:
         """Append one record (the current step and ``figures``) to ``metrics.jsonl`` and ``self.history``."""
-        entry = {"step": self.step, "epoch": self.batches.epoch, **figures}
+        entry = {logged.STEP: self.step, logged.EPOCH: self.batches.epoch, **figures}
         self.history.append(entry)
         self.folder.append_metrics(entry)
 
