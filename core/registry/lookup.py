@@ -46,18 +46,6 @@ class Registration:
         return plugins.plugin_info(self.plugin).source
 
 
-def load_reference(value: Any, what: str) -> Any:
-    """``value`` itself, or for a ``"module:attribute"`` string that attribute, imported now; a PluginError that
-    names ``what`` (e.g. "model 'x' of plugin 'y' (dist 1.0)") when it cannot be loaded."""
-    if not isinstance(value, str):
-        return value
-    module, _, attr = value.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise PluginError(f"{what} points at {value}, which cannot be loaded: {type(exc).__name__}: {exc}") from None
-
-
 def _callable(reg: Registration) -> None:
     if not callable(reg.value):
         raise TypeError(f"'{reg.name}' must be registered with a callable, got {type(reg.value).__name__}")
@@ -87,20 +75,26 @@ def _train_defaults(reg: Registration) -> None:
             raise ValueError(f"'{reg.name}': {exc}") from None
 
 
+def _options_class(reg: Registration, key: str, what: str, reserved: frozenset) -> None:
+    """``reg.extras[key]``, where given, is a dataclass none of whose fields is named as one of ``reserved``."""
+    options = reg.extras.get(key)
+    if options is None:
+        return
+    if not (isinstance(options, type) and dataclasses.is_dataclass(options)):
+        raise TypeError(f"'{reg.name}': {key}= must be a dataclass, got {options!r}")
+    taken = sorted(reserved & {f.name for f in dataclasses.fields(options)})
+    if taken:
+        raise TypeError(f"'{reg.name}': {what} {', '.join(taken)} would shadow an option of zoo sample or zoo eval; "
+                        "rename it")
+
+
 def _architecture(reg: Registration) -> None:
     if not (callable(reg.value) or (isinstance(reg.value, str) and ":" in reg.value)):
         raise TypeError(f"'{reg.name}': the factory must be an Architecture subclass or a 'module:Class' string")
     config = reg.extras.get("config")
     if not (isinstance(config, type) and dataclasses.is_dataclass(config)):
         raise TypeError(f"'{reg.name}': config= must be a dataclass, got {config!r}")
-    sampling = reg.extras.get("sampling")
-    if sampling is not None:
-        if not (isinstance(sampling, type) and dataclasses.is_dataclass(sampling)):
-            raise TypeError(f"'{reg.name}': sampling= must be a dataclass, got {sampling!r}")
-        taken = sorted(RESERVED_SAMPLING_NAMES & {f.name for f in dataclasses.fields(sampling)})
-        if taken:
-            raise TypeError(f"'{reg.name}': sampling option {', '.join(taken)} would shadow an option of zoo sample "
-                            f"or zoo eval; rename it")
+    _options_class(reg, "sampling", "sampling option", RESERVED_SAMPLING_NAMES)
     if isinstance(reg.value, str) and plugins.strict():  # strict: a factory that cannot load fails its plugin now
         module, _, attr = reg.value.partition(":")
         getattr(importlib.import_module(module), attr)
@@ -119,14 +113,7 @@ def _sampler(reg: Registration) -> None:
     if not (isinstance(serves, (list, tuple)) and serves and all(isinstance(p, str) and p for p in serves)):
         raise TypeError(f"'{reg.name}': serves= must name the predictions it samples from, e.g. ('epsilon', 'v'), "
                         f"got {serves!r}")
-    options = reg.extras.get("options")
-    if options is not None:
-        if not (isinstance(options, type) and dataclasses.is_dataclass(options)):
-            raise TypeError(f"'{reg.name}': options= must be a dataclass, got {options!r}")
-        taken = sorted((RESERVED_SAMPLING_NAMES | {"sampler", "steps"}) & {f.name for f in dataclasses.fields(options)})
-        if taken:
-            raise TypeError(f"'{reg.name}': sampler option {', '.join(taken)} would shadow an option of zoo sample, "
-                            f"zoo eval or the model; rename it")
+    _options_class(reg, "options", "sampler option", RESERVED_SAMPLING_NAMES | {"sampler", "steps"})
     evaluations = reg.extras.get("evaluations", lambda steps: steps)
     if not callable(evaluations) or not isinstance(evaluations(10), int):
         raise TypeError(f"'{reg.name}': evaluations= must be a function of the steps giving the network evaluations "

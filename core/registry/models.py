@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterator, Mapping
 
 from zoo.registry.configs import build_config, describe
 from zoo.errors import DataError, PluginError
-from zoo.registry.lookup import (DuplicateNameError, Registration, UnknownModelError, list_registered, load_reference,
-                                 lookup)
+from zoo.registry.lookup import DuplicateNameError, Registration, UnknownModelError, list_registered, lookup
+from zoo.registry.plugin_host import load_reference
 
 DEFAULT_DATA_SHAPE = (1, 28, 28)
 

@@ -11,6 +11,7 @@ found like any other plugin's, so nothing here imports a module that imports thi
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import signal
 import threading
@@ -18,6 +19,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from typing import Any
 
 import pluggy
 
@@ -245,3 +247,15 @@ def list_plugins() -> list[PluginInfo]:
 
 def failures() -> list[PluginInfo]:
     return [info for info in _infos.values() if info.errors]
+
+
+def load_reference(value: Any, what: str) -> Any:
+    """``value`` itself, or for a ``"module:attribute"`` string that attribute, imported now; a PluginError that
+    names ``what`` (e.g. "model 'x' of plugin 'y' (dist 1.0)") when it cannot be loaded."""
+    if not isinstance(value, str):
+        return value
+    module, _, attr = value.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise PluginError(f"{what} points at {value}, which cannot be loaded: {type(exc).__name__}: {exc}") from None

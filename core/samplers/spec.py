@@ -7,7 +7,8 @@ from typing import Any, Callable
 
 from zoo.config import FieldInfo
 from zoo.registry.configs import describe
-from zoo.registry.lookup import Registration, list_registered, load_reference, lookup, registered
+from zoo.registry.lookup import Registration, list_registered, lookup, registered
+from zoo.registry.plugin_host import load_reference
 
 
 def _one_per_step(steps: int) -> int:
