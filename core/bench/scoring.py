@@ -7,9 +7,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from zoo.datasets.pixels import to_uint8
 from zoo.evaluation.harness import evaluate
-from zoo.outputs.images import class_rows, grid, save_png
+from zoo.outputs.images import labelled_grid, save_png
 from zoo.outputs.report import write_report
 from zoo.store.checkpoint import build_model, load_checkpoint
 from zoo.training.devices import resolve_device
@@ -45,8 +44,5 @@ def sampling_seconds(model) -> float:
 
 
 def draw_grid(model, path: Path) -> None:
-    labels, nrow = class_rows(model.num_classes, GRID_IMAGES) if model.conditional else (None, None)
-    images = model.sample(GRID_IMAGES, seed=GRID_SEED, labels=labels).cpu()
     path.parent.mkdir(parents=True, exist_ok=True)
-    save_png(grid(to_uint8(images), nrow, scale=GRID_SCALE), path)
-
+    save_png(labelled_grid(model, GRID_IMAGES, GRID_SEED, GRID_SCALE), path)

@@ -60,11 +60,12 @@ def balanced_labels(num_classes: int, n: int) -> torch.Tensor:
     return torch.arange(num_classes).repeat_interleave(torch.tensor(counts))
 
 
-def class_rows(num_classes: int, n: int) -> tuple[torch.Tensor, int]:
-    """Labels for ``n`` images laid out one row per class, and the row length."""
-    per_class = max(1, math.ceil(n / num_classes))
-    labels = torch.arange(num_classes).repeat_interleave(per_class)[:n]
-    return labels, per_class
+def labelled_grid(model, n: int, seed: int, scale: int | None = None) -> np.ndarray:
+    """A grid of ``n`` samples of ``model`` drawn with ``seed``; a conditional model's labels balanced
+    (:func:`balanced_labels`), one row per label."""
+    labels = balanced_labels(model.num_classes, n) if model.conditional else None
+    images = model.sample(n, seed=seed, labels=labels).cpu()
+    return grid(to_uint8(images), scale=scale, rows_by=None if labels is None else labels.numpy())
 
 
 def __getattr__(name: str):

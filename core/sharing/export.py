@@ -17,10 +17,9 @@ from pathlib import Path
 
 from safetensors.torch import save as st_save
 
-from zoo.datasets.pixels import to_uint8
 from zoo.errors import ZooError
 from zoo.outputs import model_card
-from zoo.outputs.images import class_rows, grid, save_png
+from zoo.outputs.images import labelled_grid, save_png
 from zoo.registry.models import get_model
 from zoo.store import hub, model_folder
 from zoo.store.atomic import blocking_file, left_by_dead_process, write_bytes, write_text
@@ -128,9 +127,7 @@ def export_model(source, out: str | os.PathLike, *, dtype: str = "fp32", weights
         write_bytes(staging / model_folder.WEIGHTS, st_save(tensors, metadata=model_folder.WEIGHTS_META))
         write_text(staging / model_folder.CONFIG, json.dumps(config, indent=2) + "\n")
         exported = build_model(load_checkpoint(staging))  # the grid is what the folder itself samples
-        labels, nrow = class_rows(exported.num_classes, GRID_IMAGES) if exported.conditional else (None, None)
-        images = exported.sample(GRID_IMAGES, seed=GRID_SEED, labels=labels)
-        save_png(grid(to_uint8(images), nrow, scale=GRID_SCALE), staging / model_folder.GRID)
+        save_png(labelled_grid(exported, GRID_IMAGES, GRID_SEED, GRID_SCALE), staging / model_folder.GRID)
         card = model_card.render(config, summary=get_model(model.name).summary, conditional=model.conditional,
                                  evaluation=_evaluation(run))
         write_text(staging / model_folder.CARD, card)

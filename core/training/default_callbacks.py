@@ -72,21 +72,13 @@ class SampleGrids(Callback):
 
     count = 64
 
-    def on_train_start(self, trainer):
-        from zoo.outputs.images import class_rows
-
-        model = trainer.model
-        self.nrow, self.labels = None, None
-        if model.conditional:
-            self.labels, self.nrow = class_rows(model.num_classes, 8 * model.num_classes)
-        self.n = self.count if self.labels is None else len(self.labels)
-
     def save(self, trainer, step):
-        from zoo.outputs.images import save_grid
+        from zoo.outputs.images import labelled_grid, save_png
 
         # the latents are drawn from the seed at each save, as the prior may change (e.g. fitted at the end)
-        images = trainer.model.sample(self.n, seed=trainer.config.seed, labels=self.labels)
-        save_grid(images, trainer.folder.sample_grid(step), self.nrow)
+        model = trainer.model
+        n = 8 * model.num_classes if model.conditional else self.count  # a conditional model: 8 of each label
+        save_png(labelled_grid(model, n, trainer.config.seed), trainer.folder.sample_grid(step))
 
     def on_step_end(self, trainer, step, logs):
         if trainer.is_due(step, trainer.config.sample_every):
