@@ -23,7 +23,9 @@ still accepted), ``zoo.atomic_write``, ``zoo.testing.check_penalty``, the ``slow
 sampling settings as an argument (``generate(z, labels, settings)``, ``Denoiser.predict(x, t, labels, settings)``,
 ``Architecture.sampling_class``, ``default_sampling``, ``sampling_settings``; ``Architecture.sampling`` deprecated),
 the name given at construction, ``Architecture.set_optimizer_steps`` (``zoo.optimization.steps``), model folders
-that keep their sampling settings (``zoo export RUN DIR --steps N``)."""
+that keep their sampling settings (``zoo export RUN DIR --steps N``), samplers as a kind (``register_samplers``,
+``zoo.samplers``, ``Denoiser.prediction``), ``trainer.stop``, ``zoo.logged``, ``Architecture.all_reduce_mean`` and
+``broadcast_from_rank_zero``, ``zoo.networks.time_of_sigma``, checked callback options, ``train_defaults`` checked."""
 
 hookspec = pluggy.HookspecMarker("zoo")
 hookimpl = pluggy.HookimplMarker("zoo")
