@@ -144,13 +144,7 @@ def resume_command(trainer) -> str:
 def interrupted_message(trainer) -> str:
     """One line for a run stopped by Ctrl-C or SIGTERM: the step it reached, the step its checkpoint holds (read
     from the file: a save the interruption cut short left the one before), and the command to continue."""
-    from zoo.store.checkpoint import read_header
-    from zoo.store.regular_files import is_regular
-
-    saved = None
-    if is_regular(trainer.folder.checkpoint):  # never open a named pipe put there: it would block
-        with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-            saved = int(read_header(trainer.folder.checkpoint)["__metadata__"]["step"])
+    saved = trainer.folder.saved_step()
     where = f"Interrupted at step {trainer.step} of {trainer.total_steps}"
     if saved is None:
         return f"{where}, before its first checkpoint; start it again with: {resume_command(trainer)}"
