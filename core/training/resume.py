@@ -14,6 +14,7 @@ import torch
 from zoo.config import renamed, to_dict
 from zoo.errors import CheckpointError, TrainingError, ZooError
 from zoo.store import checkpoint as ckpt_io
+from zoo.store.tensor_checks import first_non_finite
 from zoo.training.checks import is_rate_key, world_size_message
 
 
@@ -45,10 +46,7 @@ def save(path, model, *, step: int, rng: dict, data, image_size: int | None, sta
 
 def non_finite(model) -> str | None:
     """The name of the first weight or buffer of ``model`` holding NaN or infinity; None when all are finite."""
-    for name, tensor in (*model.named_parameters(), *model.named_buffers()):
-        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            return name
-    return None
+    return first_non_finite(dict((*model.named_parameters(), *model.named_buffers())))
 
 
 def rng_state(device) -> dict:
