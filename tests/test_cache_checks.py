@@ -41,8 +41,9 @@ def home(tmp_path, monkeypatch):
 
 def evaluate():
     train, heldout = tiny_labelled(0, n=40), tiny_labelled(1, n=20)
-    samples = to_float(tiny_labelled(2, n=20).images)
-    return finishes(lambda: harness.evaluate(train, heldout, samples=samples, seed=0).to_dict())
+    drawn = tiny_labelled(2, n=20)  # with their labels: scored per label too, and no note that they have none
+    samples, labels = to_float(drawn.images), drawn.labels
+    return finishes(lambda: harness.evaluate(train, heldout, samples=samples, labels=labels, seed=0).to_dict())
 
 
 def resave(path, change):
