@@ -83,7 +83,7 @@ def test_every_name_of_zoos_own_is_taken_over_by_a_plugin_with_one_notice_each(s
         for kind, hook in {json.dumps({k.plural: k.hook for k in lookup.KINDS.values()})}.items():
             def implementation(register, names=OWN[kind]):
                 for name in names:
-                    register(name, Stand(), config=Config, summary="the plugin's own")
+                    register(name, Stand(), config=Config, summary="the plugin's own", serves=("epsilon",))
             globals()[hook] = zoo.hookimpl(implementation, specname=hook)
     """, entry_name="sngan")
     monkeypatch.setenv("ZOO_STRICT_PLUGINS", "1")  # a notice, not a failure: never fatal

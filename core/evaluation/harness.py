@@ -166,9 +166,6 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
         raise DataError(f"{model.name} makes images of shape {model.data_shape}; {train.name} has {train.shape}")
     if samples is not None and labels is not None:
         labels = _checked_labels(labels, len(samples), train)
-    elif samples is not None and model is None and train.labels is not None:
-        log.info("the samples come without labels: scored as unconditional samples, without per-label figures "
-                 "(an .npz with 'labels', one class id per image, as zoo sample writes for conditional models)")
     drawn = (model.num_classes or 0) if model is not None and model.conditional else 0
     if train.labels is not None and drawn > train.num_classes:
         raise DataError(f"{model.name} draws {drawn} classes; {train.name.split(':')[0]} has {train.num_classes}")
@@ -201,6 +198,9 @@ def evaluate(train: ImageData, heldout: ImageData, *, model=None, samples: torch
                        sample_seen, heldout_seen, seed)
     if model is not None:
         report.model.update(_model_figures(model, heldout, iw_samples, seed))
+    elif labels is None and train.labels is not None:  # said once the figures stand, not before an error
+        log.info("the samples come without labels: scored as unconditional samples, without per-label figures "
+                 "(an .npz with 'labels', one class id per image, as zoo sample writes for conditional models)")
     return report
 
 
