@@ -100,16 +100,16 @@ def test_on_a_colour_folder_the_models_that_declare_its_shape_are_benched(toy, z
     rng = np.random.default_rng(0)
     for label in ("cats", "dogs"):
         for i in range(24):
-            path = tmp_path / "faces" / label / f"{i}.png"
+            path = tmp_path / "colour-pictures" / label / f"{i}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8), "RGB").save(path)
-    data = datasets.load(str(tmp_path / "faces"), 32)
+    data = datasets.load(str(tmp_path / "colour-pictures"), 32)
     chosen = default_models(data)
     assert "toy-gan" in chosen
     import zoo
 
     assert all((3, 32, 32) in zoo.get_model(name).data_shapes for name in chosen)
-    code, _, err = zoo_cli("bench", "toy-gan", "--data", tmp_path / "faces", "--image-size", "32", "--out",
+    code, _, err = zoo_cli("bench", "toy-gan", "--data", tmp_path / "colour-pictures", "--image-size", "32", "--out",
                            tmp_path / "b", *FAST)
     assert code == 0, err
     assert json.loads((tmp_path / "b" / "toy-gan-seed0" / "config.json").read_text())["data"]["shape"] == [3, 32, 32]
