@@ -158,6 +158,18 @@ def test_a_minutes_budget_becomes_recorded_steps_that_repeat_the_run_exactly(toy
     assert same_weights(tmp_path / "budget", tmp_path / "steps")
 
 
+def test_a_minutes_budget_times_warm_up_steps_numbered_as_the_runs_first(toy, tmp_path, monkeypatch):
+    """A step may do more on some numbers (dcgan's R1 penalty every 4th step): timed all as step 0, the warm-up
+    priced every step at the dearest and a two-minute dcgan trained 100 seconds."""
+    seen = []
+    trainer = Trainer.from_plan(plan_run("toy-gan", out=tmp_path / "run", options={**QUIET, "minutes": 0.05}))
+    step = trainer.model.training_step
+    monkeypatch.setattr(trainer.model, "training_step", lambda batch, n: (seen.append(n), step(batch, n))[1])
+    trainer.fit()
+    warm_up = len(seen) - trainer.step
+    assert warm_up >= 3 and seen == [*range(warm_up), *range(trainer.step)]
+
+
 def test_minutes_and_steps_are_one_setting(toy, zoo_cli, tmp_path):
     code, _, err = zoo_cli("train", toy, "--out", tmp_path / "run", "--steps", "3", "--minutes", "1", "--quiet")
     assert code == 1 and "give one of --steps, --epochs and --minutes" in err and not (tmp_path / "run").exists()

@@ -195,8 +195,12 @@ class Trainer:
 
     def _spend_budget(self) -> None:
         """Turn ``--minutes`` into the steps that fit (:mod:`zoo.training.budget`) and record both."""
-        self.budget = budget.measure(self._step, self.config, self.model, self.batches, self.optimizer_steps,
+        def numbered_step():  # numbered as the run's first steps: some do more (a penalty every 4th step)
+            self._step()
+            self.step += 1
+        self.budget = budget.measure(numbered_step, self.config, self.model, self.batches, self.optimizer_steps,
                                      self.device, self.world)
+        self.step = 0
         self.total_steps = self.config.steps = self.budget["steps"]
         if self.world.is_writer:
             self.folder.write_record(run_record(self))
