@@ -31,12 +31,17 @@ class Denoiser(Architecture):
     """What the network predicts: ``epsilon`` (the noise), ``v`` or ``velocity`` (flow matching); the registered
     samplers that serve it can draw from the model (:func:`zoo.samplers.samplers_for`)."""
 
+    step_size_conditioned: bool = False
+    """Whether the network also takes a step size d per image (``UNet(step_size=True)``; shortcut models): the
+    model's calls and :meth:`predict` then give one."""
+
     def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
         super().__init__(config, data_shape, num_classes)
         if not 0.0 <= config.ema_decay < 1.0:
             raise ConfigError("ema_decay must be in [0, 1)")
         self.network = UNet(self.data_shape, config.width, config.widths(), config.blocks, config.attention,
-                            num_classes if self.conditional else None, config.fold, config.dropout)
+                            num_classes if self.conditional else None, config.fold, config.dropout,
+                            step_size=self.step_size_conditioned)
         self.network_ema = make_ema(self.network) if config.ema_decay > 0 else None
 
     # --- what a plugin implements -------------------------------------------------------------------------
@@ -70,16 +75,21 @@ class Denoiser(Architecture):
         return torch.randn(n, *self.data_shape, generator=generator)
 
     def predict(self, x: torch.Tensor, t: float | torch.Tensor, labels: torch.Tensor | None,
-                settings=None) -> torch.Tensor:
+                settings=None, step_size: float | torch.Tensor | None = None) -> torch.Tensor:
         """The network's output at time ``t`` for a sampler: the EMA weights unless the sampling option ``ema`` of
         ``settings`` (what ``generate`` was given) is false, with its ``guidance`` applied when there are labels.
-        Without ``settings`` (a plugin written against API 1.6 or earlier): those :meth:`sample` is drawing with."""
+        Without ``settings`` (a plugin written against API 1.6 or earlier): those :meth:`sample` is drawing with.
+        ``step_size`` (a number, or one per image) is the step a :attr:`step_size_conditioned` network is asked for."""
         if settings is None:
             settings = self.settings_in_force()
         use_ema = self.network_ema is not None and getattr(settings, "ema", True)
         network = self.network_ema if use_ema else self.network
         t = torch.as_tensor(t, dtype=torch.float32, device=x.device).expand(len(x))
-        return network.guided(x, t, labels, float(getattr(settings, "guidance", 1.0)))
+        guidance = float(getattr(settings, "guidance", 1.0))
+        if step_size is None:  # the call every network took before step sizes (a plugin's own network too)
+            return network.guided(x, t, labels, guidance)
+        step_size = torch.as_tensor(step_size, dtype=torch.float32, device=x.device).expand(len(x))
+        return network.guided(x, t, labels, guidance, step_size)
 
     @staticmethod
     def noise_generator(z: torch.Tensor) -> torch.Generator:

@@ -2,6 +2,9 @@
 flow matching): residual blocks with GroupNorm and a time embedding, optional self-attention at the lowest
 resolution, skip connections, and optional class labels with a "no label" entry for classifier-free guidance.
 
+``step_size=True`` adds a second conditioning, a step size d per image (shortcut models, Frans et al. 2024): the
+network then learns the jump over [t, t + d], not only the velocity at t. Off, the U-Net is exactly what it was.
+
 ``fold=2`` moves each 2x2 pixel block into the channels first (pixel unshuffle) and back at the end: the network
 then works at half the resolution, about four times cheaper per layer, which on small images costs little quality.
 """
@@ -31,6 +34,13 @@ def time_embedding(t: torch.Tensor, dim: int, scale: float = 1000.0) -> torch.Te
     frequencies = torch.exp(-math.log(10_000) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
     angles = scale * t.float()[:, None] * frequencies[None]
     return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def step_size_embedding(step_size: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal features (B, dim) of step sizes d (B,) in (0, 1], through log2 d as shortcut models embed them
+    (Frans et al. 2024): -log2 d is the log2 of the number of such steps from noise to image (0 for one step, 7
+    for 128), as evenly spaced as the step counts 1, 2, 4, ... that sampling uses."""
+    return time_embedding(-torch.log2(step_size.float()), dim, scale=1.0)
 
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0
@@ -113,11 +123,13 @@ class UNet(nn.Module):
     :meth:`drop_labels` and sample with :meth:`guided` for classifier-free guidance (Ho & Salimans 2022).
 
     ``multipliers`` gives each resolution's width as a multiple of ``width``; each resolution after the first
-    halves the side. ``attention`` adds self-attention at the lowest resolution."""
+    halves the side. ``attention`` adds self-attention at the lowest resolution. ``step_size`` adds an embedding
+    of a step size d (B,) in (0, 1] per image (:func:`step_size_embedding`), added to the time's, that every call
+    must then give; it starts at zero, so a new network's output does not depend on d yet."""
 
     def __init__(self, data_shape: tuple[int, int, int], width: int = 64, multipliers: tuple[int, ...] = (1, 2),
                  blocks: int = 1, attention: bool = True, num_classes: int | None = None, fold: int = 1,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, step_size: bool = False):
         super().__init__()
         channels, height, width_px = data_shape
         step = fold * 2 ** (len(multipliers) - 1)
@@ -152,13 +164,21 @@ class UNet(nn.Module):
                                              nn.Conv2d(current, current, 3, padding=1)))
         self.head = nn.Sequential(nn.GroupNorm(_groups(current), current), nn.SiLU(),
                                   _zero(nn.Conv2d(current, inner, 3, padding=1)))
+        # built last, so that every other layer starts with the weights it gets without it
+        self.step_size = (nn.Sequential(nn.Linear(width, emb), nn.SiLU(), _zero(nn.Linear(emb, emb)))
+                          if step_size else None)
 
     @property
     def null_label(self) -> int:
         return self.num_classes or 0
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None = None,
+                step_size: torch.Tensor | None = None) -> torch.Tensor:
         emb = self.time(time_embedding(t, self.width))
+        if self.step_size is not None:
+            if step_size is None:
+                raise ValueError("this U-Net is conditioned on a step size: give step_size (B,) in (0, 1]")
+            emb = emb + self.step_size(step_size_embedding(step_size, self.width))
         if self.label is not None:
             if labels is None:
                 labels = torch.full((len(x),), self.null_label, device=x.device, dtype=torch.long)
@@ -184,12 +204,14 @@ class UNet(nn.Module):
         dropped = torch.rand(labels.shape, device=labels.device) < probability
         return labels.masked_fill(dropped, self.null_label)
 
-    def guided(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None, guidance: float) -> torch.Tensor:
+    def guided(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor | None, guidance: float,
+               step_size: torch.Tensor | None = None) -> torch.Tensor:
         """The output with classifier-free guidance: unlabelled + guidance x (labelled - unlabelled), both in one
         batch; guidance 1 (or no labels) is the plain labelled output, 0 the unlabelled one."""
         if labels is None or self.label is None or guidance == 1.0:
-            return self(x, t, labels)
+            return self(x, t, labels, step_size)
         null = torch.full_like(labels, self.null_label)
-        both = self(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
+        twice = None if step_size is None else torch.cat([step_size, step_size])
+        both = self(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]), twice)
         labelled, unlabelled = both.chunk(2)
         return unlabelled + guidance * (labelled - unlabelled)
