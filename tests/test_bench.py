@@ -11,7 +11,9 @@ import pytest
 from PIL import Image
 from test_report import CHROMIUM, Page, screenshot
 
+from runs import same_weights
 from toy import ToyFlowPlugin
+from zoo.bench import table
 from zoo.bench.runs import default_models
 from zoo import datasets
 
@@ -40,9 +42,14 @@ def test_bench_trains_every_model_and_seed_and_sets_them_side_by_side(benched, z
     assert all(run["steps"] == 2 and run["sample_seconds_per_1000"] > 0 and run["figures"]["n"] == 20
                for run in document["runs"])
     assert document["runs"][0]["floor"] == document["runs"][3]["floor"]  # one data, one setting: one floor
+    assert [run["fid_10_steps"] is None for run in document["runs"]] == [True, True, False, False]  # toy-flow's Euler
     lines = stdout.splitlines()
-    assert lines[0].split()[:3] == ["model", "FID", "KID"] and lines[1].split()[:3] == ["better", "lower", "lower"]
-    assert [line.split()[0] for line in lines[2:4]] == ["toy-gan", "toy-flow"] and lines[4].startswith("held-out real")
+    assert "budget: 2 steps each, seeds 0, 1" in lines[0]
+    assert lines[1].split()[:3] == ["model", "FID", "KID"] and lines[2].split()[:3] == ["better", "lower", "lower"]
+    assert [line.split()[0] for line in lines[3:5]] == ["toy-gan", "toy-flow"] and lines[5].startswith("held-out real")
+    rows = table.lines(document)
+    column = rows[0].index("FID, 10 sampler steps")
+    assert rows[2][column] == "-" and rows[3][column] != "-"  # toy-gan has no sampler steps to give
     code, listing, _ = zoo_cli("runs", out)  # each run an ordinary run folder
     assert code == 0 and all(f"toy-{m}-seed{s}" in listing for m in ("gan", "flow") for s in (0, 1))
     page = (out / "index.html").read_text()
@@ -54,7 +61,8 @@ def test_an_interrupted_bench_continues_without_retraining_finished_runs(benched
     before = json.loads((out / "bench.json").read_text())
     kept = {run["run"]: os.stat(out / run["run"] / "checkpoint.safetensors").st_mtime_ns for run in before["runs"][:3]}
     shutil.rmtree(out / before["runs"][3]["run"])  # as if the bench had been stopped during its last run
-    (out / "bench.json").write_text(json.dumps({**before, "runs": before["runs"][:3]}))
+    older = {k: v for k, v in before["settings"].items() if k != "defaults"}  # written before --defaults existed
+    (out / "bench.json").write_text(json.dumps({**before, "settings": older, "runs": before["runs"][:3]}))
     code, _, err = zoo_cli("bench", "--resume", out, "--quiet")
     assert code == 0, err
     after = json.loads((out / "bench.json").read_text())
@@ -74,9 +82,31 @@ def test_a_budget_in_minutes_is_recorded_and_its_steps_repeat_the_figures(toy, z
     assert again["figures"] == run["figures"] and again["steps"] == run["steps"]
 
 
+def test_with_defaults_each_model_trains_as_zoo_train_trains_it(two_models, zoo_cli, tmp_path, tiny_npz):
+    out = tmp_path / "defaults"
+    code, stdout, err = zoo_cli("bench", *two_models, "--data", tiny_npz, "--defaults", "--out", out, "-n", "20",
+                                "--quiet", "--batch-size", "8")
+    assert code == 0, err
+    document = json.loads((out / "bench.json").read_text())
+    assert document["settings"]["defaults"] is True
+    assert [(run["model"], run["steps"]) for run in document["runs"]] == [("toy-gan", 6), ("toy-flow", 4)]
+    assert "budget: each model's defaults" in stdout.splitlines()[0]
+    assert "budget: each model&#x27;s defaults" in (out / "index.html").read_text()
+    code, _, err = zoo_cli("train", "toy-gan", "--data", tiny_npz, "--seed", "0", "--batch-size", "8", "--out",
+                           tmp_path / "trained", "--quiet")
+    assert code == 0, err
+    assert same_weights(out / "toy-gan-seed0", tmp_path / "trained")
+    code, _, err = zoo_cli("bench", "--resume", out, "--quiet")  # all trained and scored: nothing done again
+    assert code == 0, err
+    assert json.loads((out / "bench.json").read_text())["runs"] == document["runs"]
+
+
 @pytest.mark.parametrize("args, message", [
     (["--steps", "2", "--minutes", "1"], "one of them"),
+    (["--defaults", "--steps", "2"], "one of them"),
+    (["--defaults", "--minutes", "1"], "one of them"),
     (["-n", "20"], "one of them"),
+    (["--resume", "{tmp}", "--defaults"], "leave out --defaults"),
     (["--seeds", "a,b", "--steps", "2"], "--seeds a,b: whole numbers"),
     (["--resume", "{tmp}", "--steps", "2"], "leave out --steps"),
     (["--resume", "{tmp}"], "no bench.json there"),

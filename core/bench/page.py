@@ -7,6 +7,7 @@ import base64
 import html
 from pathlib import Path
 
+from zoo.bench.settings import budget_text
 from zoo.bench.table import lines
 from zoo.store.atomic import write_text
 from zoo.store.regular_files import is_regular
@@ -20,7 +21,6 @@ figure { margin: 0; } figure img { width: 256px; image-rendering: pixelated; } .
 
 def write(out: Path, document: dict) -> None:
     settings = document["settings"]
-    budget = f"{settings['minutes']:g} minutes" if settings.get("minutes") else f"{settings['steps']:,} steps"
     rows = lines(document)
     table = [f"<tr><th>{'</th><th>'.join(map(html.escape, rows[0]))}</th></tr>",
              f"<tr class=\"better\"><td>{'</td><td>'.join(map(html.escape, rows[1]))}</td></tr>"]
@@ -28,7 +28,7 @@ def write(out: Path, document: dict) -> None:
     table.append(f"<tr class=\"floor\"><td>{'</td><td>'.join(map(html.escape, rows[-1]))}</td></tr>")
     grids = [_figure(out, run) for run in document["runs"]]
     seeds = ", ".join(map(str, settings["seeds"]))
-    parts = [f"<h1>zoo bench: {html.escape(settings['data'])}, {html.escape(budget)} each</h1>",
+    parts = [f"<h1>zoo bench: {html.escape(settings['data'])}, budget: {html.escape(budget_text(settings))}</h1>",
              f'<p class="meta">{len(settings["models"])} models, seeds {html.escape(seeds)}; each scored with '
              f'{settings["n"]:,} samples in the {html.escape(settings["features"])} feature space beside held-out '
              "real images (the floor); figures are medians over the seeds, with their range</p>",

@@ -24,14 +24,15 @@ log = logging.getLogger(__name__)
 BENCH_FILE, BENCH_LIMIT = "bench.json", 16 * 2**20
 
 
-def bench(models=(), *, data: str = datasets.DEFAULT, minutes: float = 0.0, steps: int = 0, seeds=(0,),
-          out: str | Path = "bench", resume: bool = False, n: int = 2000, image_size: int = 0,
+def bench(models=(), *, data: str = datasets.DEFAULT, minutes: float = 0.0, steps: int = 0, defaults: bool = False,
+          seeds=(0,), out: str | Path = "bench", resume: bool = False, n: int = 2000, image_size: int = 0,
           features: str = "classifier", device: str = "auto", callbacks=lambda: [], progress=None,
           **train_options) -> dict:
     """Train every model of ``models`` (default: every installed one that takes the data's images) for each seed
-    under one budget (``minutes`` of training or ``steps``), score them alike, and write ``out/bench.json`` and
-    ``out/index.html``; returns what bench.json holds. ``resume=True`` continues the bench in ``out`` with its own
-    settings. ``callbacks()`` gives extra callbacks for each training run (a progress display)."""
+    under one budget (``minutes`` of training, ``steps``, or with ``defaults=True`` each model's own default
+    training, as ``zoo train NAME`` does), score them alike, and write ``out/bench.json`` and ``out/index.html``;
+    returns what bench.json holds. ``resume=True`` continues the bench in ``out`` with its own settings.
+    ``callbacks()`` gives extra callbacks for each training run (a progress display)."""
     out = Path(out)
     loaded = datasets.load(data, image_size or None) if not resume else None
     if resume:
@@ -39,8 +40,9 @@ def bench(models=(), *, data: str = datasets.DEFAULT, minutes: float = 0.0, step
         loaded = datasets.load(settings.data, settings.image_size or None)
     else:
         _check_new(out)
-        settings = BenchSettings(tuple(models) or default_models(loaded), data, float(minutes), int(steps),
-                                 tuple(seeds), image_size, n, features, 0, device, dict(train_options))
+        settings = BenchSettings(tuple(models) or default_models(loaded), data, minutes=float(minutes),
+                                 steps=int(steps), defaults=bool(defaults), seeds=tuple(seeds), image_size=image_size,
+                                 n=n, features=features, device=device, train_options=dict(train_options))
         for name in settings.models:  # before anything is trained or written
             _check_takes(name, loaded)
     train, heldout = datasets.split(loaded, "train"), datasets.split(loaded, "heldout")
@@ -97,9 +99,12 @@ def _train(folder: RunFolder, model: str, seed: int, settings: BenchSettings, ca
 
 
 def _result(folder: RunFolder, model: str, seed: int, trained: dict, report: dict) -> dict:
+    scored = report["info"]["bench"]
+    agreements = [e["agreement"] for e in report.get("per_label") or [] if e.get("agreement") is not None]
     return {"model": model, "seed": seed, "run": folder.path.name, "grid": f"grids/{folder.path.name}.png", **trained,
-            "sample_seconds_per_1000": report["info"]["bench"]["sample_seconds_per_1000"],
-            "figures": report["model"], "floor": report["floor"]}
+            "sample_seconds_per_1000": scored["sample_seconds_per_1000"], "fid_10_steps": scored.get("fid_10_steps"),
+            "worst_label_agreement": min(agreements) if agreements else None,
+            "figures": report["model"], "floor": report["floor"], "provenance": report["info"].get("provenance")}
 
 
 def _write(out: Path, settings: BenchSettings, results: list[dict]) -> dict:

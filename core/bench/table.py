@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import statistics
 
+from zoo.bench.settings import budget_text
 from zoo.outputs.figures import better, cell
 
 FIGURES = (("fid", "FID"), ("kid", "KID"), ("precision", "precision"), ("recall", "recall"),
-           ("classes_covered", "classes"), ("heldout_elbo", "ELBO"))
-RUN_FACTS = (("steps", "steps", ""), ("images_per_s", "images/s", "higher"),
+           ("classes_covered", "classes"), ("label_agreement", "labels right"), ("heldout_elbo", "ELBO"))
+RUN_FACTS = (("fid_10_steps", "FID, 10 sampler steps", "lower"), ("steps", "steps", ""),
+             ("train_seconds", "training s", ""), ("images_per_s", "images/s", "higher"),
              ("sample_seconds_per_1000", "s / 1000 samples", "lower"))
 ARROWS = {"lower": "lower", "higher": "higher", "real": "real", "": ""}
 
@@ -20,7 +22,8 @@ def columns(document: dict) -> list[tuple[str, str, str, str]]:
     runs = document["runs"]
     shown = [("figure", key, name, better(key)) for key, name in FIGURES
              if any(key in run["figures"] for run in runs)]
-    return shown + [("fact", key, name, way) for key, name, way in RUN_FACTS]
+    return shown + [("fact", key, name, way) for key, name, way in RUN_FACTS
+                    if any(run.get(key) is not None for run in runs)]
 
 
 def summary(document: dict) -> list[dict]:
@@ -66,8 +69,17 @@ def lines(document: dict) -> list[list[str]]:
     return rows
 
 
+def caption(document: dict) -> str:
+    """What the table is of: ``mnist, budget: each model's defaults, seeds 0, 1, 2; 2,000 samples scored each``."""
+    settings = document["settings"]
+    return (f"{settings['data']}, budget: {budget_text(settings)}, seeds {', '.join(map(str, settings['seeds']))}; "
+            f"{settings['n']:,} samples scored each")
+
+
 def terminal(document: dict) -> str:
+    """The caption, then the table with its columns aligned."""
     rows = lines(document)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
-                     for row in rows)
+    aligned = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+               for row in rows]
+    return "\n".join([caption(document), *aligned])
