@@ -1,37 +1,41 @@
-"""Quality table: train each installed architecture with its defaults for several seeds, score every run with
-``zoo eval``, and set each model beside its bar and beside the plain-PyTorch references run in the same process.
+"""Quality table: every installed model trained with its own defaults for several seeds by ``zoo bench``, each set
+beside its bar and beside plain-PyTorch references run in the same process.
 
-Runs the real commands (``zoo train NAME --seed S`` then ``zoo eval RUN --json``) one after another, never two at
-once, and prints Markdown for the README: one row per model with the median over seeds (FID, KID, the least
-common class's share of the samples, wall time of ``zoo train``, held-out ELBO / IW-NLL where they apply, label
-agreement for conditional models beside the real digits' floor) and whether its bar is met (see ``bar``), then the
-FID of every seed.
+One command regenerates docs/quality.md's table:
 
-    python benchmarks/quality.py --seeds 0 1 2 --references --grids docs/images/quality   # the README's table
-    python benchmarks/quality.py --models dcgan vae --steps 200                          # a quick look
-    python benchmarks/quality.py --runs runs/dcgan runs/vae                               # runs trained earlier
+    python benchmarks/quality.py --seeds 0 1 2 --references --reference-seeds 0 --grids docs/images/quality
 
-Each run's figures are kept in its folder (quality.json); ``--runs`` reads them back where they were scored with
-the same ``-n`` (``--rescore`` evaluates again; ``--retime`` only times sampling again, for runs scored beside
-other work), and refuses to set runs scored in different feature spaces side by side, so a table assembled from
-runs trained in several sittings is still one table.
+It runs the bench with each model's default budget (``zoo bench --defaults --seeds 0,1,2 --out bench/quality``:
+``zoo train NAME --seed S`` for every model and seed, one after another, each run scored with ``zoo eval -n 2000``
+in one feature space) or, where --out holds that bench already, continues it, re-using finished runs and their
+scores. Then it adds what only this repository knows: the plain-PyTorch reference rows
+(benchmarks/plain_references.py, kept in OUT/references and re-used while they share the bench's scoring), each
+model's bar and whether its median meets it (see ``bar``), and prints Markdown, the command that made it above the
+table: one row per model with the median over seeds (FID, KID, the least common class's share of the samples, the
+training time, held-out ELBO / IW-NLL where they apply, the minutes 2,000 samples take at the default settings,
+the FID with 10 sampler steps), then each seed's FID and, for conditional models, how often the labels are read
+right beside the real digits' floor. Every zoo figure is read from OUT/bench.json; none is measured here (the
+sampling minutes are twice the bench's seconds for 1,000 samples, timed on each run as it was scored).
+
+    python benchmarks/quality.py --models dcgan vae --steps 200 --out /tmp/look   # a quick look: 200 steps each
+    python benchmarks/quality.py --minutes 2 --out /tmp/two-minutes              # 2 minutes of training each
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import platform
+import shlex
+import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
-import zoo
+from zoo.errors import ZooError
 from zoo.evaluation.comparable import mismatch
 
 FLOOR_FACTOR = 1.5  # "at the floor": within 1.5x the held-out real images' FID
@@ -45,6 +49,8 @@ GAN_BAR = round(12 / 15.6 * DCGAN_060)  # issue 27: "dcgan and wgan-gp at FID <=
 DIFFUSION_BAR = round(15 / 15.6 * DCGAN_060)  # issue 24: "FID <= 15, at or below every GAN default today"
 UNCONDITIONAL_GANS = ("dcgan", "wgan-gp")
 PLAIN_VAE = "plain PyTorch vae (reference)"
+SAMPLED = 2000  # the sampling column and the diffusion bar: minutes for 2,000 samples
+DEFAULT_OUT = Path("bench/quality")
 
 
 def bar(model: str, m: dict, floor: float, table: dict[str, dict]) -> tuple[str, bool] | None:
@@ -63,87 +69,70 @@ def bar(model: str, m: dict, floor: float, table: dict[str, dict]) -> tuple[str,
     return None
 
 
-def zoo_command(*args: str) -> subprocess.CompletedProcess:
-    exe = Path(sys.executable).with_name("zoo")
-    return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True)
+def run_bench(args) -> dict:
+    """The bench in ``args.out`` run to its end (continued where it holds one) with this command's settings."""
+    from zoo import datasets
+    from zoo.bench.runs import BENCH_FILE, bench, default_models
+    from zoo.bench.settings import BenchSettings
+
+    budget = ({"minutes": args.minutes} if args.minutes is not None else {"steps": args.steps}
+              if args.steps is not None else {"defaults": True})
+    stored = args.out / BENCH_FILE
+    if stored.exists():
+        settings = BenchSettings.from_dict(json.loads(stored.read_text())["settings"]).to_dict()
+        wanted = {"models": args.models or list(default_models(datasets.load("mnist"))), "seeds": args.seeds,
+                  "n": args.n, "minutes": 0.0, "steps": 0, "defaults": False, **budget}
+        other = [f"{key} {settings.get(key)}, not {value}" for key, value in wanted.items() if settings.get(key) != value]
+        if other:
+            raise ZooError(f"{args.out} holds a bench of other settings ({'; '.join(other)}); choose another --out")
+        return bench(out=args.out, resume=True)
+    return bench(args.models or (), seeds=args.seeds, n=args.n, out=args.out, **budget)
 
 
-def train(name: str, out: Path, seed: int, steps: int | None) -> float | None:
-    """Train into ``out``; the wall time of ``zoo train`` in minutes, None when it failed."""
-    command = ["train", name, "--out", out, "--quiet", "--seed", seed] + (["--steps", steps] if steps else [])
-    started = time.perf_counter()
-    done = zoo_command(*command)
-    if done.returncode != 0:
-        print(f"{name} seed {seed}: training failed: {done.stderr.strip()}", file=sys.stderr)
-        return None
-    minutes = (time.perf_counter() - started) / 60
-    (out / "wall_minutes.txt").write_text(f"{minutes:.3f}\n")  # kept, so --runs can score the folder again later
-    print(f"{name} seed {seed}: trained in {minutes:.1f} min", file=sys.stderr)
-    return minutes
+def run_row(run: dict) -> dict:
+    """One bench run's figures as the table reads them."""
+    figures, seconds = run["figures"], run.get("train_seconds")
+    row = {"model": run["model"], "seed": run["seed"], "steps": run["steps"],
+           "minutes": seconds / 60 if seconds is not None else None, "fid_10_steps": run.get("fid_10_steps"),
+           "sampling_minutes": run["sample_seconds_per_1000"] * SAMPLED / 1000 / 60,
+           **{k: v for k, v in figures.items() if k in ("fid", "kid", "min_class_share") or is_likelihood(k)}}
+    if "labels_short" in figures:  # a conditional model: zoo eval read its samples per label
+        row.update(label_agreement_mean=figures["label_agreement"], label_floor=run["floor"]["label_agreement"],
+                   label_agreement_min=run.get("worst_label_agreement"), labels_short=figures["labels_short"])
+    return row
 
 
-SCORES = "quality.json"  # a run's figures as scored by this benchmark, kept in its folder
+def references(args, scored_like: dict | None) -> dict[str, list[dict]]:
+    """The plain-PyTorch rows by name, each seed's kept in OUT/references and trained again only where it is missing
+    or was scored unlike the bench's runs (``scored_like``, their provenance)."""
+    from plain_references import REFERENCES, run as reference
+
+    folder = args.out / "references"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows: dict[str, list[dict]] = {}
+    for seed in args.seeds if args.reference_seeds is None else args.reference_seeds:
+        for name in args.reference_models or REFERENCES:
+            kept = folder / f"plain-{name}-seed{seed}.json"
+            row = json.loads(kept.read_text()) if kept.exists() else None
+            if row is None or row["info"]["provenance"].get("n") != args.n or (
+                    scored_like and mismatch(scored_like, row["info"]["provenance"])):
+                row = reference(name, folder, None, args.n, seed)
+                kept.write_text(json.dumps(row, indent=2))
+            why = mismatch(scored_like, row["info"]["provenance"]) if scored_like else None
+            if why:
+                raise ZooError(f"the plain {name} reference cannot share a table with the bench's runs: {why}")
+            rows.setdefault(row["model"], []).append({"model": row["model"], "seed": seed, "steps": row["steps"],
+                                                      "minutes": row["minutes"], **row["figures"]})
+    return rows
 
 
-def score(run: Path, n: int, again: bool = True, timed: bool = True,
-          retime: bool = False) -> tuple[dict, dict, dict] | None:
-    """(the model's figures, the held-out baseline's, their provenance) from ``zoo eval RUN --json``; with
-    ``again`` False, the figures scored earlier with the same ``n`` are read back from the run's folder, and with
-    ``retime`` their sampling time is measured again. ``timed``: also time sampling (see :func:`sampler_figures`)."""
-    kept = run / SCORES
-    if not again and kept.exists():
-        saved = json.loads(kept.read_text())
-        if saved["info"]["provenance"].get("n") == n:
-            if retime and timed and "sampling_minutes" in saved["figures"]:
-                saved["figures"]["sampling_minutes"] = sampling_minutes(run, n)
-                kept.write_text(json.dumps(saved, indent=2))
-            return saved["figures"], saved["floor"], saved["info"]
-    scored = zoo_command("eval", run, "-n", n, "--json")
-    if scored.returncode != 0:
-        print(f"{run}: eval failed: {scored.stderr.strip()}", file=sys.stderr)
-        return None
-    report = json.loads(scored.stdout)
-    figures = dict(report["model"])
-    config = json.loads((run / "config.json").read_text())
-    figures["model"], figures["steps"] = config["model"], config["train"]["steps"]
-    labels = [entry for entry in report.get("per_label") or [] if entry.get("agreement") is not None]
-    if labels:  # a conditional model: zoo eval read its samples per label (zoo.evaluation.conditional)
-        figures.update(label_agreement_min=min(entry["agreement"] for entry in labels),
-                       label_agreement_mean=report["model"]["label_agreement"],
-                       label_floor=report["floor"]["label_agreement"], labels_short=report["model"]["labels_short"])
-    figures.update(sampler_figures(run, figures["model"], n, timed))
-    kept.write_text(json.dumps({"figures": figures, "floor": report["floor"], "info": report["info"]}, indent=2))
-    return figures, report["floor"], report["info"]
+def is_likelihood(key: str) -> bool:
+    return key.startswith("heldout_elbo") or key.startswith("iw_nll")
 
 
-def sampler_figures(run: Path, name: str, n: int, timed: bool) -> dict:
-    """For a model with a ``steps`` sampling option: the FID with 10 steps (quality against sampling cost) and,
-    when ``timed`` (a model's first seed: the time does not depend on it), the minutes ``zoo sample`` takes for
-    ``n`` images with the default settings."""
-    if "steps" not in {o.name for o in zoo.get_model(name).describe_sampling()}:
-        return {}
-    figures = {}
-    if timed:
-        figures["sampling_minutes"] = sampling_minutes(run, n)
-        if figures["sampling_minutes"] is None:
-            return {}
-    fast = zoo_command("eval", run, "-n", n, "--json", "--steps", 10)
-    if fast.returncode != 0:
-        print(f"{run}: sampling failed: {fast.stderr.strip()}", file=sys.stderr)
-        return {}
-    return {**figures, "fid_10_steps": json.loads(fast.stdout)["model"]["fid"]}
-
-
-def sampling_minutes(run: Path, n: int) -> float | None:
-    """The wall time of ``zoo sample RUN -n N`` with the default sampler settings, in minutes."""
-    with tempfile.TemporaryDirectory() as folder:
-        started = time.perf_counter()
-        drawn = zoo_command("sample", run, "-n", n, "--out", Path(folder) / "samples.npz")
-        minutes = (time.perf_counter() - started) / 60
-    if drawn.returncode != 0:
-        print(f"{run}: sampling failed: {drawn.stderr.strip()}", file=sys.stderr)
-        return None
-    return minutes
+def likelihood(m: dict) -> str:
+    keys = [k for k in m if k.startswith("heldout_elbo")] + [k for k in m if k.startswith("iw_nll")]
+    return " / ".join(f"{m[k]:.1f}" for k in keys if m[k] is not None) or "-"
 
 
 def median(rows: list[dict], key: str) -> float | None:
@@ -151,121 +140,107 @@ def median(rows: list[dict], key: str) -> float | None:
     return statistics.median(values) if values else None
 
 
-def likelihood(m: dict) -> str:
-    keys = [k for k in m if k.startswith("heldout_elbo")] + [k for k in m if k.startswith("iw_nll")]
-    return " / ".join(f"{m[k]:.1f}" for k in keys) or "-"
-
-
 def summarise(name: str, rows: list[dict]) -> dict:
     keys = {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return {"model": name, "steps": rows[0]["steps"], "seeds": len(rows), **{k: median(rows, k) for k in keys}}
+    return {**{k: median(rows, k) for k in keys}, "model": name, "steps": rows[0]["steps"], "seeds": len(rows)}
 
 
-def main():
+def minutes(value) -> str:
+    return f"{value:.1f} min" if value is not None else "-"
+
+
+def share(value) -> str:
+    return f"{value:.1%}" if value is not None else "-"
+
+
+def markdown(document: dict, plain: dict[str, list[dict]], command: str) -> tuple[str, list[dict]]:
+    """The table, the command above it and each seed's FID beneath; with the rows' medians and bars."""
+    settings, runs = document["settings"], document["runs"]
+    real = runs[0]["floor"] if runs else {}
+    made_by = (runs[0].get("provenance") or {}).get("zoo", "?") if runs else "?"
+    per_model: dict[str, list[dict]] = {}
+    for run in runs:
+        per_model.setdefault(run["model"], []).append(run_row(run))
+    summaries = [summarise(name, rows) for name, rows in sorted(per_model.items())]
+    summaries += [summarise(name, rows) for name, rows in plain.items()]
+    table = {m["model"]: m for m in summaries}
+    floor = real.get("fid", float("nan"))
+    out = [f"{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, zoo {made_by}, "
+           f"n = {settings['n']} samples, seeds {' '.join(map(str, settings['seeds']))}; medians over seeds", "",
+           f"`{command}`", "",
+           f"| model | steps | training time | FID | KID | least common class | held-out ELBO / IW-NLL (nats) | "
+           f"sampling {SAMPLED:,} | FID, 10 sampler steps | bar | met |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    if real:
+        out.append(f"| held-out real images (the floor) | - | - | {floor:.2f} | {real['kid']:.2f} | "
+                   f"{real['min_class_share']:.1%} | - | - | - | - | - |")
+    for m in summaries:
+        target = bar(m["model"], m, floor, table)
+        m["bar"], m["met"] = (target[0], target[1]) if target else (None, None)
+        fast = f"{m['fid_10_steps']:.2f}" if m.get("fid_10_steps") is not None else "-"
+        out.append(f"| {m['model']} | {m['steps']} | {minutes(m.get('minutes'))} | {m['fid']:.2f} | {m['kid']:.2f} | "
+                   f"{m['min_class_share']:.1%} | {likelihood(m)} | {minutes(m.get('sampling_minutes'))} | {fast} | "
+                   f"{target[0] if target else '-'} | {('yes' if target[1] else 'no') if target else '-'} |")
+    out += ["", "FID of each seed (seed: FID):", ""]
+    for name, rows in [*sorted(per_model.items()), *plain.items()]:
+        extra = [f"labels read right {share(r['label_agreement_mean'])} (real digits {share(r['label_floor'])}), "
+                 f"worst label {share(r['label_agreement_min'])}, {r['labels_short']} short of its floor"
+                 for r in rows if "labels_short" in r]
+        out.append(f"- {name}: " + ", ".join(f"{r['seed']}: {r['fid']:.2f}" for r in rows)
+                   + (f" ({'; '.join(extra)})" if extra else ""))
+    return "\n".join(out), summaries
+
+
+def copy_grids(document: dict, bench_folder: Path, into: Path) -> None:
+    """Each model's first run's grid, as the bench drew it, to ``into/MODEL.png``."""
+    into.mkdir(parents=True, exist_ok=True)
+    first: dict[str, dict] = {}
+    for run in document["runs"]:  # a model's runs in the order of its seeds
+        first.setdefault(run["model"], run)
+    for model, run in first.items():
+        shutil.copyfile(bench_folder / run["grid"], into / f"{model}.png")
+
+
+def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=None, help="default: every installed model")
+    parser.add_argument("--models", nargs="*", default=None, help="default: every installed model that takes MNIST")
     parser.add_argument("--seeds", nargs="*", type=int, default=[0], help="train each model once per seed")
-    parser.add_argument("--steps", type=int, default=None, help="override every model's default steps")
+    budget = parser.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=int, default=None, help="a quick look: every model this many steps")
+    budget.add_argument("--minutes", type=float, default=None, help="every model this many minutes of training")
     parser.add_argument("-n", type=int, default=2000, help="samples per model for the metrics")
-    parser.add_argument("--keep", type=Path, default=None, help="keep the run folders here")
-    parser.add_argument("--runs", nargs="*", type=Path, default=None, help="score these run folders instead of training")
-    parser.add_argument("--rescore", action="store_true",
-                        help="with --runs: evaluate again even where the run's folder keeps figures scored with this "
-                             "-n; with --references: train them again even where --keep holds their rows")
-    parser.add_argument("--retime", action="store_true",
-                        help="with --runs: time sampling again (each model's first run) and read the other figures "
-                             "back, for runs scored beside other work: a time needs an otherwise idle machine")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                        help=f"the bench folder, continued where it exists (default: {DEFAULT_OUT})")
     parser.add_argument("--references", action="store_true",
-                        help="also train and score the plain-PyTorch DCGAN and VAE (benchmarks/plain_references.py)")
+                        help="also train and score the plain-PyTorch references (benchmarks/plain_references.py)")
     parser.add_argument("--reference-models", nargs="*", default=None,
                         help="which plain-PyTorch references (default: all of benchmarks/plain_references.py)")
     parser.add_argument("--reference-seeds", nargs="*", type=int, default=None,
                         help="seeds of the reference runs (default: --seeds)")
-    parser.add_argument("--grids", type=Path, default=None, help="write an 8x8 sample grid of each model's first seed here")
-    parser.add_argument("--json", type=Path, default=None, help="also write every run's figures to this file")
-    args = parser.parse_args()
+    parser.add_argument("--grids", type=Path, default=None, help="copy the bench's grid of each model's first seed here")
+    parser.add_argument("--json", type=Path, default=None, help="also write every row's figures to this file")
+    return parser.parse_args(argv)
 
-    root = args.keep or Path(tempfile.mkdtemp(prefix="zoo-quality-"))
-    per_model: dict[str, list[dict]] = {}
-    baseline = None
-    if args.runs:
-        wall = [run / "wall_minutes.txt" for run in args.runs]
-        jobs = [(run, float(w.read_text()) if w.exists() else None) for run, w in zip(args.runs, wall)]
-    else:
-        jobs = []
-        for seed in args.seeds:  # seed-major: a model's seeds are spread over the whole benchmark, not back to back
-            for name in args.models or zoo.list_models():
-                out = root / f"{name}-seed{seed}"
-                minutes = train(name, out, seed, args.steps)
-                if minutes is not None:
-                    jobs.append((out, minutes))
-    first = None
-    for run, minutes in jobs:
-        name = json.loads((run / "config.json").read_text())["model"]
-        scored = score(run, args.n, again=not args.runs or args.rescore, timed=name not in per_model,
-                       retime=args.retime)
-        if scored is None:
-            continue
-        figures, baseline, info = scored
-        why = mismatch(first, info["provenance"]) if first else None
-        if why:
-            sys.exit(f"{run} cannot share a table with {jobs[0][0]}: {why}; score both again with --rescore")
-        first = first or info["provenance"]
-        figures["minutes"], figures["run"] = minutes, str(run)
-        per_model.setdefault(figures["model"], []).append(figures)
-        if args.grids and len(per_model[figures["model"]]) == 1:
-            args.grids.mkdir(parents=True, exist_ok=True)
-            zoo_command("sample", run, "-n", 64, "--seed", 0, "--out", args.grids / f"{figures['model']}.png", "--force")
 
-    references: dict[str, list[dict]] = {}
-    if args.references:
-        from plain_references import REFERENCES, run as reference
-
-        folder = root / "references"  # each reference's row is kept here, and read back unless --rescore
-        folder.mkdir(parents=True, exist_ok=True)
-        for seed in args.seeds if args.reference_seeds is None else args.reference_seeds:
-            for name in args.reference_models or REFERENCES:
-                kept = folder / f"plain-{name}-seed{seed}.json"
-                row = json.loads(kept.read_text()) if kept.exists() and not args.rescore else None
-                if row is None or row["info"]["provenance"].get("n") != args.n:
-                    row = reference(name, folder, None, args.n, seed)
-                    kept.write_text(json.dumps(row, indent=2))
-                why = mismatch(first, row["info"]["provenance"]) if first else None
-                if why:
-                    sys.exit(f"the plain {name} reference cannot share a table with {jobs[0][0]}: {why}")
-                references.setdefault(row["model"], []).append({**row["figures"], "steps": row["steps"],
-                                                               "minutes": row["minutes"]})
-
-    floor = baseline["fid"] if baseline else float("nan")
-    print(f"\n{date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, zoo {zoo.__version__}, "
-          f"n = {args.n} samples, seeds {' '.join(map(str, args.seeds))}; medians over seeds\n")
-    print("| model | steps | wall time | FID | KID | least common class | held-out ELBO / IW-NLL (nats) | sampling "
-          f"{args.n:,} | FID, 10 sampler steps | bar | met |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    if baseline:
-        print(f"| held-out real images (the floor) | - | - | {floor:.2f} | {baseline['kid']:.2f} | "
-              f"{baseline['min_class_share']:.1%} | - | - | - | - | - |")
-    summaries = [summarise(name, rows) for name, rows in sorted(per_model.items())]
-    summaries += [summarise(name, rows) for name, rows in references.items()]
-    table = {m["model"]: m for m in summaries}
-    for m in summaries:
-        target = bar(m["model"], m, floor, table)
-        minutes = f"{m['minutes']:.1f} min" if m.get("minutes") is not None else "-"
-        sampling = f"{m['sampling_minutes']:.1f} min" if m.get("sampling_minutes") is not None else "-"
-        fast = f"{m['fid_10_steps']:.2f}" if m.get("fid_10_steps") is not None else "-"
-        print(f"| {m['model']} | {m['steps']} | {minutes} | {m['fid']:.2f} | {m['kid']:.2f} | {m['min_class_share']:.1%} | "
-              f"{likelihood(m)} | {sampling} | {fast} | {target[0] if target else '-'} | "
-              f"{('yes' if target[1] else 'no') if target else '-'} |")
-    print("\nFID of each seed (seed: FID):\n")
-    for name, rows in [*sorted(per_model.items()), *references.items()]:
-        ran = args.reference_seeds if name in references and args.reference_seeds is not None else args.seeds
-        seeds = ran if len(rows) == len(ran) else range(len(rows))
-        extra = [f"labels read right {r['label_agreement_mean']:.1%} (real digits {r['label_floor']:.1%}), worst label "
-                 f"{r['label_agreement_min']:.1%}, {r['labels_short']} short of its floor" for r in rows if "labels_short" in r]
-        print(f"- {name}: " + ", ".join(f"{s}: {r['fid']:.2f}" for s, r in zip(seeds, rows))
-              + (f" ({'; '.join(extra)})" if extra else ""))
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parse(argv)
+    logging.basicConfig(format="%(message)s")
+    logging.getLogger("zoo.bench").setLevel(logging.INFO)
+    command = shlex.join(["python", "benchmarks/quality.py", *argv])
+    try:
+        document = run_bench(args)
+        scored_like = next((run.get("provenance") for run in document["runs"]), None)
+        plain = references(args, scored_like) if args.references else {}
+    except ZooError as exc:
+        sys.exit(f"quality.py: {exc}")
+    text, summaries = markdown(document, plain, command)
+    print("\n" + text)
+    if args.grids:
+        copy_grids(document, args.out, args.grids)
     if args.json:
-        args.json.write_text(json.dumps({"baseline": baseline, "runs": per_model, "references": references}, indent=2))
+        args.json.write_text(json.dumps({"command": command, "bench": str(args.out / "bench.json"), "rows": summaries,
+                                         "floor": document["runs"][0]["floor"] if document["runs"] else None,
+                                         "references": plain}, indent=2))
 
 
 if __name__ == "__main__":
