@@ -177,11 +177,12 @@ class ConvDiscriminator(Discriminator):
 
 
 class ConvEncoder(nn.Module):
-    """Convolutions down to a flat vector of ``out_features`` (the encoder of autoencoders and VAEs)."""
+    """Convolutions down to a flat vector of ``out_features`` (the encoder of autoencoders and VAEs); ``depth``
+    adds that many 3x3 convolutions at each resolution."""
 
-    def __init__(self, data_shape, out_features: int, width: int = 64, norm: str = "batch"):
+    def __init__(self, data_shape, out_features: int, width: int = 64, norm: str = "batch", depth: int = 0):
         super().__init__()
-        self.body = ConvBody(data_shape, width, norm)
+        self.body = ConvBody(data_shape, width, norm, depth=depth)
         self.fc = nn.Linear(self.body.out_channels * self.body.base**2, out_features)
 
     def forward(self, x):

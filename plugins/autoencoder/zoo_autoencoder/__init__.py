@@ -14,6 +14,8 @@ class AutoencoderConfig:
     width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)",
                         minimum=1, maximum=1024)
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
+    depth: int = option(0, "extra 3x3 convolutions at each resolution of the encoder and the decoder",
+                        minimum=0, maximum=8)
     loss: str = option("bce", "reconstruction loss: bce on (x+1)/2 (sigmoid output) or mse (tanh output)", choices=("bce", "mse"))
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
     density_components: int = option(10, "Gaussians in the mixture fitted to the codes for sampling (1: one "

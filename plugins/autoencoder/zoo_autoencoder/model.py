@@ -27,8 +27,8 @@ class Autoencoder(Architecture):
     def __init__(self, config, data_shape=(1, 28, 28), num_classes=None):
         super().__init__(config, data_shape, num_classes)
         c = config
-        self.encoder = ConvEncoder(self.data_shape, c.latent_dim, c.width, c.norm)
-        self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm)
+        self.encoder = ConvEncoder(self.data_shape, c.latent_dim, c.width, c.norm, c.depth)
+        self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm, depth=c.depth)
         self.density = LatentMixture(c.latent_dim, c.density_components)  # N(0, I) until fit at the end of training
         self._register_load_state_dict_pre_hook(load_older_checkpoints, with_module=True)
 

@@ -76,3 +76,21 @@ def test_ancestral_sampling_is_seeded_by_the_latents_and_leaves_the_global_rng_a
     assert torch.equal(torch.get_rng_state(), before)
     assert torch.equal(a, model.sample(2, seed=3, sampling={"sampler": "ddpm", "steps": 4}))
     assert not torch.equal(a, model.sample(2, seed=3, sampling={"sampler": "ddim", "steps": 4}))
+
+
+@pytest.mark.parametrize("prediction, weights", [("v", [0.5, 5 / 21]), ("epsilon", [1.0, 0.25])])
+def test_min_snr_weighs_the_nearly_clean_levels_as_if_their_snr_were_5(prediction, weights):
+    model = zoo.create_model("ddpm", prediction=prediction, loss_weighting="min-snr", **SMALL)
+    snr = torch.tensor([1.0, 20.0])
+    torch.testing.assert_close(model.min_snr_weights(snr / (1 + snr)), torch.tensor(weights))
+
+
+def test_min_snr_training_weighs_each_image_by_its_level():
+    torch.manual_seed(0)
+    uniform, weighted = (zoo.create_model("ddpm", loss_weighting=w, **SMALL) for w in ("uniform", "min-snr"))
+    weighted.load_state_dict(uniform.state_dict())
+    images = torch.rand(8, 1, 28, 28) * 2 - 1
+    torch.manual_seed(1)
+    plain = uniform.loss(images, None)
+    torch.manual_seed(1)
+    assert 0 < weighted.loss(images, None) < plain  # every weight is at most 1 for v

@@ -10,6 +10,8 @@ import torch
 
 from zoo.denoising.model import Denoiser
 
+MIN_SNR_GAMMA = 5.0
+
 
 def signal_levels(schedule: str, timesteps: int) -> torch.Tensor:
     """a_t (the cumulative product of 1 - beta) for t = 1..T, in float64."""
@@ -40,7 +42,16 @@ class DDPM(Denoiser):
         noise = torch.randn_like(images)
         noisy = a.sqrt() * images + (1 - a).sqrt() * noise
         target = noise if self.config.prediction == "epsilon" else a.sqrt() * noise - (1 - a).sqrt() * images
-        return (self.network(noisy, self.time(t), labels) - target).square().mean()
+        error = (self.network(noisy, self.time(t), labels) - target).square()
+        if self.config.loss_weighting == "uniform":
+            return error.mean()
+        return (error.mean((1, 2, 3)) * self.min_snr_weights(a.flatten())).mean()
+
+    def min_snr_weights(self, a: torch.Tensor) -> torch.Tensor:
+        """Min-SNR-5's weight of each level (Hang et al. 2023): min(snr, 5) / snr for epsilon and min(snr, 5) /
+        (snr + 1) for v, where snr = a / (1 - a)."""
+        snr = a / (1 - a)
+        return snr.clamp(max=MIN_SNR_GAMMA) / (snr if self.config.prediction == "epsilon" else snr + 1)
 
     def time(self, t: torch.Tensor | int) -> torch.Tensor | float:
         """Step t of 0..T-1 as the U-Net's time in [0, 1]."""

@@ -132,3 +132,10 @@ def test_reconstruct_on_a_dcgan_checkpoint_is_a_one_line_error(tmp_path, capsys)
     err = capsys.readouterr().err
     assert exit_info.value.code != 0
     assert err.startswith("Error:") and err.count("\n") == 1 and "cannot reconstruct" in err
+
+
+def test_depth_adds_a_convolution_at_each_resolution_of_both_networks():
+    convs = lambda net: sum(isinstance(m, torch.nn.Conv2d) for m in net.modules())
+    plain, deep = zoo.create_model("vae"), zoo.create_model("vae", depth=1)
+    assert convs(deep.encoder) == convs(plain.encoder) + 2 and convs(deep.decoder) == convs(plain.decoder) + 2
+    assert deep.sample(2, seed=0).shape == (2, 1, 28, 28)

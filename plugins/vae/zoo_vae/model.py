@@ -57,8 +57,8 @@ class VAE(Architecture):
         c = config
         if c.decoder_std <= 0 or c.beta < 0 or c.kl_warmup_steps < 0:
             raise ConfigError("vae needs decoder_std > 0, beta >= 0 and kl_warmup_steps >= 0")
-        self.encoder = ConvEncoder(self.data_shape, 2 * c.latent_dim, c.width, c.norm)
-        self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm)
+        self.encoder = ConvEncoder(self.data_shape, 2 * c.latent_dim, c.width, c.norm, c.depth)
+        self.decoder = ConvGenerator(c.latent_dim, self.data_shape, c.width, output="none", norm=c.norm, depth=c.depth)
         self.density = LatentMixture(c.latent_dim, c.density_components)  # N(0, I) until fit at the end of training
         self._register_load_state_dict_pre_hook(load_older_checkpoints, with_module=True)
         if c.sampling == "fitted":
