@@ -7,7 +7,7 @@ touch zoo's globals. A plugin module stays cheap to import: heavy modules (torch
 
 import pluggy
 
-API_VERSION = "1.7"
+API_VERSION = "1.8"
 """The plugin API's version, MAJOR.MINOR: a minor bump only adds, a major bump breaks plugins. A plugin declares
 the version it is written against as ``ZOO_API = "1.1"`` in its entry-point module; it loads on any core with the
 same major and at least that minor, and is skipped with a warning elsewhere. 1.0: the first wave; 1.1: penalties,

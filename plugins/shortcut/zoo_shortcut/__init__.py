@@ -8,7 +8,7 @@ import zoo
 from zoo.config import option
 from zoo.denoising import DenoiserConfig, GuidedSampling
 
-ZOO_API = "1.7"  # the zoo plugin API this plugin is written against
+ZOO_API = "1.8"  # the zoo plugin API this plugin is written against
 
 PREDICTION = "shortcut-velocity"
 """What a shortcut model's network predicts: the mean velocity s(x_t, t, d) over a step of size d, so that
