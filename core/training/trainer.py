@@ -141,7 +141,6 @@ class Trainer:
                     while self.step < self.total_steps and not self._ends_here():
                         started = time.perf_counter()
                         figures, epochs_finished = self._step()
-                        self.step += 1
                         self._check_finite(figures)
                         self._measure_speed(time.perf_counter() - started)
                         self.hooks.emit(self, "on_step_end", self.step, figures)
@@ -167,7 +166,7 @@ class Trainer:
                 self.folder.write_status(*(("stopped", self.step, self.stopped) if self.stopped else ("finished", self.step)))
 
     def _step(self) -> tuple[dict[str, float], list[int]]:
-        """One optimisation step of every rank: its figures (averaged over ranks) and the epochs that ended."""
+        """One optimisation step of every rank, counted: its figures (averaged over ranks) and the epochs that ended."""
         if self.world.distributed:  # each rank its own noise, resumable without gathering RNG states
             torch.manual_seed(distributed.step_seed(self.config.seed, self.world.rank, self.step))
         if self.config.lr_decay > 0:
@@ -177,6 +176,7 @@ class Trainer:
         if self.world.distributed:
             figures = distributed.mean_figures(figures, self.device)
             distributed.broadcast_state(self.model.buffers())
+        self.step += 1
         return figures, epochs_finished
 
     def _ends_here(self) -> bool:
@@ -194,11 +194,8 @@ class Trainer:
         return stopping
 
     def _spend_budget(self) -> None:
-        """Turn ``--minutes`` into the steps that fit (:mod:`zoo.training.budget`) and record both."""
-        def numbered_step():  # numbered as the run's first steps: some do more (a penalty every 4th step)
-            self._step()
-            self.step += 1
-        self.budget = budget.measure(numbered_step, self.config, self.model, self.batches, self.optimizer_steps,
+        """Turn ``--minutes`` into steps (:mod:`zoo.training.budget`; warm-up steps numbered as the run's first)."""
+        self.budget = budget.measure(self._step, self.config, self.model, self.batches, self.optimizer_steps,
                                      self.device, self.world)
         self.step = 0
         self.total_steps = self.config.steps = self.budget["steps"]
