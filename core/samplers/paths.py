@@ -50,18 +50,14 @@ def flow_times(steps: int) -> list[float]:
     return torch.linspace(0.0, 1.0, steps + 1).tolist()
 
 
-FLOW_LOG_SNR = 5.0
-"""A flow path's evaluations after the first (at pure noise) span log-SNR -5..5: t = 0.0067..0.9933."""
-
-
-def log_snr_path(model, steps: int) -> list[Point]:
-    """``steps`` evaluations spread evenly in log(alpha / sigma), as DPM-Solver's authors space them for small
-    images, then the clean image: a diffusion's training steps nearest that spacing (each once, so at most
-    ``steps``); on a flow path, pure noise at t = 0 first (the latents), the others within +-FLOW_LOG_SNR."""
+def solver_path(model, steps: int) -> list[Point]:
+    """``steps`` evaluations and then the clean image, for a solver that steps in log(alpha / sigma): on a flow path,
+    evenly in time from pure noise at t = 0 (the flow's own clock, as Euler and Heun step; evenly in log-SNR within
+    +-5 gave FID 145.1 against 112.2 with 10 steps on flow-matching's default, docs/quality.md); on a diffusion, its
+    training steps nearest an even spacing in log-SNR, as DPM-Solver's authors space them for small images (each
+    once, so at most ``steps``)."""
     if model.prediction == "velocity":
-        inner = torch.linspace(-FLOW_LOG_SNR, FLOW_LOG_SNR, steps - 1) if steps > 2 else torch.zeros(steps - 1)
-        times = [0.0] + torch.sigmoid(inner.double()).tolist() + [1.0]
-        return [Point(t, t, 1 - t) for t in times]
+        return [Point(t, t, 1 - t) for t in flow_times(steps)]
     levels = model.levels.double()
     log_snr = 0.5 * (levels / (1 - levels)).log()
     wanted = torch.linspace(float(log_snr[-1]), float(log_snr[0]), steps, dtype=torch.float64)
