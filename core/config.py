@@ -28,16 +28,28 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 def option(default: Any = dataclasses.MISSING, help: str = "", choices: tuple | str | None = None,
-           minimum: float | None = None, maximum: float | None = None) -> Any:
+           minimum: float | None = None, maximum: float | None = None, before: Any = dataclasses.MISSING) -> Any:
     """A config field with a default, one line of help and optional allowed values.
 
     ``choices`` is a tuple of values or the name of a registered kind (``"losses"``, ``"penalties"``, ...);
     ``minimum`` and ``maximum`` bound numbers (inclusive). Floats must be finite in any case; ints without their
     own bounds stay within ``INT_MINIMUM..INT_MAXIMUM``. A callback's option declares the same in its annotation,
     without the default (the parameter's): ``patience: Annotated[int, option(help="...", minimum=1)] = 5``.
+    ``before`` is what a stored config without this key meant (a checkpoint or run from a version that had no such
+    option): an option added with a default other than the old behaviour says what the old behaviour was.
     """
     return dataclasses.field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum,
-                                                        "maximum": maximum})
+                                                        "maximum": maximum, "before": before})
+
+
+def as_recorded(config_cls: type, stored: dict) -> dict:
+    """``stored`` (a config read from a checkpoint, model folder or run) with each key it lacks that declares
+    ``before`` filled with that value, so a record from before an option keeps meaning what it meant."""
+    if config_cls is None:
+        return stored
+    missing = {f.name: f.metadata["before"] for f in dataclasses.fields(config_cls) if f.name not in stored
+               and f.metadata.get("before", dataclasses.MISSING) is not dataclasses.MISSING}
+    return {**missing, **stored}
 
 
 @dataclass(frozen=True)

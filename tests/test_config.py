@@ -209,3 +209,18 @@ def test_old_code_reads_and_sets_gp_weight_and_old_configs_take_penalty_weight(m
 
     assert penalty_weight(build_config(OldConfig, {"penalty_weight": "3"})) == 3.0
     assert penalty_weight(build_config(OldConfig, {})) == 10.0
+
+
+def test_a_stored_config_without_a_newer_option_means_what_it_meant_before_it():
+    from dataclasses import dataclass
+
+    from zoo.config import as_recorded, option
+
+    @dataclass
+    class Config:
+        depth: int = option(2, "added in 0.5 with a new default; 0.4's networks had none", before=0)
+        width: int = option(8, "always there")
+
+    assert as_recorded(Config, {"width": 4}) == {"depth": 0, "width": 4}
+    assert as_recorded(Config, {"depth": 1, "width": 4}) == {"depth": 1, "width": 4}
+    assert as_recorded(Config, {}) == {"depth": 0}  # width has no before: the current default applies as always

@@ -27,7 +27,7 @@ from zoo.store.regular_files import is_regular
 from zoo.store.safetensors_header import read_header
 from zoo.store.stable_read import read_unchanged
 from zoo.store.tensor_checks import check_fit, check_read, declared_dtype
-from zoo.config import to_dict
+from zoo.config import as_recorded, to_dict
 from zoo.errors import CheckpointError, ZooError
 from zoo.registry.models import create_model, get_model
 
@@ -209,8 +209,9 @@ def build_model(ckpt: Checkpoint, device: str | torch.device = "cpu"):
                      version=ckpt.meta.get("plugin_version"))
     try:
         stored = ckpt.json("sampling") if "sampling" in ckpt.meta else None  # a model folder's own settings
+        config = as_recorded(spec.config_class, ckpt.json("config"))
         model = create_model(name, data_shape=tuple(ckpt.json("data_shape")), num_classes=ckpt.json("num_classes"),
-                             sampling_defaults=stored, **ckpt.json("config"))
+                             sampling_defaults=stored, **config)
     except (ZooError, ValueError, TypeError, RuntimeError) as exc:  # a config the installed plugin cannot build
         raise CheckpointError(f"{ckpt.path}: its config does not fit the installed {spec.distribution} {spec.version}: "
                               f"{(str(exc).splitlines() or [''])[0][:300]}") from None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from zoo import datasets
+from zoo.config import as_recorded
 from zoo.registry.configs import build_config
 from zoo.errors import ZooError
 from zoo.registry.models import ModelSpec, get_model
@@ -123,7 +124,7 @@ def _resumed(folder: RunFolder, model: str | None, data: str | None, options: di
     train, heldout = _load_data(source or data, saved["data"].get("part", "train"), int(saved["train"].get("image_size", 0)))
     if not saved["data"].get("heldout", True):
         heldout = None
-    model_config = {**saved["config"], **model_options}
+    model_config = {**as_recorded(spec.config_class, saved["config"]), **model_options}
     build_config(spec.config_class, model_config, model=spec.name)
     recorded = {k: v for k, v in saved["train"].items() if k != "minutes" or not saved.get("budget")}
     config = _checked(spec, model_config, layered(recorded, options), train)  # a spent budget is its steps

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import zoo
 from zoo.config import option
 
-ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
+ZOO_API = "1.8"  # the zoo plugin API this plugin is written against
 
 
 @dataclass

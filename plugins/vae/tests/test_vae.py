@@ -1,3 +1,4 @@
+import json
 import math
 
 import pytest
@@ -136,6 +137,24 @@ def test_reconstruct_on_a_dcgan_checkpoint_is_a_one_line_error(tmp_path, capsys)
 
 def test_depth_adds_a_convolution_at_each_resolution_of_both_networks():
     convs = lambda net: sum(isinstance(m, torch.nn.Conv2d) for m in net.modules())
-    plain, deep = zoo.create_model("vae"), zoo.create_model("vae", depth=1)
+    plain, deep = zoo.create_model("vae", depth=0), zoo.create_model("vae", depth=1)
     assert convs(deep.encoder) == convs(plain.encoder) + 2 and convs(deep.decoder) == convs(plain.decoder) + 2
     assert deep.sample(2, seed=0).shape == (2, 1, 28, 28)
+
+
+def test_a_checkpoint_from_before_the_depth_option_loads_as_the_shallow_vae_it_was(tmp_path):
+    """zoo-vae 0.4 had no depth (its networks were depth 0); 0.5 made 2 the default."""
+    from safetensors.torch import load_file, save_file
+    from safetensors import safe_open
+
+    model = zoo.create_model("vae", depth=0)
+    path = save_checkpoint(tmp_path / "old.safetensors", model)
+    with safe_open(str(path), "pt") as f:
+        meta = f.metadata()
+    config = json.loads(meta["config"])
+    del config["depth"]
+    save_file(load_file(str(path)), str(path), metadata={**meta, "config": json.dumps(config)})
+    loaded = load_model(path)
+    assert loaded.config.depth == 0
+    x = images(4, seed=1)
+    assert torch.equal(loaded.eval().reconstruct(x), model.eval().reconstruct(x))

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import zoo
 from zoo.config import option
 
-ZOO_API = "1.4"  # the zoo plugin API this plugin is written against
+ZOO_API = "1.8"  # the zoo plugin API this plugin is written against
 
 
 @dataclass
@@ -14,8 +14,8 @@ class VAEConfig:
     width: int = option(32, "channels of the first encoder conv layer; deeper layers double it (max 8x)",
                         minimum=1, maximum=1024)
     norm: str = option("batch", "normalisation in the conv stacks", choices=("batch", "layer", "none"))
-    depth: int = option(0, "extra 3x3 convolutions at each resolution of the encoder and the decoder",
-                        minimum=0, maximum=8)
+    depth: int = option(2, "extra 3x3 convolutions at each resolution of the encoder and the decoder (FID 64 against "
+                        "125 without, seed 0, docs/quality.md)", minimum=0, maximum=8, before=0)
     likelihood: str = option("bernoulli", "decoder p(x|z): bernoulli on (x+1)/2 (MNIST-like) or gaussian", choices=("bernoulli", "gaussian"))
     decoder_std: float = option(0.1, "std of the gaussian likelihood in [-1, 1] pixel units (unused for bernoulli)", minimum=1e-6)
     beta: float = option(1.0, "weight of the KL term in the training loss (beta-VAE; 1: the ELBO)", minimum=0.0)
