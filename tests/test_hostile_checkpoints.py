@@ -63,7 +63,7 @@ def load_tensors(blob: bytes) -> dict:
 def reshaped(blob: bytes, prefix: str = "model.") -> bytes:
     header, _ = split(blob)
     tensors = load_tensors(blob)
-    key = next(k for k in tensors if k.startswith(prefix) and tensors[k].dim() > 1)
+    key = next(k for k in sorted(tensors) if k.startswith(prefix) and tensors[k].dim() > 1)
     tensors[key] = torch.zeros(3, 3)
     return save(tensors, metadata=header["__metadata__"])
 
