@@ -202,7 +202,8 @@ def plugins(ctx, as_json):
 @click.argument("distributions", nargs=-1)
 def check(distributions):
     """Run zoo's conformance checks (zoo.testing) on what the installed DISTRIBUTIONS register (default: every
-    plugin but zoo-core): architectures, losses, penalties, datasets, callbacks and feature spaces. Exits 1 on a failure."""
+    plugin but zoo-core): architectures, losses, penalties, datasets, callbacks, feature spaces and samplers. Exits 1
+    on a failure."""
     import tempfile
     import time
     from pathlib import Path
@@ -210,7 +211,7 @@ def check(distributions):
     from zoo import testing
 
     targets = []
-    for kind in ("models", "losses", "penalties", "datasets", "callbacks", "features"):
+    for kind in ("models", "losses", "penalties", "datasets", "callbacks", "features", "samplers"):
         for name, reg in sorted(registered(kind).items()):
             if (reg.distribution in distributions) if distributions else reg.distribution != "zoo-core":
                 targets.append((kind, name))
@@ -223,7 +224,7 @@ def check(distributions):
     checks = {"models": list(testing.ARCHITECTURE_CHECKS), "losses": [testing.check_loss],
               "penalties": [testing.check_penalty],
               "datasets": [testing.check_dataset], "callbacks": [testing.check_callback],
-              "features": [testing.check_feature_extractor]}
+              "features": [testing.check_feature_extractor], "samplers": [testing.check_sampler]}
     runs = [(f"{KINDS[kind].name} {name}", name, check) for kind, name in targets for check in checks[kind]]
     width = [max(len(target) for target, _, _ in runs), max(len(check.__name__) for _, _, check in runs)]
     click.echo(f"{len(runs)} checks of {len(targets)} registrations, each printed as it finishes")

@@ -25,7 +25,10 @@ sampling settings as an argument (``generate(z, labels, settings)``, ``Denoiser.
 the name given at construction, ``Architecture.set_optimizer_steps`` (``zoo.optimization.steps``), model folders
 that keep their sampling settings (``zoo export RUN DIR --steps N``), samplers as a kind (``register_samplers``,
 ``zoo.samplers``, ``Denoiser.prediction``), ``trainer.stop``, ``zoo.logged``, ``Architecture.all_reduce_mean`` and
-``broadcast_from_rank_zero``, ``zoo.networks.time_of_sigma``, checked callback options, ``train_defaults`` checked."""
+``broadcast_from_rank_zero``, ``zoo.networks.time_of_sigma``, checked callback options, ``train_defaults`` checked;
+1.8: ``UNet(step_size=True)``, ``Denoiser.step_size_conditioned`` and ``predict(..., step_size=)``, ``depth`` of
+``ConvEncoder``, ``option(..., before=)`` with ``zoo.config.as_recorded``, ``zoo.testing.check_sampler`` and
+``GaussianData``."""
 
 hookspec = pluggy.HookspecMarker("zoo")
 hookimpl = pluggy.HookimplMarker("zoo")

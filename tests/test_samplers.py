@@ -13,6 +13,7 @@ import torch
 import zoo
 from zoo.config import option
 from zoo.samplers import get_sampler, list_samplers, samplers_for
+from zoo.testing import GaussianData
 
 TINY = dict(width=8, multipliers="1", attention=False)
 
@@ -132,40 +133,6 @@ def test_a_model_is_offered_only_the_samplers_that_serve_it_and_their_options_on
         model.sampling_settings({"sampler": "ddpm", "eta": "0.5"})
 
 
-class _GaussianData:
-    """A stand-in denoiser for data N(0, s^2 I) whose network is exact: the ODE from noise z lands on a known
-    image, so the solver's own error is measured (``prediction`` velocity: flow matching; epsilon: diffusion)."""
-
-    s = 0.4
-
-    def __init__(self, prediction):
-        self.prediction, self.name = prediction, "gaussian"
-        self.levels = torch.linspace(0.9999, 1e-3, 1000)  # a_t, signal kept
-
-    def progress(self, steps):
-        return iter(steps)
-
-    def time(self, t):
-        return t
-
-    def predict(self, x, t, labels, settings):
-        s2 = self.s ** 2
-        if self.prediction == "velocity":
-            return (t * s2 - (1 - t)) / (t * t * s2 + (1 - t) ** 2) * x
-        a = float(self.levels.double()[t])
-        return math.sqrt(1 - a) / (a * s2 + 1 - a) * x
-
-    def image_and_noise(self, x, a, output):
-        image = (x - (1 - a) ** 0.5 * output) / a ** 0.5
-        return image, output
-
-    def exact(self, z):
-        if self.prediction == "velocity":
-            return self.s * z
-        a = float(self.levels.double()[-1])
-        return self.s * z / math.sqrt(a * self.s ** 2 + 1 - a)
-
-
 @dataclass
 class _Settings:
     steps: int
@@ -175,7 +142,7 @@ class _Settings:
 
 @pytest.mark.parametrize("prediction, first_order", [("velocity", "euler"), ("epsilon", "ddim")])
 def test_dpm_solver_is_second_order_where_the_first_order_sampler_is_not(prediction, first_order):
-    model = _GaussianData(prediction)
+    model = GaussianData(prediction)
     z = 0.5 * torch.randn(2, 1, 4, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
 
     def error(sampler, steps, **options):

@@ -129,6 +129,26 @@ def test_plugins_check_reports_a_failing_plugin(site, zoo_cli):
     assert code == 1 and "zoo-nothing" in err
 
 
+def test_plugins_check_runs_the_sampler_check_on_an_installed_sampler(site, zoo_cli):
+    write_plugin(site, "zoo-reversed", "0.1", "zoo_reversed", """
+        import zoo
+
+        def reversed_euler(model, z, labels, settings):  # walks from t = 1 to 0: the data's end taken for noise
+            x, dt = z, 1.0 / settings.steps
+            for i in model.progress(range(settings.steps)):
+                x = x - dt * model.predict(x, 1.0 - i * dt, labels, settings)
+            return x
+
+        @zoo.hookimpl
+        def register_samplers(register):
+            register("reversed", reversed_euler, serves=("velocity",), summary="Euler, the wrong way round")
+    """)
+    plugins.reset()
+    code, out, _ = zoo_cli("plugins", "check", "zoo-reversed")
+    assert code == 1 and "reversed  check_sampler" in out and "does not walk from noise" in out, out
+    assert "0 passed, 1 failed" in out
+
+
 def test_plugins_check_prints_each_check_as_it_finishes(site, tmp_path):
     """The second check waits for a file the test writes once it has read the first check's line: were the lines
     held back to the end, it would time out and fail."""

@@ -5,7 +5,7 @@ import torch
 import zoo
 from zoo.architecture import Batch
 from zoo.samplers import get_sampler, samplers_for
-from zoo.testing import ARCHITECTURE_CHECKS, check_resume_exact
+from zoo.testing import ARCHITECTURE_CHECKS, check_resume_exact, check_sampler
 
 TINY = dict(width=8, multipliers="1", attention=False)
 
@@ -33,6 +33,11 @@ def perturbed(**config):
 @pytest.mark.parametrize("check", ARCHITECTURE_CHECKS, ids=lambda c: c.__name__)
 def test_conformance(check, tmp_path):
     check("shortcut", tmp_path)
+
+
+def test_its_sampler_passes_zoos_sampler_check_on_the_installed_model_and_a_perturbed_one():
+    check_sampler("shortcut")
+    check_sampler("shortcut", model=perturbed())
 
 
 def test_the_conditional_variant_resumes_exactly(tmp_path):
