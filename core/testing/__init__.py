@@ -11,7 +11,9 @@ Architectures: use the kit from a plugin's tests (the way timm parametrises over
 
 The other kinds have one check each: :func:`check_callback`, :func:`check_loss`, :func:`check_penalty`,
 :func:`check_dataset`, :func:`check_feature_extractor` and :func:`check_sampler`. Everything runs on tiny random
-data, in seconds on a CPU.
+data, in seconds on a CPU. The architectures' checks and the tiny models they build live in
+:mod:`zoo.testing.architectures`, the other kinds' in :mod:`zoo.testing.kinds`, and the sampler check with its
+exact stand-in denoiser in :mod:`zoo.testing.samplers`.
 """
 
 from zoo.testing.architectures import (
