@@ -15,6 +15,7 @@ from runs import same_weights
 from toy import ToyFlowPlugin
 from zoo.bench import table
 from zoo.bench.runs import default_models
+import zoo
 from zoo import datasets
 
 FAST = ["--steps", "2", "-n", "20", "--quiet", "--batch-size", "8"]
@@ -126,23 +127,43 @@ def test_an_existing_out_folder_is_refused(benched, zoo_cli, tiny_npz):
     assert code == 1 and f"continue it with zoo bench --resume {out}" in err
 
 
-def test_on_a_colour_folder_the_models_that_declare_its_shape_are_benched(toy, zoo_cli, tmp_path):
+def colour_folder(tmp_path):
+    """Two labelled folders of 40x40 RGB pictures, which --image-size 32 makes 3x32x32 data."""
     rng = np.random.default_rng(0)
     for label in ("cats", "dogs"):
         for i in range(24):
             path = tmp_path / "colour-pictures" / label / f"{i}.png"
             path.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8), "RGB").save(path)
+    return tmp_path / "colour-pictures"
+
+
+def test_on_a_colour_folder_the_models_that_declare_its_shape_are_benched(toy, zoo_cli, tmp_path):
+    colour_folder(tmp_path)
     data = datasets.load(str(tmp_path / "colour-pictures"), 32)
     chosen = default_models(data)
     assert "toy-gan" in chosen
-    import zoo
-
     assert all((3, 32, 32) in zoo.get_model(name).data_shapes for name in chosen)
     code, _, err = zoo_cli("bench", "toy-gan", "--data", tmp_path / "colour-pictures", "--image-size", "32", "--out",
                            tmp_path / "b", *FAST)
     assert code == 0, err
     assert json.loads((tmp_path / "b" / "toy-gan-seed0" / "config.json").read_text())["data"]["shape"] == [3, 32, 32]
+
+
+@pytest.mark.slow
+def test_every_installed_model_that_declares_32x32x3_benches_on_a_colour_folder(zoo_cli, tmp_path):
+    declared = sorted(name for name in zoo.list_models() if (3, 32, 32) in zoo.get_model(name).data_shapes)
+    assert {"dcgan", "vae", "flow-matching", "ddpm"} <= set(declared)
+    code, stdout, err = zoo_cli("bench", "--data", colour_folder(tmp_path), "--image-size", "32", "--out",
+                                tmp_path / "b", *FAST)
+    assert code == 0, err
+    document = json.loads((tmp_path / "b" / "bench.json").read_text())
+    assert sorted(run["model"] for run in document["runs"]) == declared
+    for run in document["runs"]:
+        assert run["steps"] == 2 and np.isfinite(run["figures"]["fid"]) and run["sample_seconds_per_1000"] > 0
+        assert json.loads((tmp_path / "b" / run["run"] / "config.json").read_text())["data"]["shape"] == [3, 32, 32]
+        assert Image.open(tmp_path / "b" / run["grid"]).mode == "RGB"
+        assert run["model"] in stdout
 
 
 @pytest.mark.skipif(not CHROMIUM and not os.environ.get("CI"), reason="no Chromium here (CI installs it)")
