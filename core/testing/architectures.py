@@ -123,7 +123,7 @@ def _random_dataset(folder: Path, shape) -> Path:
     return path
 
 
-def _straight_and_resumed(name: str, tmp_path: Path, callbacks=(), config: dict | None = None) -> None:
+def straight_and_resumed(name: str, tmp_path: Path, callbacks=(), config: dict | None = None) -> None:
     """Train ``name`` (with ``config``) 4 steps straight and 2 + 2 with a resume, every default callback on
     (evaluation every 2 steps), and assert both end with identical weights."""
     from zoo.training.trainer import train
@@ -143,7 +143,7 @@ def check_resume_exact(name: str, tmp_path: Path, **config) -> None:
     """4 steps straight and 2 + 2 with a resume end with identical weights, with every default callback on and
     evaluation every 2 steps: nothing but the training step may consume training randomness. ``config`` sets
     the model's config keys (a variant: ``conditional=True``)."""
-    _straight_and_resumed(name, tmp_path, config=config)
+    straight_and_resumed(name, tmp_path, config=config)
 
 
 ARCHITECTURE_CHECKS = (

@@ -17,7 +17,7 @@ from zoo.hookspecs import hookimpl
 from zoo.networks import ConvDiscriminator, ConvGenerator
 from zoo.registry import plugin_host as plugins
 from zoo.registry.lookup import lookup
-from zoo.testing.architectures import BATCH, NUM_CLASSES, _straight_and_resumed, random_images
+from zoo.testing.architectures import BATCH, NUM_CLASSES, random_images, straight_and_resumed
 
 TEST_GAN = "zoo-testing-gan"
 
@@ -62,7 +62,7 @@ def check_callback(name: str, tmp_path: Path, **options) -> None:
     from zoo.store.run_folder import RunFolder
 
     with testing_architecture():
-        _straight_and_resumed(TEST_GAN, tmp_path, callbacks=[(name, options)])
+        straight_and_resumed(TEST_GAN, tmp_path, callbacks=[(name, options)])
     record = RunFolder(Path(tmp_path) / "resumed").read_record()
     assert any(c["name"] == name for c in record["callbacks"]), f"callback {name} is missing from the run record"
 
