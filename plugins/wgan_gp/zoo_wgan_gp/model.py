@@ -1,7 +1,7 @@
 """WGAN-GP: a DCGAN-style generator and a critic without batch norm, each with two extra 3x3 convolutions at every
-resolution (``depth=2``), trained with the Wasserstein loss, a gradient penalty of weight 10 on random interpolates,
-2 critic updates per generator update (the paper has 5) and Adam(1e-4, betas (0.5, 0.9)). The step itself is the
-core GAN's."""
+resolution (``depth=2``), trained with the Wasserstein loss, a gradient penalty of weight 10 on random interpolates
+(applied every 4th critic step at 4x the weight), 2 critic updates per generator update (the paper has 5), Adam(1e-4,
+betas (0, 0.9)) and an EMA of the generator for sampling. The step itself is the core GAN's."""
 
 from zoo.gan import GAN
 from zoo.networks import ConvDiscriminator, ConvGenerator
