@@ -139,12 +139,12 @@ def colour_folder(tmp_path):
 
 
 def test_on_a_colour_folder_the_models_that_declare_its_shape_are_benched(toy, zoo_cli, tmp_path):
-    colour_folder(tmp_path)
-    data = datasets.load(str(tmp_path / "colour-pictures"), 32)
+    folder = colour_folder(tmp_path)
+    data = datasets.load(str(folder), 32)
     chosen = default_models(data)
     assert "toy-gan" in chosen
     assert all((3, 32, 32) in zoo.get_model(name).data_shapes for name in chosen)
-    code, _, err = zoo_cli("bench", "toy-gan", "--data", tmp_path / "colour-pictures", "--image-size", "32", "--out",
+    code, _, err = zoo_cli("bench", "toy-gan", "--data", folder, "--image-size", "32", "--out",
                            tmp_path / "b", *FAST)
     assert code == 0, err
     assert json.loads((tmp_path / "b" / "toy-gan-seed0" / "config.json").read_text())["data"]["shape"] == [3, 32, 32]
