@@ -151,7 +151,8 @@ def test_dpm_solver_is_second_order_where_the_first_order_sampler_is_not(predict
 
     assert error("dpm-solver++", 10) < 0.3 * error(first_order, 10)
     assert error("dpm-solver++", 10, order=1) > 3 * error("dpm-solver++", 10)
-    assert error("dpm-solver++", 40) < 0.3 * error("dpm-solver++", 10)
+    # four times the steps: a first-order solver's error falls to a quarter, a second-order one's far further
+    assert error("dpm-solver++", 160) < 0.15 * error("dpm-solver++", 40)
 
 
 def test_a_third_party_sampler_serves_every_model_of_its_prediction_and_can_be_refused(register_plugin):
