@@ -105,16 +105,3 @@ def test_run_folder_is_accepted_for_its_checkpoint(trained, tmp_path):
     assert load_checkpoint(tmp_path).architecture == "toy-gan"
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "nothing-here")
-
-
-def test_a_loaded_model_samples_in_the_layout_its_architecture_trains_in(tmp_path):
-    torch.manual_seed(0)
-    model = zoo.create_model("ddpm", width=8)  # zoo's own architectures declare channels_last
-    assert model.memory_format == "channels_last"
-    path = save_checkpoint(tmp_path / "c.safetensors", model, step=0)
-    loaded = load_model(path)
-    convolution = next(p for p in loaded.network_ema.parameters() if p.dim() == 4)
-    assert convolution.is_contiguous(memory_format=torch.channels_last) and not convolution.is_contiguous()
-    images = loaded.sample(3, seed=0, sampling={"steps": 2})
-    assert images.is_contiguous()
-    assert torch.allclose(images, model.eval().sample(3, seed=0, sampling={"steps": 2}), atol=1e-4)
