@@ -55,7 +55,7 @@ class Architecture(nn.Module):
 
     memory_format: ClassVar[str] = "contiguous"
     """``channels_last`` when the networks only reshape (never ``view``) their activations: convolutions are then
-    faster on CPUs and GPUs, and ``zoo train --memory-format auto`` (the default) and a loaded checkpoint use it."""
+    faster on CPUs and GPUs, and ``zoo train --memory-format auto`` (the default) uses it."""
 
     def __init__(self, config: Any, data_shape=(1, 28, 28), num_classes: int | None = None):
         super().__init__()
@@ -213,7 +213,7 @@ class Architecture(nn.Module):
                         part = None if labels is None else labels[start : start + size].to(z.device)
                         chunk = z[start : start + size]
                         drawn = self.generate(chunk, part, settings) if passes_settings else self.generate(chunk, part)
-                        images.append(drawn.float().clamp(-1, 1).contiguous())
+                        images.append(drawn.float().clamp(-1, 1))
                     finally:
                         _progress.reset(token)
         finally:
@@ -244,13 +244,6 @@ def _takes_settings(generate: Callable) -> bool:
     """Whether a ``generate`` takes the settings as an argument (API 1.7) or reads ``self.sampling`` (up to 1.6)."""
     parameters = list(inspect.signature(generate).parameters.values())
     return len(parameters) >= 4 or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters)
-
-
-def runs_channels_last(model, device: torch.device | str, memory_format: str = "auto") -> bool:
-    """Whether ``model`` is laid out channels_last on ``device``, for training and sampling alike: ``auto`` takes
-    its architecture's :attr:`Architecture.memory_format`; CPU and CUDA only (elsewhere contiguous)."""
-    wanted = model.memory_format if memory_format == "auto" else memory_format
-    return wanted == "channels_last" and torch.device(device).type in ("cpu", "cuda")
 
 
 def sample_chunk(device: torch.device) -> int:

@@ -6,7 +6,6 @@ import os
 
 import torch
 
-from zoo.architecture import runs_channels_last
 from zoo.errors import ZooError
 
 
@@ -57,7 +56,8 @@ def prepare_model(model, config, device: torch.device, distributed: bool):
             raise ZooError("--batchnorm sync needs CUDA devices (torch's SyncBatchNorm has no CPU kernels); "
                            "leave it at per-rank")
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    channels_last = runs_channels_last(model, device, config.memory_format)
+    wanted = model.memory_format if config.memory_format == "auto" else config.memory_format
+    channels_last = wanted == "channels_last" and device.type in ("cpu", "cuda")
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     if config.compile:
