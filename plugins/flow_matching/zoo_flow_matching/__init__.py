@@ -33,5 +33,5 @@ def register_architectures(register):
         sampling=FlowMatchingSampling,
         summary="Flow matching on the straight path from noise to data (Lipman et al. 2023; Liu et al. 2023)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 2800, "batch_size": 64, "clip_grad_norm": 1.0},
+        train_defaults={"steps": 5200, "batch_size": 32, "lr_decay": 0.5, "clip_grad_norm": 1.0},
     )
