@@ -16,12 +16,11 @@ import argparse
 import shutil
 from pathlib import Path
 
-import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
 from zoo.callbacks import Callback
-from zoo.ema import make_ema, warmed_up
+from zoo.ema import make_ema, update_ema, warmed_up
 from zoo.training.plan import plan_run
 from zoo.training.trainer import Trainer
 
@@ -39,13 +38,9 @@ class ExtraEMAs(Callback):
     def on_train_start(self, trainer):
         self.shadows = {name: make_ema(trainer.model.network) for name in self.rules}
 
-    @torch.no_grad()
     def on_step_end(self, trainer, step, logs):
-        live = list(trainer.model.network.parameters())
         for name, rule in self.rules.items():
-            decay = rule(self.updates)
-            for shadow, weight in zip(self.shadows[name].parameters(), live):
-                shadow.lerp_(weight, 1 - decay)
+            update_ema(self.shadows[name], trainer.model.network, rule(self.updates))
         self.updates += 1
 
 
