@@ -55,7 +55,8 @@ class Architecture(nn.Module):
 
     memory_format: ClassVar[str] = "contiguous"
     """``channels_last`` when the networks only reshape (never ``view``) their activations: convolutions are then
-    faster on CPUs and GPUs, and ``zoo train --memory-format auto`` (the default) uses it."""
+    faster on CPUs and GPUs; :func:`zoo.create_model` lays a model out so, and ``zoo train --memory-format auto``
+    (the default) trains it so."""
 
     def __init__(self, config: Any, data_shape=(1, 28, 28), num_classes: int | None = None):
         super().__init__()
@@ -213,7 +214,7 @@ class Architecture(nn.Module):
                         part = None if labels is None else labels[start : start + size].to(z.device)
                         chunk = z[start : start + size]
                         drawn = self.generate(chunk, part, settings) if passes_settings else self.generate(chunk, part)
-                        images.append(drawn.float().clamp(-1, 1))
+                        images.append(drawn.float().clamp(-1, 1).contiguous())
                     finally:
                         _progress.reset(token)
         finally:

@@ -24,7 +24,7 @@ def _perturbed(name, **config):
     model = zoo.create_model(name, **TINY, **config)
     with torch.no_grad():
         for p in model.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+            p.add_(0.05 * torch.randn(p.shape))  # drawn in logical order, whatever the layout
     return model.eval()
 
 
@@ -78,7 +78,7 @@ def test_the_registered_samplers_draw_bit_for_bit_what_the_models_drew_before(na
         model = zoo.create_model(name, num_classes=3, **TINY, **config)
         with torch.no_grad():
             for p in model.parameters():
-                p.add_(0.05 * torch.randn_like(p))
+                p.add_(0.05 * torch.randn(p.shape))  # drawn in logical order, whatever the layout
     settings = model.sampling_settings(sampling)
     z = model.latent_for_sampling(4, seed=1)
     labels = torch.tensor([0, 1, 2, 0]) if conditional else None

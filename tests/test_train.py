@@ -292,3 +292,28 @@ def test_memory_format_follows_the_architecture_unless_the_user_says(toy, tmp_pa
     # a plugin that does not declare channels_last (it may view() its activations) keeps contiguous tensors
     assert seen[0] == (False, True) and seen[1][0] is True
     assert zoo.get_model("dcgan").load().memory_format == "channels_last"
+
+
+def _conv_layouts(model):
+    """Whether each convolution's weight is channels_last, of those where the two layouts differ."""
+    return {conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+            for conv in model.modules()
+            if isinstance(conv, torch.nn.Conv2d) and conv.in_channels > 1 and conv.weight[0, 0].numel() > 1}
+
+
+def test_a_model_is_built_loaded_and_trained_in_one_layout(tmp_path):
+    # built channels_last as it trains, so the trained model and its checkpoint loaded draw identical images
+    assert _conv_layouts(zoo.create_model("dcgan")) == {True}
+    data = ImageData(np.random.default_rng(0).integers(0, 256, (32, 1, 28, 28), dtype=np.uint8), None, "random")
+    trainers = {}
+    for choice in ("auto", "contiguous"):
+        config = TrainConfig(steps=1, batch_size=8, device="cpu", memory_format=choice, checkpoint_every=0)
+        trainers[choice] = Trainer(zoo.create_model("dcgan"), data, config, tmp_path / choice)
+        trainers[choice].fit()
+    assert _conv_layouts(trainers["contiguous"].model) == {False}
+    assert _conv_layouts(trainers["auto"].model) == {True}
+    loaded = zoo.load_model(tmp_path / "auto")
+    assert _conv_layouts(loaded) == {True}
+    images = loaded.sample(4, seed=0)
+    assert images.is_contiguous()  # what callers write to disk or hand to numpy
+    assert torch.equal(images, trainers["auto"].model.sample(4, seed=0))

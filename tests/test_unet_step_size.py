@@ -22,7 +22,7 @@ def built(seed: int = 0, **options) -> UNet:
 def perturb(network: UNet) -> UNet:
     with torch.no_grad():
         for p in network.parameters():
-            p.add_(0.05 * torch.randn_like(p))
+            p.add_(0.05 * torch.randn(p.shape))  # drawn in logical order, whatever the layout
     return network
 
 

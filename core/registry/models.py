@@ -90,7 +90,9 @@ def get_model(name: str, **recorded: str) -> ModelSpec:
 
 def create_model(name: str, *, data_shape=None, num_classes: int | None = None,
                  sampling_defaults: Mapping[str, Any] | None = None, **overrides: Any):
-    """Build architecture ``name`` with its default config updated by ``overrides``: the one way a model is built.
+    """Build architecture ``name`` with its default config updated by ``overrides``: the one way a model is built,
+    laid out in the architecture's :attr:`~zoo.Architecture.memory_format` (as it trains, so a model built here and
+    the same weights loaded from a checkpoint draw identical images).
 
     ``data_shape`` is (channels, height, width) and defaults to the first shape the model declares.
     ``sampling_defaults`` replace the declared defaults of the model's sampling options (a model folder's stored
@@ -105,9 +107,14 @@ def create_model(name: str, *, data_shape=None, num_classes: int | None = None,
     shape = tuple(data_shape) if data_shape is not None else spec.data_shapes[0]
     token = _building.set((cls, Identity(name, spec.sampling_class, dict(sampling_defaults or {}))))
     try:
-        return cls(config, data_shape=shape, num_classes=num_classes)
+        model = cls(config, data_shape=shape, num_classes=num_classes)
     finally:
         _building.reset(token)
+    if cls.memory_format == "channels_last":
+        import torch  # here: the registry lists models without torch
+
+        model = model.to(memory_format=torch.channels_last)
+    return model
 
 
 @dataclass(frozen=True)

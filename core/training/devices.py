@@ -58,8 +58,7 @@ def prepare_model(model, config, device: torch.device, distributed: bool):
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     wanted = model.memory_format if config.memory_format == "auto" else config.memory_format
     channels_last = wanted == "channels_last" and device.type in ("cpu", "cuda")
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = model.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     if config.compile:
         for network in model.networks.values():
             network.compile()  # in place: parameter names, and so checkpoints, stay as they are
