@@ -54,7 +54,7 @@ def old_flow_generate(self, z, labels=None, settings=None):
     for t, t_next in self.progress(list(zip(times[:-1], times[1:]))):
         velocity = self.predict(x, t, labels, settings)
         proposal = x + (t_next - t) * velocity
-        if heun:
+        if heun and t_next < 1:  # since zoo 0.9 (EDM's last step): the one deliberate change
             velocity = (velocity + self.predict(proposal, t_next, labels, settings)) / 2
             proposal = x + (t_next - t) * velocity
         x = proposal
@@ -102,7 +102,7 @@ def test_samplers_are_a_kind_each_serving_the_predictions_it_declares(zoo_cli):
     code, out, _ = zoo_cli("info", "--kind", "samplers", "ddpm")  # the sampler, not the model of that name
     assert code == 0 and "ancestral" in out and "serves: epsilon, v" in out
     about = json.loads(zoo_cli("info", "heun", "--json")[1])
-    assert about["serves"] == ["velocity"] and about["evaluations"]["10"] == 20 and about["options"] == {}
+    assert about["serves"] == ["velocity"] and about["evaluations"]["10"] == 19 and about["options"] == {}
 
 
 @pytest.mark.parametrize("name, sampler", [("ddpm", "ddim"), ("ddpm", "ddpm"), ("ddpm", "dpm-solver++"),
