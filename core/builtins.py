@@ -68,16 +68,16 @@ def register_feature_extractors(register):
 
 @hookimpl
 def register_samplers(register):
-    from zoo.samplers.options import DDIMOptions, DPMSolverOptions
+    from zoo.samplers.options import DDIMOptions, DPMSolverOptions, TimeShiftOptions
 
     diffusion, every = ("epsilon", "v"), ("epsilon", "v", "velocity")
     register("ddim", "zoo.samplers.diffusion:ddim", serves=diffusion, options=DDIMOptions,
              summary="DDIM (Song et al. 2021): deterministic, or some fresh noise with eta; 1 evaluation a step")
     register("ddpm", "zoo.samplers.diffusion:ancestral", serves=diffusion,
              summary="DDPM's ancestral sampler (Ho et al. 2020): fresh noise at each step; 1 evaluation a step")
-    register("euler", "zoo.samplers.flow:euler", serves=("velocity",),
+    register("euler", "zoo.samplers.flow:euler", serves=("velocity",), options=TimeShiftOptions,
              summary="Euler's method on the flow's ODE: 1st order, 1 evaluation a step")
-    register("heun", "zoo.samplers.flow:heun", serves=("velocity",), evaluations=lambda steps: 2 * steps - 1,
-             summary="Heun's method on the flow's ODE: 2nd order, 2 evaluations a step (1 onto the image)")
+    register("heun", "zoo.samplers.flow:heun", serves=("velocity",), options=TimeShiftOptions,
+             evaluations=lambda steps: 2 * steps - 1, summary="Heun's method on the flow's ODE: 2nd order, 2 evaluations a step (1 onto the image)")
     register("dpm-solver++", "zoo.samplers.dpm_solver:dpm_solver_pp", serves=every, options=DPMSolverOptions,
              summary="DPM-Solver++(2M) (Lu et al. 2022): multistep 2nd order in data prediction, 1 evaluation a step")

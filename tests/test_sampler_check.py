@@ -27,7 +27,7 @@ def test_the_stand_in_is_exact_where_a_fine_solver_lands():  # images within [-1
 def _settings(steps):
     from types import SimpleNamespace
 
-    return SimpleNamespace(steps=steps, order=2, guidance=1.0, ema=True)
+    return SimpleNamespace(steps=steps, order=2, time_shift=3.0, guidance=1.0, ema=True)  # the default shift
 
 
 def euler(model, z, labels, settings, times=None):

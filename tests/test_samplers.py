@@ -54,22 +54,42 @@ def old_flow_generate(self, z, labels=None, settings=None):
     for t, t_next in self.progress(list(zip(times[:-1], times[1:]))):
         velocity = self.predict(x, t, labels, settings)
         proposal = x + (t_next - t) * velocity
-        if heun and t_next < 1:  # since zoo 0.9 (EDM's last step): the one deliberate change
+        if heun and t_next < 1:  # since zoo 0.10 (EDM's last step): the one deliberate change
             velocity = (velocity + self.predict(proposal, t_next, labels, settings)) / 2
             proposal = x + (t_next - t) * velocity
         x = proposal
     return x
 
 
+def test_the_time_shift_spends_the_steps_near_the_noise():
+    from zoo.samplers.paths import flow_times, solver_path
+
+    assert flow_times(4, 3.0) == pytest.approx([0.0, 0.1, 0.25, 0.5, 1.0])  # u / (u + 3 (1 - u))
+    assert flow_times(4, 1.0) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    ddpm = zoo.create_model("ddpm", **TINY)
+    for shift in (1.0, 3.0):
+        points = solver_path(ddpm, 10, shift)
+        signal = [p.alpha for p in points]
+        assert len(points) == 11 and signal == sorted(signal) and signal[-1] == 1.0
+    # shifted, the first half of a diffusion's 10 evaluations are at noisier levels than evenly spaced ones
+    assert solver_path(ddpm, 10, 3.0)[5].alpha < solver_path(ddpm, 10, 1.0)[5].alpha
+    settings = zoo.create_model("flow-matching", **TINY).sampling_settings({"sampler": "euler", "time_shift": 2})
+    assert settings.time_shift == 2.0
+    with pytest.raises(zoo.ConfigError, match="time_shift"):
+        zoo.create_model("flow-matching", **TINY).sampling_settings({"time_shift": 0})
+
+
 @pytest.mark.parametrize("name, config, sampling, old", [
-    ("ddpm", {}, {}, old_ddpm_generate),  # the default: DDIM, 50 steps, v prediction, cosine schedule
-    ("ddpm", {"prediction": "epsilon", "schedule": "linear"}, {"steps": 7}, old_ddpm_generate),
+    # DDIM, 50 steps, v prediction, cosine schedule: zoo-ddpm's default before 0.5
+    ("ddpm", {}, {"sampler": "ddim", "steps": 50}, old_ddpm_generate),
+    ("ddpm", {"prediction": "epsilon", "schedule": "linear"}, {"sampler": "ddim", "steps": 7}, old_ddpm_generate),
     ("ddpm", {}, {"sampler": "ddpm", "steps": 6}, old_ddpm_generate),
-    ("ddpm", {"conditional": True}, {"steps": 5, "guidance": 2.0}, old_ddpm_generate),
-    ("flow-matching", {}, {}, old_flow_generate),  # the default: Heun, 20 steps
-    ("flow-matching", {}, {"sampler": "euler", "steps": 5}, old_flow_generate),
-    ("flow-matching", {"conditional": True}, {"steps": 3}, old_flow_generate),
-], ids=["ddim-default", "ddim-epsilon-linear", "ancestral", "ddim-guided", "heun-default", "euler", "heun-guided"])
+    ("ddpm", {"conditional": True}, {"sampler": "ddim", "steps": 5, "guidance": 2.0}, old_ddpm_generate),
+    # flows unshifted, as they stepped before the time shift (zoo 0.10)
+    ("flow-matching", {}, {"time_shift": 1}, old_flow_generate),  # Heun, 20 steps
+    ("flow-matching", {}, {"sampler": "euler", "steps": 5, "time_shift": 1}, old_flow_generate),
+    ("flow-matching", {"conditional": True}, {"steps": 3, "time_shift": 1}, old_flow_generate),
+], ids=["ddim-default", "ddim-epsilon-linear", "ancestral", "ddim-guided", "heun-unshifted", "euler", "heun-guided"])
 def test_the_registered_samplers_draw_bit_for_bit_what_the_models_drew_before(name, config, sampling, old):
     conditional = config.get("conditional", False)
     model = _perturbed(name, **config) if not conditional else None
@@ -102,7 +122,7 @@ def test_samplers_are_a_kind_each_serving_the_predictions_it_declares(zoo_cli):
     code, out, _ = zoo_cli("info", "--kind", "samplers", "ddpm")  # the sampler, not the model of that name
     assert code == 0 and "ancestral" in out and "serves: epsilon, v" in out
     about = json.loads(zoo_cli("info", "heun", "--json")[1])
-    assert about["serves"] == ["velocity"] and about["evaluations"]["10"] == 19 and about["options"] == {}
+    assert about["serves"] == ["velocity"] and about["evaluations"]["10"] == 19 and list(about["options"]) == ["time_shift"]
 
 
 @pytest.mark.parametrize("name, sampler", [("ddpm", "ddim"), ("ddpm", "ddpm"), ("ddpm", "dpm-solver++"),
@@ -122,13 +142,15 @@ def test_a_model_is_offered_only_the_samplers_that_serve_it_and_their_options_on
     model = zoo.create_model("ddpm", **TINY)
     with pytest.raises(zoo.ConfigError, match="ddpm predicts v.*choose one of: ddim, ddpm, dpm-solver"):
         model.sampling_settings({"sampler": "heun"})
-    with pytest.raises(zoo.ConfigError, match="eta.*at most 1"):
-        model.sampling_settings({"eta": "2"})
-    settings = model.sampling_settings({"eta": "0.5"})
-    assert settings.eta == 0.5 and settings.sampler == "ddim"
+    with pytest.raises(zoo.ConfigError, match="order.*choose one of"):
+        model.sampling_settings({"order": "3"})
+    settings = model.sampling_settings({"order": "1"})
+    assert settings.order == 1 and settings.sampler == "dpm-solver++"
     assert model.sampling_settings(settings) is settings
-    switched = model.sampling_settings({"sampler": "dpm-solver++", "order": "1"})
-    assert vars(switched) == {"guidance": 1.5, "ema": True, "sampler": "dpm-solver++", "steps": 50, "order": 1}
+    switched = model.sampling_settings({"sampler": "ddim", "eta": "0.5"})
+    assert vars(switched) == {"guidance": 1.5, "ema": True, "sampler": "ddim", "steps": 20, "eta": 0.5}
+    with pytest.raises(zoo.ConfigError, match="eta.*at most 1"):
+        model.sampling_settings({"sampler": "ddim", "eta": "2"})
     with pytest.raises(zoo.ConfigError, match="unknown sampling option 'eta'"):
         model.sampling_settings({"sampler": "ddpm", "eta": "0.5"})
 
@@ -138,6 +160,7 @@ class _Settings:
     steps: int
     order: int = 2
     eta: float = 0.0
+    time_shift: float = 1.0  # evenly: the order of a solver on an exact ODE (the default shift suits trained networks)
 
 
 @pytest.mark.parametrize("prediction, first_order", [("velocity", "euler"), ("epsilon", "ddim")])
@@ -153,6 +176,8 @@ def test_dpm_solver_is_second_order_where_the_first_order_sampler_is_not(predict
     assert error("dpm-solver++", 10, order=1) > 3 * error("dpm-solver++", 10)
     # four times the steps: a first-order solver's error falls to a quarter, a second-order one's far further
     assert error("dpm-solver++", 160) < 0.15 * error("dpm-solver++", 40)
+    # the default shift keeps it converging to the ODE's solution (later: from 160 to 640 steps, 9x)
+    assert error("dpm-solver++", 640, time_shift=3.0) < 0.15 * error("dpm-solver++", 160, time_shift=3.0)
 
 
 def test_a_third_party_sampler_serves_every_model_of_its_prediction_and_can_be_refused(register_plugin):
@@ -224,9 +249,10 @@ def test_eval_prints_quality_against_cost_for_a_list_of_settings(ddpm_run, zoo_c
                              "--data", tiny_eval_data)
     assert code == 0, err
     lines = out.strip().splitlines()
-    assert lines[0].split() == ["sampler", "steps", "eta", "order", "evaluations", "FID", "s", "/", "1,000", "images"]
-    assert [line.split()[:5] for line in lines[1:]] == [  # every combination, the first option given outermost
-        ["ddim", "1", "0.0", "-", "1"], ["dpm-solver++", "1", "-", "2", "1"],
-        ["ddim", "3", "0.0", "-", "3"], ["dpm-solver++", "3", "-", "2", "3"]]
+    assert lines[0].split() == ["sampler", "steps", "eta", "time_shift", "order", "evaluations", "FID", "s", "/",
+                                "1,000", "images"]
+    assert [line.split()[:6] for line in lines[1:]] == [  # every combination, the first option given outermost
+        ["ddim", "1", "0.0", "-", "-", "1"], ["dpm-solver++", "1", "-", "3.0", "2", "1"],
+        ["ddim", "3", "0.0", "-", "-", "3"], ["dpm-solver++", "3", "-", "3.0", "2", "3"]]
     rows = json.loads(zoo_cli("eval", ddpm_run, "-n", "10", "--steps", "1,2", "--json", "--data", tiny_eval_data)[1])
     assert [row["evaluations"] for row in rows] == [1, 2] and all(row["fid"] > 0 for row in rows)

@@ -4,7 +4,7 @@ x = alpha * image + sigma * noise (diffusion with epsilon or v prediction, flow 
 With lambda = log(alpha / sigma) and h the step in lambda, each step is exact for a constant predicted image D:
 x' = (sigma' / sigma) x - alpha' (e^-h - 1) D. The second order takes D from the last two predictions,
 D = (1 + 1/(2r)) image - 1/(2r) previous image, r the ratio of the previous step in lambda to this one. The steps
-are spread evenly on the flow's clock alpha / (alpha + sigma), on a flow and a diffusion alike
+are spread on the flow's clock alpha / (alpha + sigma), shifted towards the noise, on a flow and a diffusion alike
 (:func:`zoo.samplers.paths.solver_path`).
 The first step (no previous image, or one from pure noise at lambda = -inf) and the last (onto the clean
 image, lambda = inf) are first order, as the authors' solver takes its last step for few steps."""
@@ -17,7 +17,7 @@ from zoo.samplers.paths import predicted_image, solver_path
 
 
 def dpm_solver_pp(model, z, labels, settings):
-    points = solver_path(model, settings.steps)
+    points = solver_path(model, settings.steps, settings.time_shift)
     x, previous, previous_h = z, None, math.inf
     for here, there in model.progress(list(zip(points[:-1], points[1:]))):
         image = predicted_image(model, x, here, labels, settings)

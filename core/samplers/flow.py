@@ -1,5 +1,5 @@
 """Euler and Heun (2nd order) solvers for a ``velocity`` denoiser: they integrate the predicted velocity from
-noise at t = 0 to an image at t = 1 in evenly spaced steps.
+noise at t = 0 to an image at t = 1, the steps shifted towards the noise (``--time-shift``).
 
 Heun's step onto the image is Euler's, as in EDM (Karras et al. 2022, Algorithm 1): a correction there would ask the
 network for the velocity at t = 1, a time logit-normal training almost never shows it. On flow-matching's default
@@ -11,7 +11,7 @@ from zoo.samplers.paths import flow_times
 
 
 def _solve(model, z, labels, settings, heun: bool):
-    times = flow_times(settings.steps)
+    times = flow_times(settings.steps, settings.time_shift)
     x = z
     for t, t_next in model.progress(list(zip(times[:-1], times[1:]))):
         velocity = model.predict(x, t, labels, settings)

@@ -14,6 +14,13 @@ class DDIMOptions:
 
 
 @dataclass
-class DPMSolverOptions:
+class TimeShiftOptions:
+    time_shift: float = option(3.0, "spread the steps towards the noise: times u / (u + s (1 - u)) for u evenly "
+                               "from 0 (noise) to 1 (image), as Esser et al. 2024 shift theirs; 1: evenly",
+                               minimum=0.1, maximum=100.0)
+
+
+@dataclass
+class DPMSolverOptions(TimeShiftOptions):
     order: int = option(2, "2: DPM-Solver++(2M), second order from the last two predictions; 1: first order "
                         "(DDIM's update)", choices=(1, 2))

@@ -45,25 +45,32 @@ def diffusion_path(model, steps: int) -> list[Point]:
     return points + [Point(None, 1.0, 0.0, 1.0)]
 
 
-def flow_times(steps: int) -> list[float]:
-    """``steps + 1`` evenly spaced times from 0 (noise) to 1 (image)."""
-    return torch.linspace(0.0, 1.0, steps + 1).tolist()
+def flow_times(steps: int, time_shift: float = 1.0) -> list[float]:
+    """``steps + 1`` times from 0 (noise) to 1 (image): u / (u + s (1 - u)) for u evenly spaced, s the time shift
+    (1: the u themselves). A shift above 1 spends more of the steps near the noise, where the image's layout is
+    decided: on flow-matching's default (seed 1, 10 DPM-Solver++ steps) s = 3 read FID 74.7 against 95.1 evenly."""
+    u = torch.linspace(0.0, 1.0, steps + 1)
+    if time_shift != 1:
+        u = u.double()
+        u = u / (u + time_shift * (1 - u))
+    return u.tolist()
 
 
-def solver_path(model, steps: int) -> list[Point]:
-    """``steps`` evaluations and then the clean image, for a solver that steps in log(alpha / sigma), spaced evenly
-    on the flow's clock alpha / (alpha + sigma) (x / (alpha + sigma) is a point of the flow's straight path at that
+def solver_path(model, steps: int, time_shift: float = 1.0) -> list[Point]:
+    """``steps`` evaluations and then the clean image, for a solver that steps in log(alpha / sigma), spaced as
+    :func:`flow_times` (``time_shift``) on the flow's clock alpha / (alpha + sigma) (x / (alpha + sigma) is a point of the flow's straight path at that
     time): on a flow path its own time from pure noise at t = 0, as Euler and Heun step; on a diffusion the training
     steps nearest it (each once, so at most ``steps``). On ddpm's default (seed 0, 10 evaluations) this read FID 134.5
     against 191.5 for the authors' even spacing in log-SNR, which spends a third of the steps where the image is
     nearly noise, and 155.0 for DDIM's evenly spread training steps; on flow-matching's 112.2 against 145.1 for
     log-SNR in -5..5 (docs/quality.md)."""
     if model.prediction == "velocity":
-        return [Point(t, t, 1 - t) for t in flow_times(steps)]
+        return [Point(t, t, 1 - t) for t in flow_times(steps, time_shift)]
     levels = model.levels.double()
     alpha, sigma = levels.sqrt(), (1 - levels).sqrt()
     clock = alpha / (alpha + sigma)
-    wanted = torch.linspace(float(clock[-1]), 1.0, steps + 1, dtype=torch.float64)[:-1]
+    start = float(clock[-1])
+    wanted = start + (1 - start) * torch.tensor(flow_times(steps, time_shift), dtype=torch.float64)[:-1]
     ts = list(dict.fromkeys((clock[None, :] - wanted[:, None]).abs().argmin(1).tolist()))
     points = [Point(model.time(t), float(levels[t]) ** 0.5, (1 - float(levels[t])) ** 0.5, float(levels[t])) for t in ts]
     return points + [Point(None, 1.0, 0.0, 1.0)]
