@@ -86,9 +86,9 @@ def test_the_time_shift_spends_the_steps_near_the_noise():
     ("ddpm", {}, {"sampler": "ddpm", "steps": 6}, old_ddpm_generate),
     ("ddpm", {"conditional": True}, {"sampler": "ddim", "steps": 5, "guidance": 2.0}, old_ddpm_generate),
     # flows unshifted, as they stepped before the time shift (zoo 0.10)
-    ("flow-matching", {}, {"time_shift": 1}, old_flow_generate),  # Heun, 20 steps
+    ("flow-matching", {}, {"sampler": "heun", "steps": 20, "time_shift": 1}, old_flow_generate),  # the old default
     ("flow-matching", {}, {"sampler": "euler", "steps": 5, "time_shift": 1}, old_flow_generate),
-    ("flow-matching", {"conditional": True}, {"steps": 3, "time_shift": 1}, old_flow_generate),
+    ("flow-matching", {"conditional": True}, {"sampler": "heun", "steps": 3, "time_shift": 1}, old_flow_generate),
 ], ids=["ddim-default", "ddim-epsilon-linear", "ancestral", "ddim-guided", "heun-unshifted", "euler", "heun-guided"])
 def test_the_registered_samplers_draw_bit_for_bit_what_the_models_drew_before(name, config, sampling, old):
     conditional = config.get("conditional", False)
@@ -148,7 +148,7 @@ def test_a_model_is_offered_only_the_samplers_that_serve_it_and_their_options_on
     assert settings.order == 1 and settings.sampler == "dpm-solver++"
     assert model.sampling_settings(settings) is settings
     switched = model.sampling_settings({"sampler": "ddim", "eta": "0.5"})
-    assert vars(switched) == {"guidance": 1.5, "ema": True, "sampler": "ddim", "steps": 20, "eta": 0.5}
+    assert vars(switched) == {"guidance": 1.5, "ema": True, "sampler": "ddim", "steps": 10, "eta": 0.5}
     with pytest.raises(zoo.ConfigError, match="eta.*at most 1"):
         model.sampling_settings({"sampler": "ddim", "eta": "2"})
     with pytest.raises(zoo.ConfigError, match="unknown sampling option 'eta'"):

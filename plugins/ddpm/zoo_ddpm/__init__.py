@@ -27,8 +27,8 @@ class DDPMSampling(GuidedSampling):
     sampler: str = option("dpm-solver++", "a registered sampler that serves epsilon or v prediction ('zoo list "
                           "--kind samplers'): dpm-solver++, 2nd order multistep (Lu et al. 2022); ddim, deterministic "
                           "(Song et al. 2021); ddpm, ancestral (Ho et al. 2020)", choices="samplers")
-    steps: int = option(20, "denoising steps (network evaluations, for these samplers): fewer is faster and coarser",
-                        minimum=1, maximum=100_000)
+    steps: int = option(10, "denoising steps (network evaluations, for these samplers): fewer is faster (on zoo's "
+                        "five-minute default, 10 DPM-Solver++ steps scored better than 20)", minimum=1, maximum=100_000)
 
 
 @zoo.hookimpl

@@ -18,10 +18,11 @@ class FlowMatchingConfig(DenoiserConfig):
 
 @dataclass
 class FlowMatchingSampling(GuidedSampling):
-    sampler: str = option("heun", "a registered sampler that serves velocity prediction ('zoo list --kind "
-                          "samplers'): heun (2nd order, 2 network evaluations a step), euler (1st order) or "
-                          "dpm-solver++ (2nd order multistep, 1 evaluation a step)", choices="samplers")
-    steps: int = option(20, "solver steps from noise to image: fewer is faster and coarser", minimum=1, maximum=10_000)
+    sampler: str = option("dpm-solver++", "a registered sampler that serves velocity prediction ('zoo list --kind "
+                          "samplers'): dpm-solver++ (2nd order multistep, 1 evaluation a step), heun (2nd order, 2 "
+                          "network evaluations a step) or euler (1st order)", choices="samplers")
+    steps: int = option(10, "solver steps from noise to image: fewer is faster (on zoo's five-minute default, 10 "
+                        "DPM-Solver++ steps scored better than 20)", minimum=1, maximum=10_000)
 
 
 @zoo.hookimpl
