@@ -94,3 +94,16 @@ def test_min_snr_training_weighs_each_image_by_its_level():
     plain = uniform.loss(images, None)
     torch.manual_seed(1)
     assert 0 < weighted.loss(images, None) < plain  # every weight is at most 1 for v
+
+
+def test_logit_normal_time_sampling_trains_less_at_the_ends_of_the_schedule():
+    uniform = zoo.create_model("ddpm", **SMALL)
+    logit_normal = zoo.create_model("ddpm", time_sampling="logit-normal", **SMALL)
+    torch.manual_seed(0)
+    steps = {name: model.training_steps(20_000, "cpu") for name, model in
+             (("uniform", uniform), ("logit-normal", logit_normal))}
+    for t in steps.values():
+        assert t.dtype == torch.int64 and 0 <= int(t.min()) and int(t.max()) < 1000
+    ends = {name: float(((t < 100) | (t >= 900)).float().mean()) for name, t in steps.items()}
+    assert ends["uniform"] == pytest.approx(0.2, abs=0.02) and ends["logit-normal"] < 0.1
+    assert 400 < float(steps["logit-normal"].float().median()) < 600

@@ -20,6 +20,9 @@ class DDPMConfig(DenoiserConfig):
                                  "clean ones stop dominating; FID 126 against 163 uniform, seed 0) or uniform",
                                  choices=("uniform", "min-snr"), before="uniform")
     timesteps: int = option(1000, "diffusion steps T of the forward process", minimum=10, maximum=100_000)
+    time_sampling: str = option("uniform", "training steps: uniform over the T, or logit-normal on the flow's clock "
+                                "alpha / (alpha + sigma) (Esser et al. 2024, as flow-matching samples its times)",
+                                choices=("uniform", "logit-normal"), before="uniform")
 
 
 @dataclass

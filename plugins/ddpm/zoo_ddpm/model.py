@@ -37,7 +37,7 @@ class DDPM(Denoiser):
         self.register_buffer("levels", signal_levels(config.schedule, config.timesteps).float(), persistent=False)
 
     def loss(self, images, labels):
-        t = torch.randint(0, self.config.timesteps, (len(images),), device=images.device)
+        t = self.training_steps(len(images), images.device)
         a = self.levels[t][:, None, None, None]
         noise = torch.randn_like(images)
         noisy = a.sqrt() * images + (1 - a).sqrt() * noise
@@ -46,6 +46,16 @@ class DDPM(Denoiser):
         if self.config.loss_weighting == "uniform":
             return error.mean()
         return (error.mean((1, 2, 3)) * self.min_snr_weights(a.flatten())).mean()
+
+    def training_steps(self, n: int, device) -> torch.Tensor:
+        """``n`` steps of 0..T-1 to train at: uniform, or the steps whose flow clock alpha / (alpha + sigma) is
+        nearest a logit-normal draw."""
+        if self.config.time_sampling == "uniform":
+            return torch.randint(0, self.config.timesteps, (n,), device=device)
+        alpha, sigma = self.levels.sqrt(), (1 - self.levels).sqrt()
+        rising = (alpha / (alpha + sigma)).flip(0)  # step T-1 first: the clock rises from noise to image
+        drawn = torch.sigmoid(torch.randn(n, device=device))
+        return self.config.timesteps - 1 - torch.searchsorted(rising, drawn).clamp(max=self.config.timesteps - 1)
 
     def min_snr_weights(self, a: torch.Tensor) -> torch.Tensor:
         """Min-SNR-5's weight of each level (Hang et al. 2023): min(snr, 5) / snr for epsilon and min(snr, 5) /
