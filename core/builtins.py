@@ -78,6 +78,7 @@ def register_samplers(register):
     register("euler", "zoo.samplers.flow:euler", serves=("velocity",), options=TimeShiftOptions,
              summary="Euler's method on the flow's ODE: 1st order, 1 evaluation a step")
     register("heun", "zoo.samplers.flow:heun", serves=("velocity",), options=TimeShiftOptions,
-             evaluations=lambda steps: 2 * steps - 1, summary="Heun's method on the flow's ODE: 2nd order, 2 evaluations a step (1 onto the image)")
+             evaluations=lambda steps: 2 * steps - 1,
+             summary="Heun's method on the flow's ODE: 2nd order, 2 evaluations a step (1 onto the image)")
     register("dpm-solver++", "zoo.samplers.dpm_solver:dpm_solver_pp", serves=every, options=DPMSolverOptions,
              summary="DPM-Solver++(2M) (Lu et al. 2022): multistep 2nd order in data prediction, 1 evaluation a step")

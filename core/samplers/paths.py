@@ -58,12 +58,12 @@ def flow_times(steps: int, time_shift: float = 1.0) -> list[float]:
 
 def solver_path(model, steps: int, time_shift: float = 1.0) -> list[Point]:
     """``steps`` evaluations and then the clean image, for a solver that steps in log(alpha / sigma), spaced as
-    :func:`flow_times` (``time_shift``) on the flow's clock alpha / (alpha + sigma) (x / (alpha + sigma) is a point of the flow's straight path at that
-    time): on a flow path its own time from pure noise at t = 0, as Euler and Heun step; on a diffusion the training
-    steps nearest it (each once, so at most ``steps``). On ddpm's default (seed 0, 10 evaluations) this read FID 134.5
-    against 191.5 for the authors' even spacing in log-SNR, which spends a third of the steps where the image is
-    nearly noise, and 155.0 for DDIM's evenly spread training steps; on flow-matching's 112.2 against 145.1 for
-    log-SNR in -5..5 (docs/quality.md)."""
+    :func:`flow_times` (``time_shift``) on the flow's clock alpha / (alpha + sigma) (x / (alpha + sigma) is a point
+    of the flow's straight path at that time): on a flow path its own time from pure noise at t = 0, as Euler and
+    Heun step; on a diffusion the training steps nearest it (each once, so at most ``steps``). Evenly (shift 1), on
+    ddpm's default (seed 0, 10 evaluations) this read FID 134.5 against 191.5 for the authors' even spacing in
+    log-SNR, which spends a third of the steps where the image is nearly noise, and 155.0 for DDIM's evenly spread
+    training steps; on flow-matching's 112.2 against 145.1 for log-SNR in -5..5 (docs/quality.md)."""
     if model.prediction == "velocity":
         return [Point(t, t, 1 - t) for t in flow_times(steps, time_shift)]
     levels = model.levels.double()

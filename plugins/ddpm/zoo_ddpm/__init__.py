@@ -43,6 +43,6 @@ def register_architectures(register):
         sampling=DDPMSampling,
         summary="Denoising diffusion probabilistic model with DDPM and DDIM sampling (Ho et al. 2020; Song et al. 2021)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        # batches of 32 in 2,600 batches of 64's minutes (a step costs 0.56x), the rate falling to 0 over the second half
+        # batches of 32 in the minutes of 2,600 of 64 (a step costs 0.56x), the rate falling to 0 in the second half
         train_defaults={"steps": 4600, "batch_size": 32, "lr_decay": 0.5, "clip_grad_norm": 1.0},
     )
