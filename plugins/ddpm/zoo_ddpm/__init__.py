@@ -21,8 +21,8 @@ class DDPMConfig(DenoiserConfig):
                                  choices=("uniform", "min-snr"), before="uniform")
     timesteps: int = option(1000, "diffusion steps T of the forward process", minimum=10, maximum=100_000)
     time_sampling: str = option("uniform", "training steps: uniform over the T, or logit-normal on the flow's clock "
-                                "alpha / (alpha + sigma) (Esser et al. 2024, as flow-matching samples its times; FID 94.7 against 93.5 "
-                                "uniform, seed 0)",
+                                "alpha / (alpha + sigma) (Esser et al. 2024, as flow-matching samples its times; "
+                                "FID 94.7 against 93.5 uniform, seed 0)",
                                 choices=("uniform", "logit-normal"), before="uniform")
 
 
