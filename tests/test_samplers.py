@@ -89,7 +89,7 @@ def test_the_time_shift_spends_the_steps_near_the_noise():
     ("flow-matching", {}, {"sampler": "heun", "steps": 20, "time_shift": 1}, old_flow_generate),  # the old default
     ("flow-matching", {}, {"sampler": "euler", "steps": 5, "time_shift": 1}, old_flow_generate),
     ("flow-matching", {"conditional": True}, {"sampler": "heun", "steps": 3, "time_shift": 1}, old_flow_generate),
-], ids=["ddim-default", "ddim-epsilon-linear", "ancestral", "ddim-guided", "heun-unshifted", "euler", "heun-guided"])
+], ids=["ddim-50", "ddim-epsilon-linear", "ancestral", "ddim-guided", "heun-unshifted", "euler", "heun-guided"])
 def test_the_registered_samplers_draw_bit_for_bit_what_the_models_drew_before(name, config, sampling, old):
     conditional = config.get("conditional", False)
     model = _perturbed(name, **config) if not conditional else None
