@@ -124,3 +124,30 @@ def test_export_eval_and_runs_while_a_run_saves_every_step_read_one_checkpoint_w
     assert exports and evaluated and evaluated[0]["model"]["fid"] >= 0
     assert listed and all(r["status"] == "running" for r in listed if r["step"] < 150), listed
     assert [r["step"] for r in listed] == sorted(r["step"] for r in listed)
+
+
+def test_a_read_torn_by_a_replacement_is_read_again_and_a_broken_file_still_fails(tmp_path):
+    """The header of one version and the bytes of the next fail to parse; that failure is the replacement's, so the
+    read is done again on the new version. The same failure on a file nobody replaced is the file's, and is raised."""
+    from zoo.store.stable_read import read_unchanged
+
+    path = tmp_path / "checkpoint.safetensors"
+    path.write_bytes(b"one")
+    calls = []
+
+    def torn_once():
+        calls.append(path.read_bytes())
+        if len(calls) == 1:
+            replacement = tmp_path / "next"
+            replacement.write_bytes(b"two, longer")
+            os.replace(replacement, path)
+            raise RuntimeError("file size is smaller than the required mapping size")
+        return calls[-1]
+
+    assert read_unchanged(path, torn_once) == b"two, longer" and len(calls) == 2
+
+    def broken():
+        raise RuntimeError("not safetensors")
+
+    with pytest.raises(RuntimeError, match="not safetensors"):
+        read_unchanged(path, broken)

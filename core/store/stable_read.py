@@ -10,7 +10,7 @@ from typing import Callable, TypeVar
 from zoo.errors import CheckpointError
 
 T = TypeVar("T")
-ATTEMPTS = 5
+ATTEMPTS = 50  # a run may save every step; each attempt after the first costs one more read of one version
 
 
 def _identity(path: Path) -> tuple:
@@ -21,10 +21,16 @@ def _identity(path: Path) -> tuple:
 def read_unchanged(path: str | os.PathLike, read: Callable[[], T]) -> T:
     """``read()`` (which opens ``path``, perhaps more than once), done again until ``path`` was the same file before
     and after it: a replacement in between could have handed it the header of one version and the tensors of the
-    next."""
+    next. A read that fails while ``path`` was replaced is such a mix too (the header of one version promising
+    more bytes than the next holds), and is done again; one that fails on an unchanged file raises."""
     for _ in range(ATTEMPTS):
         before = _identity(Path(path))
-        result = read()
+        try:
+            result = read()
+        except Exception:
+            if _identity(Path(path)) == before:
+                raise
+            continue
         if _identity(Path(path)) == before:
             return result
     raise CheckpointError(f"{path} was replaced {ATTEMPTS} times while it was read; try again")
