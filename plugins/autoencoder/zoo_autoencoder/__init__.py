@@ -18,8 +18,9 @@ class AutoencoderConfig:
                         minimum=0, maximum=8)
     loss: str = option("bce", "reconstruction loss: bce on (x+1)/2 (sigmoid output) or mse (tanh output)", choices=("bce", "mse"))
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
-    density_components: int = option(10, "Gaussians in the mixture fitted to the codes for sampling (1: one "
-                                         "full-covariance Gaussian)", minimum=1)
+    density_components: int = option(40, "Gaussians in the mixture fitted to the codes for sampling (1: one "
+                                         "full-covariance Gaussian); 40 fits held-out codes best and scored FID "
+                                         "34.4 against 10's 101.3 (median of 3 seeds, docs/quality.md)", minimum=1)
 
 
 @zoo.hookimpl

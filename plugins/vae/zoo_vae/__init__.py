@@ -23,7 +23,8 @@ class VAEConfig:
     lr: float = option(1e-3, "learning rate (Adam)", minimum=0.0)
     sampling: str = option("fitted", "latents to sample: fitted (a Gaussian mixture fitted to the training codes "
                                      "after training: sharper samples) or prior (N(0, I))", choices=("fitted", "prior"))
-    density_components: int = option(10, "Gaussians in the fitted mixture", minimum=1)
+    density_components: int = option(40, "Gaussians in the fitted mixture; 40 fits held-out codes best and "
+                                         "scored FID 41.0 against 10's 83.2 (seed 0, docs/quality.md)", minimum=1)
 
 
 @zoo.hookimpl
