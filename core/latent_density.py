@@ -56,19 +56,24 @@ class LatentMixture(nn.Module):
             mass = r.sum(0) + 1e-10
             weights = mass / n
             means = (r.T @ x) / mass[:, None]
-            centred = x[None] - means[:, None]  # (k, n, dim)
-            covariances = torch.einsum("kn,kni,knj->kij", r.T, centred, centred) / mass[:, None, None] + jitter
+            covariances = torch.stack([_scatter(x - means[j], r[:, j]) for j in range(k)]) / mass[:, None, None] + jitter
         self.weights.zero_()[:k] = weights.to(self.weights)
         self.means.zero_()[:k] = means.to(self.means)
         self.scale_trils[:k] = torch.linalg.cholesky(covariances).to(self.scale_trils)
 
 
+def _scatter(centred: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """sum_i w_i c_i c_i^T (dim, dim) of the rows c_i of ``centred`` (n, dim)."""
+    return (centred * weights[:, None]).T @ centred
+
+
 def _log_normal(x: torch.Tensor, means: torch.Tensor, trils: torch.Tensor) -> torch.Tensor:
-    """log N(x_i; mean_k, L_k L_k^T) for every row i and component k: (n, k)."""
-    centred = (x[None] - means[:, None]).transpose(1, 2)  # (k, dim, n)
-    solved = torch.linalg.solve_triangular(trils, centred, upper=False)
+    """log N(x_i; mean_k, L_k L_k^T) for every row i and component k: (n, k), one component at a time, so memory
+    stays that of the codes whatever the number of components."""
     log_det = 2 * trils.diagonal(dim1=1, dim2=2).log().sum(1)
-    return (-0.5 * (solved**2).sum(1) - 0.5 * log_det[:, None] - 0.5 * x.shape[1] * math.log(2 * math.pi)).T
+    squared = torch.stack([torch.linalg.solve_triangular(tril, (x - mean).T, upper=False).square().sum(0)
+                           for mean, tril in zip(means, trils)], 1)
+    return -0.5 * squared - 0.5 * log_det - 0.5 * x.shape[1] * math.log(2 * math.pi)
 
 
 def _kmeans_plus_plus(x: torch.Tensor, k: int, generator: torch.Generator) -> torch.Tensor:
