@@ -11,6 +11,9 @@ ZOO_API = "1.7"  # the zoo plugin API this plugin is written against
 
 @dataclass
 class FlowMatchingConfig(DenoiserConfig):
+    attention: bool = option(False, "self-attention at the U-Net's lowest resolution: off, a step costs 0.88x (as "
+                             "ddpm's, the same U-Net), and 5,900 steps fit the minutes of 5,200 with it (FID 67.5 / "
+                             "66.7 / 76.5 against 86.4 / 73.4 / 77.4, seeds 0-2)")
     time_sampling: str = option("logit-normal", "training times t: logit-normal (Esser et al. 2024: more weight "
                                 "in the middle of the path, where the velocity is hardest to predict) or uniform",
                                 choices=("logit-normal", "uniform"))
@@ -34,5 +37,7 @@ def register_architectures(register):
         sampling=FlowMatchingSampling,
         summary="Flow matching on the straight path from noise to data (Lipman et al. 2023; Liu et al. 2023)",
         data_shapes=[(1, 28, 28), (3, 32, 32), (3, 64, 64)],
-        train_defaults={"steps": 5200, "batch_size": 32, "lr_decay": 0.5, "clip_grad_norm": 1.0},
+        # batches of 32 in the minutes of 2,800 of 64 with attention (a step costs 0.54x, 0.88x of that without it),
+        # the rate falling to 0 in the second half
+        train_defaults={"steps": 5900, "batch_size": 32, "lr_decay": 0.5, "clip_grad_norm": 1.0},
     )
