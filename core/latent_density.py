@@ -56,7 +56,8 @@ class LatentMixture(nn.Module):
             mass = r.sum(0) + 1e-10
             weights = mass / n
             means = (r.T @ x) / mass[:, None]
-            covariances = torch.stack([_scatter(x - means[j], r[:, j]) for j in range(k)]) / mass[:, None, None] + jitter
+            scatters = torch.stack([_scatter(x - means[j], r[:, j]) for j in range(k)])
+            covariances = scatters / mass[:, None, None] + jitter
         self.weights.zero_()[:k] = weights.to(self.weights)
         self.means.zero_()[:k] = means.to(self.means)
         self.scale_trils[:k] = torch.linalg.cholesky(covariances).to(self.scale_trils)
